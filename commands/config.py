@@ -1,0 +1,63 @@
+"""`vac config`: see the effective configuration and check a config file."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from commands.context import cli_context
+from commands.output import emit_json, info, stdout
+from vac.errors import ConfigError, UsageError
+from vac.settings import check_file, find_config_file, redacted
+
+app = typer.Typer(help="Show and check vac's configuration.\n\nExample: vac config check vac.yaml", no_args_is_help=True)
+
+
+class YamlOrJson(str, Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    output: Annotated[YamlOrJson, typer.Option("--output", "-o", help="yaml or json.")] = YamlOrJson.yaml,
+) -> None:
+    """Print the effective configuration (file, environment and defaults merged), secrets redacted.
+
+    Example: VAC_KAFKA__BOOTSTRAP_SERVERS=broker:9093 vac config show -o json
+    """
+    loaded = cli_context(ctx).load()
+    info(f"# from {loaded.config_file or 'defaults and environment (no config file found)'}")
+    data = redacted(loaded.settings)
+    if output is YamlOrJson.json:
+        emit_json(data)
+    else:
+        stdout.print(yaml.safe_dump(data, sort_keys=False), markup=False, end="")
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(help="The file to check (default: the one vac would read).")] = None,
+) -> None:
+    """Report every problem of a config file with its line and key; exit 2 if there is one.
+
+    Example: vac config check config/vac.yaml
+    """
+    path = file or find_config_file(cli_context(ctx).config_path, os.environ)
+    if path is None:
+        raise UsageError("no config file to check", hint="name one: vac config check FILE")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    problems = check_file(path)
+    for problem in problems:
+        stdout.print(str(problem), markup=False)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) in {path}", hint="fix the lines above")
+    info(f"{path}: ok")

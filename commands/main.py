@@ -1,0 +1,123 @@
+"""The `vac` entry point: global options, sub-commands, and the one place where errors
+become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from commands import config as config_commands
+from commands import doctor as doctor_commands
+from commands import local as local_commands
+from commands.context import CliContext
+from commands.output import print_error, stderr
+from vac import __version__
+from vac.errors import (
+    ConfigError,
+    KafkaUnavailable,
+    SearchUnavailable,
+    StartTimeout,
+    UsageError,
+    VacError,
+)
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    UNAVAILABLE = 3
+    TIMEOUT = 4
+    INTERRUPTED = 130
+
+
+# First match wins: subclasses before their bases.
+EXIT_STATUS_FOR: list[tuple[type[VacError], ExitStatus]] = [
+    (ConfigError, ExitStatus.USAGE),
+    (UsageError, ExitStatus.USAGE),
+    (KafkaUnavailable, ExitStatus.UNAVAILABLE),
+    (SearchUnavailable, ExitStatus.UNAVAILABLE),
+    (StartTimeout, ExitStatus.TIMEOUT),
+    (VacError, ExitStatus.ERROR),
+]
+
+
+def exit_status_for(error: VacError) -> ExitStatus:
+    return next(status for kind, status in EXIT_STATUS_FOR if isinstance(error, kind))
+
+
+app = typer.Typer(
+    name="vac",
+    help="Operator suite for the vacuum control system: SCADA values and server logs as one "
+    "stream through Kafka and Elasticsearch.\n\nExample: vac local up && vac doctor",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(local_commands.app, name="local")
+app.add_typer(config_commands.app, name="config")
+app.command("doctor")(doctor_commands.doctor)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"vac {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML config file (default: $VAC_CONFIG, ./vac.yaml, the user config dir)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = CliContext(config_path=config, debug=debug)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("VAC_DEBUG", "") not in ("", "0")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status instead of raising it (tests call this too)."""
+    argv = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="vac", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitStatus.OK
+    except VacError as error:
+        if _debug_requested(argv):
+            raise
+        print_error(error)
+        return exit_status_for(error)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show(file=sys.stderr)
+        return ExitStatus.USAGE
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        stderr.print("interrupted")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`vac ... | head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitStatus.OK
+
+
+def entry_point() -> None:
+    sys.exit(run())

@@ -1,0 +1,59 @@
+"""Printing for the CLI: data to stdout (text or JSON), diagnostics to stderr.
+
+Rich honours NO_COLOR and drops colour when the stream is not a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from vac.errors import VacError
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on one line of stdout."""
+    sys.stdout.write(orjson.dumps(data, default=str).decode() + "\n")
+    sys.stdout.flush()
+
+
+def print_error(error: VacError) -> None:
+    stderr.print(f"[bold red]vac: error:[/] {error.message}", markup=True, highlight=False)
+    if error.hint:
+        for line in error.hint.splitlines():
+            stderr.print(f"  {line}", markup=False)
+
+
+def info(message: str) -> None:
+    stderr.print(message, markup=False)
+
+
+@contextmanager
+def progress(initial: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal; one line per step otherwise."""
+    if stderr.is_terminal:
+        with stderr.status(initial) as status:
+            yield lambda message: status.update(message)
+    else:
+        seen: set[str] = set()
+
+        def step(message: str) -> None:
+            if message not in seen:  # waiting loops repeat themselves
+                seen.add(message)
+                info(message)
+
+        yield step

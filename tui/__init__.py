@@ -1,0 +1,1 @@
+"""The Textual dashboard (`vac dash`); it draws what the core in `vac/` reads."""

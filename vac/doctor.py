@@ -1,0 +1,111 @@
+"""`vac doctor`: can this machine run vac against the configured Kafka and Elasticsearch?
+
+Each check says ok, warn or fail with a reason and, when it fails, what to do. The checks
+run in order and never stop early, so one run lists every problem.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import confluent_kafka
+
+from vac.errors import VacError
+from vac.es.client import CLIENT_MAJOR
+from vac.es.client import probe_cluster as probe_search
+from vac.kafka.client import probe_cluster as probe_kafka
+from vac.kafka.client import sasl_support
+from vac.local.java import find_java
+from vac.settings import VacSettings
+
+MIN_JAVA = 17
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    """ok, warn or fail."""
+    detail: str
+    hint: str | None = None
+
+
+def run_checks(settings: VacSettings) -> list[Check]:
+    return [
+        check_java(settings),
+        check_maven(),
+        check_kafka(settings),
+        check_sasl(settings),
+        check_elasticsearch(settings),
+    ]
+
+
+def _failed(name: str, error: VacError) -> Check:
+    return Check(name, "fail", error.message, error.hint)
+
+
+def check_java(settings: VacSettings) -> Check:
+    try:
+        java = find_java(MIN_JAVA, settings.local.java_home)
+    except VacError as exc:
+        return _failed("java", exc)
+    return Check("java", "ok", f"Java {java.version} at {java.home}")
+
+
+def check_maven() -> Check:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        return Check("maven", "fail", "mvn is not on PATH (vac local fetches Kafka and Elasticsearch with it)",
+                     "apt-get install maven")
+    try:
+        result = subprocess.run([mvn, "-v"], capture_output=True, text=True, timeout=60)
+        first = (result.stdout.splitlines() or ["unknown version"])[0]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("maven", "fail", f"mvn -v failed: {exc}")
+    return Check("maven", "ok", _strip_ansi(first))
+
+
+def check_kafka(settings: VacSettings) -> Check:
+    try:
+        info = probe_kafka(settings.kafka)
+    except VacError as exc:
+        return _failed("kafka", exc)
+    return Check("kafka", "ok", f"{settings.kafka.bootstrap_servers}: {len(info.brokers)} broker(s), cluster {info.cluster_id}")
+
+
+def check_sasl(settings: VacSettings) -> Check:
+    librdkafka = confluent_kafka.libversion()[0]
+    configured = settings.kafka.security.sasl_mechanism
+    if configured is not None:
+        problem = sasl_support(configured)
+        if problem:
+            return Check("sasl", "fail", f"librdkafka {librdkafka} cannot do SASL {configured}: {problem}",
+                         "install a confluent-kafka built against a librdkafka with SASL support "
+                         "(e.g. Debian's librdkafka with --no-binary confluent-kafka)")
+        return Check("sasl", "ok", f"librdkafka {librdkafka} supports the configured SASL {configured}")
+    if sasl_support("GSSAPI"):
+        return Check("sasl", "warn", f"no SASL configured; librdkafka {librdkafka} lacks GSSAPI, "
+                     "which the production cluster needs")
+    return Check("sasl", "ok", f"no SASL configured; librdkafka {librdkafka} supports GSSAPI")
+
+
+def check_elasticsearch(settings: VacSettings) -> Check:
+    try:
+        info = probe_search(settings.elasticsearch)
+    except VacError as exc:
+        return _failed("elasticsearch", exc)
+    server_major = int(info.version.split(".")[0])
+    where = ", ".join(settings.elasticsearch.hosts)
+    if server_major != CLIENT_MAJOR:
+        return Check("elasticsearch", "fail",
+                     f"{where}: server {info.version} but the Python client is major {CLIENT_MAJOR}",
+                     f"install elasticsearch=={server_major}.* (the client's major must match the server's)")
+    status = "ok" if info.status in ("green", "yellow") else "fail"
+    return Check("elasticsearch", status, f"{where}: Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}")
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -1,0 +1,1 @@
+"""Everything that talks to Elasticsearch: the client, health, index templates, searches."""

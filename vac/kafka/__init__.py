@@ -1,0 +1,1 @@
+"""Everything that talks to Kafka: client configuration, admin calls, producers, consumers."""

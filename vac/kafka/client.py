@@ -1,0 +1,101 @@
+"""librdkafka configuration from vac's settings, and a cluster probe.
+
+All Kafka clients vac creates start from `client_config`, so security settings and extra
+librdkafka properties apply everywhere the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from vac.errors import KafkaUnavailable
+from vac.settings import KafkaSettings
+
+
+def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
+    """The librdkafka properties for `kafka`; explicit `overrides`, then `kafka.properties`, win."""
+    security = kafka.security
+    config: dict[str, Any] = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        "client.id": kafka.client_id,
+        "security.protocol": security.protocol,
+    }
+    optional = {
+        "sasl.mechanism": security.sasl_mechanism,
+        "sasl.username": security.username,
+        "sasl.password": security.password.get_secret_value() if security.password else None,
+        "ssl.ca.location": security.ca_file,
+        "ssl.certificate.location": security.cert_file,
+        "ssl.key.location": security.key_file,
+        "ssl.key.password": security.key_password.get_secret_value() if security.key_password else None,
+    }
+    if security.sasl_mechanism == "GSSAPI":
+        optional |= {
+            "sasl.kerberos.service.name": security.kerberos_service_name,
+            "sasl.kerberos.principal": security.kerberos_principal,
+            "sasl.kerberos.keytab": security.kerberos_keytab,
+        }
+    config |= {key: str(value) for key, value in optional.items() if value is not None}
+    config |= kafka.properties
+    config |= overrides
+    return config
+
+
+@dataclass(frozen=True)
+class KafkaClusterInfo:
+    cluster_id: str | None
+    brokers: dict[int, str]
+    """Broker id -> host:port as the cluster advertises it."""
+    topics: int
+
+
+def probe_cluster(kafka: KafkaSettings, timeout_s: float | None = None) -> KafkaClusterInfo:
+    """Ask the cluster for its metadata; raise KafkaUnavailable if it does not answer in time."""
+    timeout = kafka.timeout_s if timeout_s is None else timeout_s
+    admin = AdminClient(client_config(kafka, logger=quiet_logger()))
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise KafkaUnavailable(
+            f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:g} s ({exc.args[0].str()})",
+            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
+        ) from None
+    brokers = {broker.id: f"{broker.host}:{broker.port}" for broker in metadata.brokers.values()}
+    return KafkaClusterInfo(cluster_id=metadata.cluster_id, brokers=brokers, topics=len(metadata.topics))
+
+
+def quiet_logger() -> logging.Logger:
+    """librdkafka logs every refused connection to stderr; probes report a failure once
+    themselves, so their clients log to a logger that drops everything."""
+    logger = logging.getLogger("vac.librdkafka")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    return logger
+
+
+def sasl_support(mechanism: str) -> str | None:
+    """None if the installed librdkafka can do SASL `mechanism`, else librdkafka's reason.
+
+    The pip wheels of confluent-kafka are built without Cyrus SASL, so GSSAPI (Kerberos,
+    which the production cluster needs) fails here, at client creation, before any network.
+    """
+    config = {
+        "bootstrap.servers": "127.0.0.1:9",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": mechanism,
+        "sasl.username": "probe",
+        "sasl.password": "probe",
+    }
+    if mechanism == "GSSAPI":
+        del config["sasl.username"], config["sasl.password"]
+        config["sasl.kerberos.kinit.cmd"] = "true"  # a probe never runs kinit
+    try:
+        AdminClient(config | {"logger": quiet_logger()})
+    except KafkaException as exc:
+        return str(exc.args[0].str())
+    return None

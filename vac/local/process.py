@@ -1,0 +1,137 @@
+"""Starting, finding and stopping the local stack's server processes.
+
+Each server runs in a session of its own (so one signal reaches the launcher and the JVM it
+forks) and is recognised by a marker in its command line, a path inside the stack's state
+dir, so a recycled pid is never mistaken for a server and stray servers can still be found.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psutil
+
+from vac.errors import PortInUse
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_owner(port: int) -> str | None:
+    """'pid 123 (java)' for the process listening on `port`, when this user may see it."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+            try:
+                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+            except psutil.Error:
+                return f"pid {conn.pid}"
+    return None
+
+
+def ensure_ports_free(ports: Mapping[int, str]) -> None:
+    """Raise PortInUse naming the first taken port, what vac wanted it for, and who has it."""
+    for port, purpose in ports.items():
+        if not port_free(port):
+            owner = port_owner(port)
+            held = f" by {owner}" if owner else ""
+            raise PortInUse(
+                f"port {port} ({purpose}) is in use{held}",
+                hint="stop that process or choose other ports in the local section (e.g. VAC_LOCAL__KAFKA_PORT)",
+            )
+
+
+def spawn(
+    args: Sequence[str],
+    log_file: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+    user: str | None = None,
+) -> int:
+    """Start a detached server writing stdout and stderr to `log_file`; return its pid."""
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=dict(env),
+            start_new_session=True,
+            user=user,
+        )
+    return process.pid
+
+
+def is_running(pid: int | None, marker: str) -> bool:
+    """True if `pid` lives, is no zombie, and carries `marker` in its command line or
+    in one of its children's (a launcher script may fork the JVM that has it)."""
+    if not pid:
+        return False
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        family = [process, *process.children(recursive=True)]
+        return any(marker in " ".join(member.cmdline()) for member in family)
+    except psutil.Error:
+        return False
+
+
+def find_by_marker(marker: str) -> list[psutil.Process]:
+    """Every live process whose command line mentions `marker`."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if marker in " ".join(cmdline) and process.pid != os.getpid():
+            found.append(process)
+    return found
+
+
+def stop_group(pid: int, timeout_s: float) -> None:
+    """SIGTERM the process group `pid` leads (a clean shutdown), SIGKILL what is left after
+    `timeout_s`, and wait until all of it is gone."""
+    try:
+        leader = psutil.Process(pid)
+        members = [leader, *leader.children(recursive=True)]
+    except psutil.Error:
+        return
+    terminate(members, timeout_s)
+    _signal_group(pid, signal.SIGKILL)
+
+
+def terminate(processes: list[psutil.Process], timeout_s: float) -> None:
+    for process in processes:
+        try:
+            process.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(processes, timeout=timeout_s)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,365 @@
+"""`vac local`: install, start, inspect, stop and wipe the local Kafka + Elasticsearch.
+
+`LocalStack` is what the CLI and the tests' session fixture drive. It keeps what it started
+(pids, ports, versions, the Kafka cluster id) in `stack.json` in the state dir, so every
+call is idempotent: `up` on a running stack reports it, `down` on a stopped one is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vac.errors import KafkaUnavailable, LocalStackError, SearchUnavailable, StartTimeout, UsageError
+from vac.es.client import probe_cluster as probe_search
+from vac.kafka.client import probe_cluster as probe_kafka
+from vac.local import elasticsearch_node, kafka_node, maven, process
+from vac.local.elasticsearch_node import ElasticsearchNode
+from vac.local.java import Java, find_java
+from vac.local.kafka_node import KafkaNode
+from vac.local.logfiles import tail_lines
+from vac.settings import ElasticsearchSettings, KafkaSettings, LocalSettings, VacSettings
+
+SERVICES = ("kafka", "elasticsearch")
+STOP_TIMEOUT_S = 60.0
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    state: str
+    """running, stopped, unhealthy (runs but does not answer as it should) or partial."""
+    healthy: bool
+    version: str | None
+    endpoint: str | None
+    detail: str
+    pids: list[int] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    log_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StackStatus:
+    state_dir: str
+    services: list[ServiceStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return all(service.healthy for service in self.services)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state_dir": self.state_dir, "healthy": self.healthy, "services": [asdict(s) for s in self.services]}
+
+
+@dataclass
+class UpResult:
+    status: StackStatus
+    started: list[str]
+    already_running: list[str]
+
+
+class LocalStack:
+    def __init__(self, settings: VacSettings, progress: Progress | None = None) -> None:
+        self.local: LocalSettings = settings.local
+        self.state_dir = self.local.resolved_state_dir()
+        self.cache_dir = self.local.resolved_cache_dir()
+        self.state_file = self.state_dir / "stack.json"
+        self._progress = progress or (lambda _message: None)
+
+    # -- state -------------------------------------------------------------------------
+
+    def _load_state(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.state_file.read_text()))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise LocalStackError(
+                f"cannot read the local stack state {self.state_file}: {exc}",
+                hint="`vac local down` then `vac local up` rewrites it",
+            ) from None
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        os.replace(tmp, self.state_file)
+
+    def _kafka_nodes(self, state: dict[str, Any]) -> list[KafkaNode]:
+        recorded = state.get("kafka", {})
+        count = recorded.get("brokers", self.local.kafka_brokers)
+        port = recorded.get("port", self.local.kafka_port)
+        return kafka_node.plan_nodes(self.state_dir, count, port)
+
+    def _es_node(self, state: dict[str, Any]) -> ElasticsearchNode:
+        port = state.get("elasticsearch", {}).get("port", self.local.elasticsearch_port)
+        return elasticsearch_node.plan_node(self.state_dir, port)
+
+    # -- install -----------------------------------------------------------------------
+
+    def java(self) -> Java:
+        return find_java(max(kafka_node.MIN_JAVA, elasticsearch_node.MIN_JAVA), self.local.java_home)
+
+    def fetch(self, services: Iterable[str] = SERVICES) -> dict[str, Path]:
+        """Resolve the artifacts of `services` from Maven Central (once; later calls are free)."""
+        found: dict[str, Path] = {}
+        for service in services:
+            if service == "kafka":
+                self._progress(f"resolving Apache Kafka {self.local.kafka_version} with Maven")
+                found[service] = maven.resolve_kafka(self.cache_dir, self.local.kafka_version)
+            else:
+                self._progress(f"resolving Elasticsearch {self.local.elasticsearch_version} with Maven")
+                found[service] = maven.resolve_elasticsearch(self.cache_dir, self.local.elasticsearch_version)
+        return found
+
+    # -- up ----------------------------------------------------------------------------
+
+    def up(self, services: Iterable[str] = SERVICES, cancelled: threading.Event | None = None) -> UpResult:
+        """Start what is not running yet and wait until every asked service is healthy."""
+        services = list(services)
+        state = self._load_state()
+        running = {service for service in services if self._is_running(service, state)}
+        self._check_layout(state, running)
+        to_start = [service for service in services if service not in running]
+        if to_start:
+            java = self.java()
+            artifacts = self.fetch(to_start)
+            for service in to_start:
+                self._stop_service(service, state)  # a half-running service restarts whole
+            ports = self._wanted_ports(to_start)
+            process.ensure_ports_free(ports)
+            if "kafka" in to_start:
+                self._start_kafka(java, artifacts["kafka"], state)
+            if "elasticsearch" in to_start:
+                self._start_elasticsearch(java, artifacts["elasticsearch"], state)
+        self._wait_healthy(services, cancelled)
+        return UpResult(status=self.status(services), started=to_start, already_running=sorted(running))
+
+    def _check_layout(self, state: dict[str, Any], running: set[str]) -> None:
+        kafka = state.get("kafka")
+        if kafka and kafka.get("brokers") != self.local.kafka_brokers and self._kafka_formatted(state):
+            brokers = kafka.get("brokers")
+            raise UsageError(
+                f"the local Kafka was set up with {brokers} broker(s); {self.local.kafka_brokers} asked",
+                hint=f"`vac local reset --yes` wipes it so that it can start with {self.local.kafka_brokers}, "
+                f"or ask for {brokers}",
+            )
+        for service, key, wanted in (
+            ("kafka", "port", self.local.kafka_port),
+            ("elasticsearch", "port", self.local.elasticsearch_port),
+        ):
+            recorded = state.get(service, {}).get(key)
+            if service in running and recorded != wanted:
+                raise UsageError(
+                    f"the local {service} already runs on port {recorded}, not {wanted}",
+                    hint="`vac local down` first to move it",
+                )
+
+    def _kafka_formatted(self, state: dict[str, Any]) -> bool:
+        return any(kafka_node.is_formatted(node) for node in self._kafka_nodes(state))
+
+    def _wanted_ports(self, services: list[str]) -> dict[int, str]:
+        ports: dict[int, str] = {}
+        if "kafka" in services:
+            for node in kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port):
+                ports[node.port] = f"Kafka node {node.node_id} clients"
+                ports[node.controller_port] = f"Kafka node {node.node_id} controller"
+        if "elasticsearch" in services:
+            node = elasticsearch_node.plan_node(self.state_dir, self.local.elasticsearch_port)
+            ports[node.port] = "Elasticsearch HTTP"
+            ports[node.transport_port] = "Elasticsearch transport"
+        return ports
+
+    def _start_kafka(self, java: Java, libs: Path, state: dict[str, Any]) -> None:
+        nodes = kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port)
+        previous = state.get("kafka", {})
+        cluster_id = previous.get("cluster_id") or kafka_node.new_cluster_id()
+        for node in nodes:
+            kafka_node.write_config(node, nodes)
+            if not kafka_node.is_formatted(node):
+                self._progress(f"formatting Kafka node {node.node_id} storage")
+                kafka_node.format_storage(java, libs, node, cluster_id)
+        pids = []
+        for node in nodes:
+            self._progress(f"starting Kafka node {node.node_id} on port {node.port}")
+            pids.append(kafka_node.start(java, libs, node, self.local.kafka_heap_mb))
+        state["kafka"] = {
+            "version": self.local.kafka_version,
+            "brokers": len(nodes),
+            "port": self.local.kafka_port,
+            "cluster_id": cluster_id,
+            "pids": pids,
+            "java": str(java.home),
+        }
+        self._save_state(state)
+
+    def _start_elasticsearch(self, java: Java, home: Path, state: dict[str, Any]) -> None:
+        node = elasticsearch_node.plan_node(self.state_dir, self.local.elasticsearch_port)
+        elasticsearch_node.write_config(node, home, self.local.elasticsearch_heap_mb)
+        user = elasticsearch_node.run_as_user(self.local.elasticsearch_user)
+        if user is not None:
+            elasticsearch_node.hand_over(node, home, user)
+        self._progress(f"starting Elasticsearch on port {node.port}" + (f" as user {user}" if user else ""))
+        pid = elasticsearch_node.start(java, home, node, user)
+        state["elasticsearch"] = {
+            "version": self.local.elasticsearch_version,
+            "port": node.port,
+            "pids": [pid],
+            "user": user,
+            "java": str(java.home),
+        }
+        self._save_state(state)
+
+    def _wait_healthy(self, services: list[str], cancelled: threading.Event | None) -> None:
+        deadline = time.monotonic() + self.local.start_timeout_s
+        pending = list(services)
+        while pending:
+            state = self._load_state()
+            for service in list(pending):
+                if not self._is_running(service, state):
+                    raise LocalStackError(
+                        f"{service} exited while starting",
+                        hint=self._log_hint(service, state),
+                    )
+                status = self._service_status(service, state, timeout_s=2.0)
+                if status.healthy:
+                    self._progress(f"{service} is healthy ({status.detail})")
+                    pending.remove(service)
+            if not pending:
+                return
+            if cancelled is not None and cancelled.is_set():
+                raise LocalStackError("interrupted while waiting for the local stack to start")
+            if time.monotonic() > deadline:
+                service = pending[0]
+                raise StartTimeout(
+                    f"{service} did not become healthy within {self.local.start_timeout_s:g} s",
+                    hint=self._log_hint(service, state),
+                )
+            self._progress(f"waiting for {', '.join(pending)} to answer")
+            time.sleep(1.0)
+
+    def _log_hint(self, service: str, state: dict[str, Any]) -> str:
+        log_file = self.log_files(service, state)[0]
+        tail = tail_lines(log_file, 8)
+        lines = "\n".join(f"  {line[:300]}" for line in tail) or "  (empty)"
+        return f"last lines of {log_file}:\n{lines}"
+
+    # -- status ------------------------------------------------------------------------
+
+    def _markers(self, service: str, state: dict[str, Any]) -> list[str]:
+        if service == "kafka":
+            return [node.marker for node in self._kafka_nodes(state)]
+        return [self._es_node(state).marker]
+
+    def _pids_and_markers(self, service: str, state: dict[str, Any]) -> list[tuple[int, str]]:
+        pids = state.get(service, {}).get("pids", [])
+        return list(zip(pids, self._markers(service, state)))
+
+    def _is_running(self, service: str, state: dict[str, Any]) -> bool:
+        pairs = self._pids_and_markers(service, state)
+        return bool(pairs) and all(process.is_running(pid, marker) for pid, marker in pairs)
+
+    def status(self, services: Iterable[str] = SERVICES, timeout_s: float = 3.0) -> StackStatus:
+        state = self._load_state()
+        return StackStatus(
+            state_dir=str(self.state_dir),
+            services=[self._service_status(service, state, timeout_s) for service in services],
+        )
+
+    def _service_status(self, service: str, state: dict[str, Any], timeout_s: float) -> ServiceStatus:
+        pairs = self._pids_and_markers(service, state)
+        alive = [pid for pid, marker in pairs if process.is_running(pid, marker)]
+        recorded = state.get(service, {})
+        logs = [str(path) for path in self.log_files(service, state)]
+        if service == "kafka":
+            nodes = self._kafka_nodes(state)
+            endpoint = kafka_node.bootstrap_servers(nodes)
+            ports = [node.port for node in nodes]
+        else:
+            es = self._es_node(state)
+            endpoint, ports = es.url, [es.port]
+        version = recorded.get("version")
+        if not alive:
+            return ServiceStatus(service, "stopped", False, version, endpoint, "not running", [], ports, logs)
+        if len(alive) < len(pairs):
+            detail = f"{len(alive)} of {len(pairs)} processes running"
+            return ServiceStatus(service, "partial", False, version, endpoint, detail, alive, ports, logs)
+        if service == "kafka":
+            healthy, detail = self._kafka_health(endpoint, len(pairs), timeout_s)
+        else:
+            healthy, detail, version = self._search_health(endpoint, timeout_s, version)
+        state_word = "running" if healthy else "unhealthy"
+        return ServiceStatus(service, state_word, healthy, version, endpoint, detail, alive, ports, logs)
+
+    @staticmethod
+    def _kafka_health(bootstrap: str, brokers: int, timeout_s: float) -> tuple[bool, str]:
+        try:
+            info = probe_kafka(KafkaSettings(bootstrap_servers=bootstrap, client_id="vac-local"), timeout_s)
+        except KafkaUnavailable:
+            return False, "not answering"
+        return len(info.brokers) == brokers, f"{len(info.brokers)}/{brokers} brokers, cluster {info.cluster_id}"
+
+    @staticmethod
+    def _search_health(url: str, timeout_s: float, version: str | None) -> tuple[bool, str, str | None]:
+        try:
+            info = probe_search(ElasticsearchSettings(hosts=[url]), timeout_s)
+        except SearchUnavailable:
+            return False, "not answering", version
+        return info.status in ("green", "yellow"), f"cluster {info.cluster_name} {info.status}", info.version
+
+    # -- logs --------------------------------------------------------------------------
+
+    def log_files(self, service: str, state: dict[str, Any] | None = None) -> list[Path]:
+        state = self._load_state() if state is None else state
+        if service == "kafka":
+            return [node.log_file for node in self._kafka_nodes(state)]
+        return [self._es_node(state).log_file]
+
+    # -- down and reset ----------------------------------------------------------------
+
+    def down(self, services: Iterable[str] = SERVICES) -> list[str]:
+        """Stop `services` gracefully (data kept); return the ones that were running."""
+        state = self._load_state()
+        stopped = [service for service in services if self._stop_service(service, state)]
+        return stopped
+
+    def _stop_service(self, service: str, state: dict[str, Any]) -> bool:
+        was_running = False
+        for pid, marker in self._pids_and_markers(service, state):
+            if process.is_running(pid, marker):
+                self._progress(f"stopping {service} (pid {pid})")
+                process.stop_group(pid, STOP_TIMEOUT_S)
+                was_running = True
+        # Servers whose pid was lost (a crashed `up`, a deleted state file) still carry a
+        # path of this state dir in their command line.
+        strays = [proc for marker in self._markers(service, state) for proc in process.find_by_marker(marker)]
+        if strays:
+            self._progress(f"stopping {len(strays)} leftover {service} process(es)")
+            process.terminate(strays, STOP_TIMEOUT_S)
+            was_running = True
+        if service in state:
+            state[service]["pids"] = []
+            self._save_state(state)
+        return was_running
+
+    def reset_plan(self) -> list[Path]:
+        """What `reset` would delete: all data, logs and state of the local stack."""
+        candidates = [self.state_dir / "kafka", self.state_dir / "elasticsearch", self.state_file]
+        return [path for path in candidates if path.exists()]
+
+    def reset(self, plan: list[Path]) -> None:
+        self.down()
+        for path in plan:
+            self._progress(f"deleting {path}")
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,36 @@
+"""Where vac keeps state, caches and user configuration.
+
+Paths come from functions, never from import-time globals. When run as root (the machines
+here, and most servers) state and cache live under /var: Elasticsearch refuses to run as
+root, so `vac local` runs it as an unprivileged user, and that user must be able to reach
+its files, which it cannot inside root's 0700 home.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "vac"
+
+
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def default_state_dir() -> Path:
+    if running_as_root():
+        return Path("/var/lib") / APP_NAME
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def default_cache_dir() -> Path:
+    if running_as_root():
+        return Path("/var/cache") / APP_NAME
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "vac.yaml"

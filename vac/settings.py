@@ -1,0 +1,295 @@
+"""The typed configuration of vac, and where its values come from.
+
+One YAML file, validated by one pydantic model; unknown keys are rejected. Precedence, highest
+first: command-line flags > `VAC_*` environment variables (`__` nests: `VAC_KAFKA__CLIENT_ID`)
+> the file (`--config`, `$VAC_CONFIG`, `./vac.yaml`, the user config dir) > defaults, which
+point at the local stack that `vac local up` starts. Every command and the TUI load their
+configuration through `load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
+from vac import paths
+from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
+from vac.errors import ConfigError
+
+ENV_PREFIX = "VAC_"
+CONFIG_ENV_VAR = "VAC_CONFIG"
+
+
+class Section(BaseModel):
+    """A config section: typos are errors, not silently ignored keys."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class KafkaSecurity(Section):
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """librdkafka `security.protocol`; production uses SASL_SSL."""
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI"] | None = None
+    """SASL mechanism; required with SASL_PLAINTEXT and SASL_SSL."""
+    username: str | None = None
+    """User for PLAIN and SCRAM."""
+    password: SecretStr | None = None
+    """Password for PLAIN and SCRAM; never printed."""
+    ca_file: Path | None = None
+    """PEM bundle of the CA that signed the brokers' certificates."""
+    cert_file: Path | None = None
+    """Client certificate (PEM) for mutual TLS."""
+    key_file: Path | None = None
+    """Client private key (PEM) for mutual TLS."""
+    key_password: SecretStr | None = None
+    """Password of the client private key."""
+    kerberos_service_name: str = "kafka"
+    """Kerberos service name of the brokers (GSSAPI)."""
+    kerberos_principal: str | None = None
+    """Client principal (GSSAPI), e.g. vacuum@CERN.CH."""
+    kerberos_keytab: Path | None = None
+    """Keytab of the client principal (GSSAPI); without it the ticket cache is used."""
+
+    @model_validator(mode="after")
+    def _mechanism_fits_protocol(self) -> KafkaSecurity:
+        sasl = self.protocol.startswith("SASL_")
+        if sasl and self.sasl_mechanism is None:
+            raise ValueError(f"protocol {self.protocol} needs sasl_mechanism")
+        if not sasl and self.sasl_mechanism is not None:
+            raise ValueError(f"sasl_mechanism is set but protocol {self.protocol} does not use SASL")
+        if self.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and not (
+            self.username and self.password
+        ):
+            raise ValueError(
+                f"sasl_mechanism {self.sasl_mechanism} needs username and password "
+                "(the password may come from $VAC_KAFKA__SECURITY__PASSWORD)"
+            )
+        if self.kerberos_keytab is not None and not self.kerberos_principal:
+            raise ValueError("kerberos_keytab needs kerberos_principal")
+        return self
+
+
+class KafkaSettings(Section):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    """Comma-separated host:port list of brokers."""
+    client_id: str = "vac"
+    """Client id the brokers see (quotas, logs)."""
+    timeout_s: float = Field(10.0, gt=0)
+    """How long a metadata request or a flush may take before vac reports Kafka unavailable."""
+    security: KafkaSecurity = KafkaSecurity()
+    """Transport security and authentication."""
+    properties: dict[str, str | int | float | bool] = {}
+    """Any extra librdkafka property, e.g. `linger.ms: 5`; wins over vac's own choices."""
+
+
+class ElasticsearchSettings(Section):
+    hosts: list[str] = ["http://127.0.0.1:9200"]
+    """Elasticsearch URLs."""
+    username: str | None = None
+    """User for basic authentication."""
+    password: SecretStr | None = None
+    """Password for basic authentication; never printed."""
+    api_key: SecretStr | None = None
+    """API key (the base64 `id:key` form); used instead of username/password."""
+    ca_file: Path | None = None
+    """PEM bundle of the site's CA."""
+    verify_certs: bool = True
+    """Verify the server certificate (leave on outside tests)."""
+    request_timeout_s: float = Field(10.0, gt=0)
+    """Timeout of one request."""
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> ElasticsearchSettings:
+        if self.api_key is not None and self.username is not None:
+            raise ValueError("set either api_key or username/password, not both")
+        if self.username is not None and self.password is None:
+            raise ValueError("username is set but password is not (set it here or in $VAC_ELASTICSEARCH__PASSWORD)")
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        return self
+
+
+class LocalSettings(Section):
+    state_dir: Path | None = None
+    """Data, logs and pids of the local stack (default: /var/lib/vac as root, else the user
+    state dir)."""
+    cache_dir: Path | None = None
+    """Resolved Kafka jars and the unpacked Elasticsearch (default: /var/cache/vac as root,
+    else the user cache dir)."""
+    kafka_version: str = "4.1.1"
+    """Apache Kafka version (org.apache.kafka:kafka_2.13 on Maven Central)."""
+    elasticsearch_version: str = "8.19.21"
+    """Elasticsearch version (integ-test-zip on Maven Central); 8.x runs on Java 17."""
+    kafka_brokers: int = Field(1, ge=1, le=5)
+    """Number of combined broker+controller KRaft nodes."""
+    kafka_port: int = Field(9092, ge=1024, le=65000)
+    """Client port of node 1; node i uses kafka_port+2(i-1), its controller the port after."""
+    elasticsearch_port: int = Field(9200, ge=1024, le=65000)
+    """HTTP port of Elasticsearch; its transport port is this plus 100."""
+    kafka_heap_mb: int = Field(512, ge=128)
+    """Heap of each Kafka node."""
+    elasticsearch_heap_mb: int = Field(512, ge=256)
+    """Heap of Elasticsearch."""
+    java_home: Path | None = None
+    """JDK to run both services with (default: the first Java 17+ found)."""
+    elasticsearch_user: str = "vac"
+    """Unprivileged user that runs Elasticsearch when vac runs as root."""
+    start_timeout_s: float = Field(180.0, gt=0)
+    """How long `vac local up` waits for the services to become healthy."""
+
+    def resolved_state_dir(self) -> Path:
+        return self.state_dir or paths.default_state_dir()
+
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or paths.default_cache_dir()
+
+
+class ScadaSettings(Section):
+    topic: str | None = None
+    """Output topic; default: the last part of each DPE's `topic` (`vac.lhc.pressures` ->
+    `pressures`)."""
+    partitions: int = Field(6, ge=1)
+    """Partitions of topics vac creates."""
+    replication_factor: int = Field(1, ge=1)
+    """Replication factor of topics vac creates (3 in production)."""
+
+
+class LogsSettings(Section):
+    topic: str = "vac.logs"
+    """Kafka topic of shipped log records."""
+    timezone: str = "Europe/Zurich"
+    """Time zone of WinCC OA log timestamps, which carry none."""
+
+
+class IndexSettings(Section):
+    group_id: str = "vac-index"
+    """Consumer group of `vac index`."""
+    name_template: str = "vacelastic-logs-scada-v1-{app}-{yyyy.MM}"
+    """Index per application per month, as the dashboards expect."""
+
+
+class DashSettings(Section):
+    refresh_hz: float = Field(4.0, gt=0, le=30)
+    """Screen redraws per second at most, whatever the input rate."""
+
+
+class VacSettings(BaseSettings):
+    """The whole configuration; each section has its own defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+    )
+
+    health_topic: str = "vac.health"
+    """Topic of the heartbeat records that streamers and shippers publish."""
+    kafka: KafkaSettings = KafkaSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    local: LocalSettings = LocalSettings()
+    scada: ScadaSettings = ScadaSettings()
+    logs: LogsSettings = LogsSettings()
+    index: IndexSettings = IndexSettings()
+    dash: DashSettings = DashSettings()
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: VacSettings
+    config_file: Path | None
+    """The file the settings were read from; None when only defaults/env/flags applied."""
+
+
+def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config file to read: `--config`, then `$VAC_CONFIG`, then ./vac.yaml, then the
+    user config dir. A file named explicitly must exist; the others are optional."""
+    named = explicit or (Path(env[CONFIG_ENV_VAR]) if env.get(CONFIG_ENV_VAR) else None)
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(
+                f"config file {named} does not exist",
+                hint="check the path given with --config or $VAC_CONFIG",
+            )
+        return named
+    for candidate in (Path("vac.yaml"), paths.user_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def env_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """The `VAC_*` variables as a nested dict, parsed by pydantic-settings."""
+    source = EnvSettingsSource(VacSettings, case_sensitive=False)
+    source.env_vars = {k.lower(): v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
+    return source()
+
+
+def deep_merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge dicts, later layers winning key by key (nested sections merge, not replace)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+                merged[key] = deep_merge(merged[key], value)
+            else:
+                merged[key] = dict(value) if isinstance(value, Mapping) else value
+    return merged
+
+
+def load_settings(
+    config: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Read, merge and validate the configuration. Raises ConfigError naming every problem."""
+    env = os.environ if env is None else env
+    config_file = find_config_file(config, env)
+    file_data, lines = read_yaml(config_file) if config_file else ({}, {})
+    merged = deep_merge(file_data, env_values(env), overrides or {})
+    try:
+        settings = VacSettings.model_validate(merged)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, VacSettings, config_file, lines, file_data)
+        raise config_error([_blame_env(problem, env) for problem in problems]) from None
+    return LoadedSettings(settings=settings, config_file=config_file)
+
+
+def check_file(path: Path, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+    """Every problem of one config file, with lines. The `VAC_*` environment is merged in as
+    vac would (secrets usually come from there), and problems it causes are named as such."""
+    env = os.environ if env is None else env
+    parsed = parse_yaml(path)
+    if isinstance(parsed, ConfigProblem):
+        return [parsed]
+    data, lines = parsed
+    try:
+        VacSettings.model_validate(deep_merge(data, env_values(env)))
+    except ValidationError as exc:
+        return [_blame_env(p, env) for p in problems_from_validation(exc, VacSettings, path, lines, data)]
+    return []
+
+
+def _blame_env(problem: ConfigProblem, env: Mapping[str, str]) -> ConfigProblem:
+    """Name the environment variable behind a problem that is not in the file."""
+    name = ENV_PREFIX + problem.key.replace(".", "__").upper()
+    if problem.file is None and name in {key.upper() for key in env}:
+        return ConfigProblem(None, None, f"{problem.key} (from ${name})", problem.message, problem.suggestion)
+    return problem
+
+
+def config_error(problems: list[ConfigProblem]) -> ConfigError:
+    first, rest = problems[0], len(problems) - 1
+    more = f" (and {rest} more problem{'s' if rest > 1 else ''})" if rest else ""
+    return ConfigError(f"invalid configuration: {first}{more}", hint="run `vac config check` to list every problem")
+
+
+def redacted(settings: VacSettings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets replaced by '**********'."""
+    return settings.model_dump(mode="json")

@@ -9,7 +9,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from commands import config as config_commands
@@ -103,12 +102,14 @@ def run(argv: list[str] | None = None) -> int:
             raise
         print_error(error)
         return exit_status_for(error)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as error:
-        error.show(file=sys.stderr)
-        return ExitStatus.USAGE
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except typer.TyperException as error:  # typer's own click: bad options, unknown commands
+        show = getattr(error, "show", None)
+        if show is not None:
+            show(file=sys.stderr)
+        return getattr(error, "exit_code", ExitStatus.USAGE)
+    except (KeyboardInterrupt, typer.Abort):
         stderr.print("interrupted")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:

@@ -6,7 +6,6 @@ run in order and never stop early, so one run lists every problem.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from vac.es.client import probe_cluster as probe_search
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.kafka.client import sasl_support
 from vac.local.java import find_java
+from vac.local.maven import strip_ansi
 from vac.settings import VacSettings
 
 MIN_JAVA = 17
@@ -65,7 +65,7 @@ def check_maven() -> Check:
         first = (result.stdout.splitlines() or ["unknown version"])[0]
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Check("maven", "fail", f"mvn -v failed: {exc}")
-    return Check("maven", "ok", _strip_ansi(first))
+    return Check("maven", "ok", strip_ansi(first))
 
 
 def check_kafka(settings: VacSettings) -> Check:
@@ -105,7 +105,3 @@ def check_elasticsearch(settings: VacSettings) -> Check:
                      f"install elasticsearch=={server_major}.* (the client's major must match the server's)")
     status = "ok" if info.status in ("green", "yellow") else "fail"
     return Check("elasticsearch", status, f"{where}: Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}")
-
-
-def _strip_ansi(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)

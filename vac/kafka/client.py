@@ -7,13 +7,14 @@ librdkafka properties apply everywhere the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from vac.errors import KafkaUnavailable
+from vac.errors import ConfigError, KafkaUnavailable
 from vac.settings import KafkaSettings
 
 
@@ -46,6 +47,21 @@ def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
     return config
 
 
+ClientT = TypeVar("ClientT")
+
+
+def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, Any]) -> ClientT:
+    """Create a librdkafka client, turning a configuration it refuses (an unknown property,
+    a SASL mechanism this build lacks) into a ConfigError."""
+    try:
+        return factory(config)
+    except KafkaException as exc:
+        raise ConfigError(
+            f"librdkafka refused the Kafka client configuration: {exc.args[0].str()}",
+            hint="check the kafka section (security, properties); `vac doctor` checks SASL support",
+        ) from None
+
+
 @dataclass(frozen=True)
 class KafkaClusterInfo:
     cluster_id: str | None
@@ -57,7 +73,7 @@ class KafkaClusterInfo:
 def probe_cluster(kafka: KafkaSettings, timeout_s: float | None = None) -> KafkaClusterInfo:
     """Ask the cluster for its metadata; raise KafkaUnavailable if it does not answer in time."""
     timeout = kafka.timeout_s if timeout_s is None else timeout_s
-    admin = AdminClient(client_config(kafka, logger=quiet_logger()))
+    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger()))
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:

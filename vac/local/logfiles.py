@@ -22,8 +22,13 @@ def tail_lines(path: Path, count: int) -> list[str]:
 
 
 def follow_lines(path: Path, cancelled: threading.Event, poll_s: float = 0.25) -> Iterator[str]:
-    """Lines appended to `path` from now on, until `cancelled` is set."""
+    """Lines appended to `path` from this call on (not from the first `next`), until
+    `cancelled` is set."""
     position = path.stat().st_size if path.exists() else 0
+    return _follow(path, position, cancelled, poll_s)
+
+
+def _follow(path: Path, position: int, cancelled: threading.Event, poll_s: float) -> Iterator[str]:
     pending = b""
     while not cancelled.is_set():
         try:

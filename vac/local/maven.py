@@ -9,6 +9,7 @@ steps idempotent and safe to interrupt.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ from vac.errors import ArtifactUnavailable, ToolMissing
 LOG4J_VERSION = "2.24.3"
 ES_ARTIFACT = "org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip"
 MARKER = ".complete"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # The broker and Kafka's own tools (ProducerPerformance for the benchmarks); the slf4j 1.x
 # binding routes the broker's logging through log4j2 to a file instead of slf4j's no-op.
@@ -52,12 +54,17 @@ def _run_maven(args: list[str], cwd: Path, what: str) -> None:
     except subprocess.TimeoutExpired:
         raise ArtifactUnavailable(f"Maven did not finish resolving {what} within 30 minutes") from None
     if result.returncode != 0:
-        output = (result.stdout + result.stderr).splitlines()
+        output = strip_ansi(result.stdout + result.stderr).splitlines()
         errors = [line.strip() for line in output if "ERROR" in line] or output[-3:] or ["no output"]
         raise ArtifactUnavailable(
             f"Maven could not resolve {what}: {errors[0][:300]}",
             hint="check the version in the local section and that Maven reaches Maven Central (mvn -X for details)",
         )
+
+
+def strip_ansi(text: str) -> str:
+    """Maven colours its messages even when asked not to (-q with jansi); vac's are plain."""
+    return _ANSI.sub("", text)
 
 
 def kafka_libs(cache_dir: Path, version: str) -> Path:

@@ -52,7 +52,8 @@ def ensure_ports_free(ports: Mapping[int, str]) -> None:
             held = f" by {owner}" if owner else ""
             raise PortInUse(
                 f"port {port} ({purpose}) is in use{held}",
-                hint="stop that process or choose other ports in the local section (e.g. VAC_LOCAL__KAFKA_PORT)",
+                hint="stop that process, or move the stack: local.kafka_port / local.elasticsearch_port "
+                "(vac local up --kafka-port N --elasticsearch-port M)",
             )
 
 

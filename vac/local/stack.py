@@ -131,11 +131,10 @@ class LocalStack:
         to_start = [service for service in services if service not in running]
         if to_start:
             java = self.java()
-            artifacts = self.fetch(to_start)
             for service in to_start:
                 self._stop_service(service, state)  # a half-running service restarts whole
-            ports = self._wanted_ports(to_start)
-            process.ensure_ports_free(ports)
+            process.ensure_ports_free(self._wanted_ports(to_start))
+            artifacts = self.fetch(to_start)
             if "kafka" in to_start:
                 self._start_kafka(java, artifacts["kafka"], state)
             if "elasticsearch" in to_start:

@@ -1,0 +1,234 @@
+"""The CLI as a user meets it: help with examples, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from tests.helpers import error_line, free_port_pair, run_vac
+
+COMMANDS = [
+    [],
+    ["local"],
+    ["local", "up"],
+    ["local", "down"],
+    ["local", "status"],
+    ["local", "logs"],
+    ["local", "reset"],
+    ["local", "fetch"],
+    ["config"],
+    ["config", "show"],
+    ["config", "check"],
+    ["doctor"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "vac")
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = run_vac(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout
+    assert "\x1b[" not in result.stdout  # NO_COLOR is honoured
+
+
+def test_version() -> None:
+    result = run_vac("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("vac 0.")
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run_vac("frobnicate")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+
+
+def test_config_check_syntax_error_exits_2_and_names_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "broken.yaml"
+    config.write_text("kafka:\n  bootstrap_servers: [a:1\n")
+    result = run_vac("config", "check", str(config))
+    assert result.returncode == 2
+    assert f"{config}:3: YAML syntax error" in result.stdout
+    assert result.stderr.startswith("vac: error: 1 problem(s)")
+
+
+def test_config_check_unknown_key_exits_2_and_suggests(tmp_path: Path) -> None:
+    config = tmp_path / "typo.yaml"
+    config.write_text("local:\n  kafka_broker: 3\n")
+    result = run_vac("config", "check", str(config))
+    assert result.returncode == 2
+    assert f"{config}:2: local.kafka_broker: unknown key (did you mean 'kafka_brokers'?)" in result.stdout
+
+
+def test_config_check_ok(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = run_vac("config", "check", str(root / "config" / "vac.yaml"))
+    assert result.returncode == 0
+    assert result.stderr.strip().endswith(": ok")
+
+
+def test_any_command_with_a_broken_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "typo.yaml"
+    config.write_text("kafka:\n  bootstrap_server: x:1\n")
+    result = run_vac("--config", str(config), "local", "status")
+    assert result.returncode == 2
+    assert error_line(result) == (
+        f"vac: error: invalid configuration: {config}:2: kafka.bootstrap_server: unknown key "
+        "(did you mean 'bootstrap_servers'?)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = run_vac("--debug", "--config", str(tmp_path / "missing.yaml"), "config", "show")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "ConfigError" in result.stderr
+
+
+def test_config_show_merges_env_and_redacts_secrets() -> None:
+    env = {
+        "VAC_CONFIG": "",
+        "VAC_KAFKA__BOOTSTRAP_SERVERS": "broker-a:9093",
+        "VAC_ELASTICSEARCH__USERNAME": "writer",
+        "VAC_ELASTICSEARCH__PASSWORD": "hunter2",
+    }
+    result = run_vac("config", "show", "--output", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["kafka"]["bootstrap_servers"] == "broker-a:9093"
+    assert shown["elasticsearch"]["password"] == "**********"
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_config_show_yaml_is_the_default(tmp_path: Path) -> None:
+    result = run_vac("config", "show", env={"VAC_CONFIG": ""}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "bootstrap_servers: 127.0.0.1:9092" in result.stdout
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_doctor_reports_unreachable_services_within_the_timeout() -> None:
+    port = closed_port()
+    env = {
+        "VAC_CONFIG": "",
+        "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+        "VAC_KAFKA__TIMEOUT_S": "2",
+        "VAC_ELASTICSEARCH__HOSTS": f'["http://127.0.0.1:{port}"]',
+        "VAC_ELASTICSEARCH__REQUEST_TIMEOUT_S": "2",
+    }
+    started = time.monotonic()
+    result = run_vac("doctor", "--output", "json", env=env)
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["java"]["status"] == "ok"
+    assert checks["maven"]["status"] == "ok"
+    assert checks["kafka"]["status"] == "fail"
+    assert f"127.0.0.1:{port} did not answer within 2 s" in checks["kafka"]["detail"]
+    assert checks["elasticsearch"]["status"] == "fail"
+
+
+def test_doctor_fails_a_sasl_mechanism_librdkafka_lacks() -> None:
+    env = {
+        "VAC_CONFIG": "",
+        "VAC_KAFKA__TIMEOUT_S": "1",
+        "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
+        "VAC_ELASTICSEARCH__HOSTS": f'["http://127.0.0.1:{closed_port()}"]',
+        "VAC_KAFKA__SECURITY__PROTOCOL": "SASL_SSL",
+        "VAC_KAFKA__SECURITY__SASL_MECHANISM": "GSSAPI",
+        "VAC_KAFKA__SECURITY__KERBEROS_PRINCIPAL": "vacuum@EXAMPLE.ORG",
+    }
+    result = run_vac("doctor", "--output", "json", env=env)
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    try:  # the verdict must match what librdkafka itself says about GSSAPI here
+        AdminClient({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI", "sasl.kerberos.kinit.cmd": "true"})
+        expected = "ok"
+    except KafkaException:
+        expected = "fail"
+    assert checks["sasl"]["status"] == expected
+    if expected == "fail":
+        assert "cannot do SASL GSSAPI" in checks["sasl"]["detail"]
+        assert "librdkafka refused the Kafka client configuration" in checks["kafka"]["detail"]
+    assert result.returncode == 1
+
+
+# -- vac local errors that need no running stack --------------------------------------
+
+
+def local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A stack of its own: a fresh state dir and free ports (a developer's stack may run)."""
+    return {
+        "VAC_CONFIG": "",
+        "VAC_LOCAL__STATE_DIR": str(tmp_path / "state"),
+        "VAC_LOCAL__KAFKA_PORT": str(free_port_pair(49092, 1)),
+        "VAC_LOCAL__ELASTICSEARCH_PORT": str(free_port_pair(49200, 100)),
+        **extra,
+    }
+
+
+def test_status_of_a_stack_never_started_exits_3(tmp_path: Path) -> None:
+    result = run_vac("local", "status", "--output", "json", env=local_env(tmp_path))
+    assert result.returncode == 3
+    status = json.loads(result.stdout)
+    assert status["healthy"] is False
+    assert [s["state"] for s in status["services"]] == ["stopped", "stopped"]
+
+
+def test_down_of_a_stopped_stack_is_a_no_op(tmp_path: Path) -> None:
+    result = run_vac("local", "down", env=local_env(tmp_path))
+    assert result.returncode == 0
+    assert "nothing was running" in result.stderr
+
+
+def test_logs_before_any_start_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_vac("local", "logs", "kafka", env=local_env(tmp_path))
+    assert result.returncode == 2
+    assert error_line(result).startswith("vac: error: kafka has no log yet")
+
+
+def test_up_without_maven_says_so(tmp_path: Path) -> None:
+    env = local_env(tmp_path, VAC_LOCAL__CACHE_DIR=str(tmp_path / "cache"), PATH="/nonexistent")
+    result = run_vac("local", "up", "kafka", env=env)
+    assert result.returncode == 1
+    assert error_line(result).startswith("vac: error: Maven (mvn) is needed")
+    assert "apt-get install maven" in result.stderr
+
+
+def test_up_with_a_java_too_old_says_so(tmp_path: Path) -> None:
+    home = tmp_path / "jdk11"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "java").write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
+    (home / "bin" / "java").chmod(0o755)
+    result = run_vac("local", "up", env=local_env(tmp_path, VAC_LOCAL__JAVA_HOME=str(home)))
+    assert result.returncode == 1
+    assert "holds Java 11.0.2; Java 17 or newer is needed" in result.stderr
+
+
+def test_up_with_an_unknown_version_names_the_artifact(tmp_path: Path) -> None:
+    env = local_env(tmp_path, VAC_LOCAL__CACHE_DIR=str(tmp_path / "cache"), VAC_LOCAL__KAFKA_VERSION="0.0.404")
+    result = run_vac("local", "up", "kafka", env=env, timeout=300)
+    assert result.returncode == 1
+    assert error_line(result).startswith("vac: error: Maven could not resolve Apache Kafka 0.0.404")
+    assert "\x1b[" not in result.stderr
+
+
+def test_up_on_a_taken_port_names_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = local_env(tmp_path, VAC_LOCAL__ELASTICSEARCH_PORT=str(port))
+        result = run_vac("local", "up", "elasticsearch", env=env, timeout=600)
+    assert result.returncode == 1
+    assert error_line(result).startswith(f"vac: error: port {port} (Elasticsearch HTTP) is in use by pid")

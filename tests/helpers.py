@@ -1,0 +1,46 @@
+"""Shared test helpers: running the `vac` CLI as a user would, and finding free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+VAC = str(Path(sys.executable).parent / "vac")
+
+
+def run_vac(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `vac` console script; NO_COLOR keeps its output plain."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    return subprocess.run(
+        [VAC, *args], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL
+    )
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_pair(start: int, gap: int) -> int:
+    """The first port p >= start such that p and p + gap are both free."""
+    for port in range(start, start + 2000, 2):
+        if port_free(port) and port_free(port + gap):
+            return port
+    raise RuntimeError(f"no free ports from {start}")
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one `vac: error: ...` line of a failed command (progress lines may precede it)."""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("vac: error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]

@@ -1,0 +1,33 @@
+"""The core (`vac/`) never imports the front ends (STYLE.md: one core, thin front ends)."""
+
+from __future__ import annotations
+
+import pkgutil
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import vac
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_importing_every_core_module_loads_no_front_end() -> None:
+    modules = [info.name for info in pkgutil.walk_packages(vac.__path__, "vac.")]
+    assert "vac.local.stack" in modules and "vac.settings" in modules
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(' '.join(sorted(m for m in ('typer', 'textual', 'rich', 'click', 'commands', 'tui') if m in sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_import_linter_contract_holds() -> None:
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists() or shutil.which("lint-imports"), "import-linter is a dev dependency"
+    result = subprocess.run([str(lint_imports)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout

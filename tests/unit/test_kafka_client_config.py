@@ -1,0 +1,67 @@
+"""librdkafka properties from settings, and SASL support detection."""
+
+from __future__ import annotations
+
+from vac.kafka.client import client_config, sasl_support
+from vac.settings import KafkaSettings
+
+
+def test_plaintext_defaults() -> None:
+    assert client_config(KafkaSettings()) == {
+        "bootstrap.servers": "127.0.0.1:9092",
+        "client.id": "vac",
+        "security.protocol": "PLAINTEXT",
+    }
+
+
+def test_scram_over_tls() -> None:
+    kafka = KafkaSettings.model_validate(
+        {
+            "bootstrap_servers": "b1:9093,b2:9093",
+            "security": {
+                "protocol": "SASL_SSL",
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "username": "vac",
+                "password": "pw",
+                "ca_file": "/etc/ca.pem",
+            },
+        }
+    )
+    config = client_config(kafka)
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert config["sasl.username"] == "vac"
+    assert config["sasl.password"] == "pw"
+    assert config["ssl.ca.location"] == "/etc/ca.pem"
+    assert not any(key.startswith("sasl.kerberos") for key in config)
+
+
+def test_gssapi_sets_kerberos_properties() -> None:
+    kafka = KafkaSettings.model_validate(
+        {
+            "security": {
+                "protocol": "SASL_SSL",
+                "sasl_mechanism": "GSSAPI",
+                "kerberos_principal": "vacuum@EXAMPLE.ORG",
+                "kerberos_keytab": "/etc/vac/vacuum.keytab",
+            }
+        }
+    )
+    config = client_config(kafka)
+    assert config["sasl.kerberos.service.name"] == "kafka"
+    assert config["sasl.kerberos.principal"] == "vacuum@EXAMPLE.ORG"
+    assert config["sasl.kerberos.keytab"] == "/etc/vac/vacuum.keytab"
+
+
+def test_extra_properties_win_over_vac_choices_and_overrides_win_over_all() -> None:
+    kafka = KafkaSettings.model_validate({"client_id": "a", "properties": {"client.id": "b", "linger.ms": 5}})
+    assert client_config(kafka)["client.id"] == "b"
+    assert client_config(kafka)["linger.ms"] == 5
+    assert client_config(kafka, **{"linger.ms": 0})["linger.ms"] == 0
+
+
+def test_sasl_support_is_detected_without_a_broker() -> None:
+    assert sasl_support("PLAIN") is None
+    assert sasl_support("SCRAM-SHA-256") is None
+    unsupported = sasl_support("NO-SUCH-MECHANISM")
+    assert unsupported is not None and "NO-SUCH-MECHANISM" in unsupported

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +15,12 @@ from commands.output import emit_json, info, stdout
 from vac.errors import ConfigError, UsageError
 from vac.settings import check_file, find_config_file, redacted
 
-app = typer.Typer(help="Show and check vac's configuration.\n\nExample: vac config check vac.yaml", no_args_is_help=True)
+app = typer.Typer(
+    help="Show and check vac's configuration.\n\nExample: vac config check vac.yaml", no_args_is_help=True
+)
 
 
-class YamlOrJson(str, Enum):
+class YamlOrJson(StrEnum):
     yaml = "yaml"
     json = "json"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     kafka = "kafka"
     elasticsearch = "elasticsearch"
 
@@ -46,7 +46,8 @@ def _print_status(status: StackStatus) -> None:
         version = f" {service.version}" if service.version else ""
         pids = f" pid {','.join(map(str, service.pids))}" if service.pids else ""
         stdout.print(
-            f"[{colour}]{service.state:<9}[/] {service.name:<13} {service.endpoint:<28}{version}{pids}  {service.detail}"
+            f"[{colour}]{service.state:<9}[/] {service.name:<13} {service.endpoint:<28}"
+            f"{version}{pids}  {service.detail}"
         )
 
 

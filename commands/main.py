@@ -76,7 +76,9 @@ def main(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="YAML config file (default: $VAC_CONFIG, ./vac.yaml, the user config dir)."),
+        typer.Option(
+            "--config", "-c", help="YAML config file (default: $VAC_CONFIG, ./vac.yaml, the user config dir)."
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
     version: Annotated[

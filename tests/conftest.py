@@ -32,7 +32,7 @@ class StackEndpoints:
         return {"VAC_CONFIG": str(self.config_file)}
 
 
-def test_state_dir(name: str = "vac-test") -> Path:
+def stack_state_dir(name: str = "vac-test") -> Path:
     return default_state_dir().parent / name
 
 
@@ -46,7 +46,7 @@ def _recorded_ports(state_dir: Path) -> tuple[int, int] | None:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
-    state_dir = test_state_dir()
+    state_dir = stack_state_dir()
     ports = _recorded_ports(state_dir)
     kafka_port, es_port = ports or (free_port_pair(39092, 1), free_port_pair(39200, 100))
     config = {

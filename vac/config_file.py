@@ -131,10 +131,10 @@ def problems_from_validation(
 def _field_names(model: type[BaseModel], path: KeyPath) -> list[str]:
     current: Any = model
     for part in path:
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
-        if field is None:
+        is_model = isinstance(current, type) and issubclass(current, BaseModel)
+        if not is_model or str(part) not in current.model_fields:
             return []
-        current = field.annotation
+        current = current.model_fields[str(part)].annotation
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
@@ -142,11 +142,11 @@ def _field_names(model: type[BaseModel], path: KeyPath) -> list[str]:
 
 def _in_data(data: Any, loc: KeyPath) -> bool:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
+        if not isinstance(data, dict | list):
+            return False
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
             return False
     return True
 

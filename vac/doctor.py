@@ -58,8 +58,12 @@ def check_java(settings: VacSettings) -> Check:
 def check_maven() -> Check:
     mvn = shutil.which("mvn")
     if mvn is None:
-        return Check("maven", "fail", "mvn is not on PATH (vac local fetches Kafka and Elasticsearch with it)",
-                     "apt-get install maven")
+        return Check(
+            "maven",
+            "fail",
+            "mvn is not on PATH (vac local fetches Kafka and Elasticsearch with it)",
+            "apt-get install maven",
+        )
     try:
         result = subprocess.run([mvn, "-v"], capture_output=True, text=True, timeout=60)
         first = (result.stdout.splitlines() or ["unknown version"])[0]
@@ -73,7 +77,8 @@ def check_kafka(settings: VacSettings) -> Check:
         info = probe_kafka(settings.kafka)
     except VacError as exc:
         return _failed("kafka", exc)
-    return Check("kafka", "ok", f"{settings.kafka.bootstrap_servers}: {len(info.brokers)} broker(s), cluster {info.cluster_id}")
+    brokers = f"{len(info.brokers)} broker(s), cluster {info.cluster_id}"
+    return Check("kafka", "ok", f"{settings.kafka.bootstrap_servers}: {brokers}")
 
 
 def check_sasl(settings: VacSettings) -> Check:
@@ -82,13 +87,20 @@ def check_sasl(settings: VacSettings) -> Check:
     if configured is not None:
         problem = sasl_support(configured)
         if problem:
-            return Check("sasl", "fail", f"librdkafka {librdkafka} cannot do SASL {configured}: {problem}",
-                         "install a confluent-kafka built against a librdkafka with SASL support "
-                         "(e.g. Debian's librdkafka with --no-binary confluent-kafka)")
+            return Check(
+                "sasl",
+                "fail",
+                f"librdkafka {librdkafka} cannot do SASL {configured}: {problem}",
+                "install a confluent-kafka built against a librdkafka with SASL support "
+                "(e.g. Debian's librdkafka with --no-binary confluent-kafka)",
+            )
         return Check("sasl", "ok", f"librdkafka {librdkafka} supports the configured SASL {configured}")
     if sasl_support("GSSAPI"):
-        return Check("sasl", "warn", f"no SASL configured; librdkafka {librdkafka} lacks GSSAPI, "
-                     "which the production cluster needs")
+        return Check(
+            "sasl",
+            "warn",
+            f"no SASL configured; librdkafka {librdkafka} lacks GSSAPI, which the production cluster needs",
+        )
     return Check("sasl", "ok", f"no SASL configured; librdkafka {librdkafka} supports GSSAPI")
 
 
@@ -100,8 +112,12 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     server_major = int(info.version.split(".")[0])
     where = ", ".join(settings.elasticsearch.hosts)
     if server_major != CLIENT_MAJOR:
-        return Check("elasticsearch", "fail",
-                     f"{where}: server {info.version} but the Python client is major {CLIENT_MAJOR}",
-                     f"install elasticsearch=={server_major}.* (the client's major must match the server's)")
+        return Check(
+            "elasticsearch",
+            "fail",
+            f"{where}: server {info.version} but the Python client is major {CLIENT_MAJOR}",
+            f"install elasticsearch=={server_major}.* (the client's major must match the server's)",
+        )
     status = "ok" if info.status in ("green", "yellow") else "fail"
-    return Check("elasticsearch", status, f"{where}: Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}")
+    cluster = f"Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}"
+    return Check("elasticsearch", status, f"{where}: {cluster}")

@@ -63,9 +63,7 @@ class KafkaSecurity(Section):
             raise ValueError(f"protocol {self.protocol} needs sasl_mechanism")
         if not sasl and self.sasl_mechanism is not None:
             raise ValueError(f"sasl_mechanism is set but protocol {self.protocol} does not use SASL")
-        if self.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and not (
-            self.username and self.password
-        ):
+        if self.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and not (self.username and self.password):
             raise ValueError(
                 f"sasl_mechanism {self.sasl_mechanism} needs username and password "
                 "(the password may come from $VAC_KAFKA__SECURITY__PASSWORD)"

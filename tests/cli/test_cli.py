@@ -152,7 +152,9 @@ def test_doctor_fails_a_sasl_mechanism_librdkafka_lacks() -> None:
     result = run_vac("doctor", "--output", "json", env=env)
     checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     try:  # the verdict must match what librdkafka itself says about GSSAPI here
-        AdminClient({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI", "sasl.kerberos.kinit.cmd": "true"})
+        AdminClient(
+            {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI", "sasl.kerberos.kinit.cmd": "true"}
+        )
         expected = "ok"
     except KafkaException:
         expected = "fail"

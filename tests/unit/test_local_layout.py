@@ -22,7 +22,8 @@ def properties(path: Path) -> dict[str, str]:
 
 def test_three_nodes_get_their_own_ports_and_one_quorum(tmp_path: Path) -> None:
     nodes = kafka_node.plan_nodes(tmp_path, 3, 9092)
-    assert [(n.node_id, n.port, n.controller_port) for n in nodes] == [(1, 9092, 9093), (2, 9094, 9095), (3, 9096, 9097)]
+    layout = [(n.node_id, n.port, n.controller_port) for n in nodes]
+    assert layout == [(1, 9092, 9093), (2, 9094, 9095), (3, 9096, 9097)]
     assert kafka_node.bootstrap_servers(nodes) == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
     for node in nodes:
         kafka_node.write_config(node, nodes)
@@ -84,7 +85,7 @@ def fake_java(tmp_path: Path, version: str) -> Path:
     home = tmp_path / f"jdk-{version}"
     (home / "bin").mkdir(parents=True)
     java = home / "bin" / "java"
-    java.write_text(f'#!/bin/sh\necho \'openjdk version "{version}" 2020-01-01\' >&2\n')
+    java.write_text(f"#!/bin/sh\necho 'openjdk version \"{version}\" 2020-01-01' >&2\n")
     java.chmod(0o755)
     return home
 

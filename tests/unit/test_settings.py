@@ -27,8 +27,7 @@ def test_defaults_point_at_the_local_stack(tmp_path: Path, monkeypatch: pytest.M
 def test_flags_beat_env_beat_file_beat_defaults(tmp_path: Path) -> None:
     config = write(
         tmp_path / "c.yaml",
-        "kafka:\n  client_id: from-file\n  bootstrap_servers: file:1\n  timeout_s: 3\n"
-        "local:\n  kafka_brokers: 3\n",
+        "kafka:\n  client_id: from-file\n  bootstrap_servers: file:1\n  timeout_s: 3\nlocal:\n  kafka_brokers: 3\n",
     )
     env = {"VAC_KAFKA__CLIENT_ID": "from-env", "VAC_KAFKA__BOOTSTRAP_SERVERS": "env:1"}
     settings = load_settings(config, overrides={"kafka": {"client_id": "from-flag"}}, env=env).settings

@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 from vac.errors import SearchUnavailable
 from vac.settings import ElasticsearchSettings
 
-CLIENT_MAJOR = int(elasticsearch.__versionstr__.split(".")[0])
+CLIENT_MAJOR: int = elasticsearch.__version__[0]
 
 
 def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> Elasticsearch:

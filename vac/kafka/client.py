@@ -100,7 +100,7 @@ def sasl_support(mechanism: str) -> str | None:
     The pip wheels of confluent-kafka are built without Cyrus SASL, so GSSAPI (Kerberos,
     which the production cluster needs) fails here, at client creation, before any network.
     """
-    config = {
+    config: dict[str, Any] = {
         "bootstrap.servers": "127.0.0.1:9",
         "security.protocol": "SASL_PLAINTEXT",
         "sasl.mechanism": mechanism,

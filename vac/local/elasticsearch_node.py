@@ -73,9 +73,7 @@ def write_config(node: ElasticsearchNode, home: Path, heap_mb: int) -> None:
         "cluster.routing.allocation.disk.threshold_enabled": "false",
         "action.destructive_requires_name": "false",
     }
-    (node.config_dir / "elasticsearch.yml").write_text(
-        "".join(f"{key}: {value}\n" for key, value in settings.items())
-    )
+    (node.config_dir / "elasticsearch.yml").write_text("".join(f"{key}: {value}\n" for key, value in settings.items()))
     (node.config_dir / "jvm.options.d" / "heap.options").write_text(f"-Xms{heap_mb}m\n-Xmx{heap_mb}m\n")
 
 
@@ -88,9 +86,18 @@ def run_as_user(name: str) -> str | None:
         pwd.getpwnam(name)
     except KeyError:
         result = subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", name],
-            capture_output=True, text=True,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                name,
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise LocalStackError(

@@ -113,9 +113,20 @@ def is_formatted(node: KafkaNode) -> bool:
 def format_storage(java: Java, libs: Path, node: KafkaNode, cluster_id: str) -> None:
     """Format the node's log dir for `cluster_id` (KRaft needs this once, before first start)."""
     result = subprocess.run(
-        [str(java.executable), "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
-         "-t", cluster_id, "-c", str(node.config_file)],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(java.executable),
+            "-cp",
+            f"{libs}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(node.config_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
@@ -128,10 +139,15 @@ def format_storage(java: Java, libs: Path, node: KafkaNode, cluster_id: str) -> 
 def start(java: Java, libs: Path, node: KafkaNode, heap_mb: int) -> int:
     args = [
         str(java.executable),
-        f"-Xms{heap_mb}m", f"-Xmx{heap_mb}m",
-        "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+        f"-Xms{heap_mb}m",
+        f"-Xmx{heap_mb}m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={node.directory / 'log4j2.properties'}",
-        "-cp", f"{libs}/*",
-        "kafka.Kafka", str(node.config_file),
+        "-cp",
+        f"{libs}/*",
+        "kafka.Kafka",
+        str(node.config_file),
     ]
     return process.spawn(args, node.log_file, env={"PATH": "/usr/bin:/bin"}, cwd=node.directory)

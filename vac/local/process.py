@@ -7,6 +7,7 @@ dir, so a recycled pid is never mistaken for a server and stray servers can stil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -118,21 +119,15 @@ def stop_group(pid: int, timeout_s: float) -> None:
 
 def terminate(processes: list[psutil.Process], timeout_s: float) -> None:
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.Error):
             process.terminate()
-        except psutil.Error:
-            pass
     _, alive = psutil.wait_procs(processes, timeout=timeout_s)
     for process in alive:
-        try:
+        with contextlib.suppress(psutil.Error):
             process.kill()
-        except psutil.Error:
-            pass
     psutil.wait_procs(alive, timeout=10)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -172,9 +172,9 @@ class LocalStack:
                 ports[node.port] = f"Kafka node {node.node_id} clients"
                 ports[node.controller_port] = f"Kafka node {node.node_id} controller"
         if "elasticsearch" in services:
-            node = elasticsearch_node.plan_node(self.state_dir, self.local.elasticsearch_port)
-            ports[node.port] = "Elasticsearch HTTP"
-            ports[node.transport_port] = "Elasticsearch transport"
+            es = elasticsearch_node.plan_node(self.state_dir, self.local.elasticsearch_port)
+            ports[es.port] = "Elasticsearch HTTP"
+            ports[es.transport_port] = "Elasticsearch transport"
         return ports
 
     def _start_kafka(self, java: Java, libs: Path, state: dict[str, Any]) -> None:
@@ -260,7 +260,7 @@ class LocalStack:
 
     def _pids_and_markers(self, service: str, state: dict[str, Any]) -> list[tuple[int, str]]:
         pids = state.get(service, {}).get("pids", [])
-        return list(zip(pids, self._markers(service, state)))
+        return list(zip(pids, self._markers(service, state), strict=False))
 
     def _is_running(self, service: str, state: dict[str, Any]) -> bool:
         pairs = self._pids_and_markers(service, state)

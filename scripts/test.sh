@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's second command, and what CI runs: set everything up, lint, type-check and run
+# the whole test suite (unit, CLI and integration tests against the real local stack, which
+# the tests start themselves). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check vac commands tui tests
+.venv/bin/ruff format --check vac commands tui tests
+.venv/bin/mypy
+set +e
+.venv/bin/pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "vac: error: pytest collected no tests; that is a failure, not a pass" >&2
+  exit 1
+fi
+exit "$status"

@@ -9,7 +9,6 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
-from vac.doctor import run_checks
 
 _COLOUR = {"ok": "green", "warn": "yellow", "fail": "red"}
 
@@ -22,6 +21,8 @@ def doctor(
 
     Example: vac doctor --output json
     """
+    from vac.doctor import run_checks  # imported here: the Elasticsearch client is slow to import
+
     checks = run_checks(cli_context(ctx).settings())
     if output is TextOrJson.json:
         emit_json({"ok": all(c.status != "fail" for c in checks), "checks": [asdict(c) for c in checks]})

@@ -14,6 +14,8 @@ import typer
 from commands import config as config_commands
 from commands import doctor as doctor_commands
 from commands import local as local_commands
+from commands import tail as tail_commands
+from commands import topics as topics_commands
 from commands.context import CliContext
 from commands.output import print_error, stderr
 from vac import __version__
@@ -62,6 +64,8 @@ app = typer.Typer(
 )
 app.add_typer(local_commands.app, name="local")
 app.add_typer(config_commands.app, name="config")
+app.add_typer(tail_commands.app, name="tail")
+app.add_typer(topics_commands.app, name="topics")
 app.command("doctor")(doctor_commands.doctor)
 
 
@@ -114,12 +118,6 @@ def run(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         stderr.print("interrupted")
         return ExitStatus.INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`vac ... | head`): stop quietly, and keep Python from
-        # complaining again when it flushes stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.OK
 
 
 def entry_point() -> None:

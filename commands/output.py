@@ -5,6 +5,7 @@ Rich honours NO_COLOR and drops colour when the stream is not a terminal.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,18 @@ def print_error(error: VacError) -> None:
 
 def info(message: str) -> None:
     stderr.print(message, markup=False)
+
+
+@contextmanager
+def quiet_on_closed_pipe() -> Iterator[None]:
+    """End quietly when the reader goes away (`vac tail topic x | head`). It must be caught
+    inside the command: click turns a broken pipe into exit status 1."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Keep Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 @contextmanager

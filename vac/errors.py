@@ -51,3 +51,11 @@ class PortInUse(LocalStackError):
 
 class StartTimeout(LocalStackError):
     """A local service started but did not become healthy in time."""
+
+
+class TopicNotFound(UsageError):
+    """A topic that the cluster does not have."""
+
+
+class PermissionDenied(VacError):
+    """The cluster refused an operation to this client's principal."""

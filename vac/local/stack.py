@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from vac.errors import KafkaUnavailable, LocalStackError, SearchUnavailable, StartTimeout, UsageError
-from vac.es.client import probe_cluster as probe_search
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.local import elasticsearch_node, kafka_node, maven, process
 from vac.local.elasticsearch_node import ElasticsearchNode
@@ -308,6 +307,10 @@ class LocalStack:
 
     @staticmethod
     def _search_health(url: str, timeout_s: float, version: str | None) -> tuple[bool, str, str | None]:
+        # Imported here: the Elasticsearch client takes 0.1 s to import, and every `vac`
+        # command loads this module.
+        from vac.es.client import probe_cluster as probe_search
+
         try:
             info = probe_search(ElasticsearchSettings(hosts=[url]), timeout_s)
         except SearchUnavailable:

@@ -1,0 +1,200 @@
+"""Turning tailed Kafka messages into output lines: pretty, json, jsonl, raw, table, template.
+
+Each renderer maps one message and its parsed value to bytes; the caller writes a batch at once. raw and jsonl
+stay byte-level (they are the fast paths of a full-topic read); the others are for people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from confluent_kafka import Message
+
+from vac.kafka.tail import NOT_JSON, NOT_PARSED
+from vac.units import engineering
+
+Renderer = Callable[[Message, Any], bytes]
+"""(message, its parsed value or NOT_JSON / NOT_PARSED) -> one output line."""
+
+
+class Output(StrEnum):
+    pretty = "pretty"
+    json = "json"
+    jsonl = "jsonl"
+    raw = "raw"
+    table = "table"
+
+
+class Decode(StrEnum):
+    auto = "auto"
+    json = "json"
+    text = "text"
+    hex = "hex"
+
+
+_RED, _YELLOW, _DIM, _BOLD, _CYAN, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
+_SEVERITY_COLOUR = {"SEVERE": _RED, "FATAL": _RED, "ERROR": _RED, "WARNING": _YELLOW, "WARN": _YELLOW}
+_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def decode_bytes(data: bytes | None, how: Decode) -> str | None:
+    if data is None:
+        return None
+    if how is Decode.hex:
+        return data.hex()
+    return data.decode("utf-8", "replace")
+
+
+def value_of(message: Message, value: Any, decode: Decode) -> Any:
+    """The value as data: parsed JSON where it is JSON (and wanted), else text or hex."""
+    if decode in (Decode.auto, Decode.json) and value is not NOT_JSON and value is not NOT_PARSED:
+        return value
+    return decode_bytes(message.value(), Decode.hex if decode is Decode.hex else Decode.text)
+
+
+def local_time(timestamp_ms: int) -> str:
+    return datetime.fromtimestamp(timestamp_ms / 1000).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def envelope(message: Message, value: Any, decode: Decode, key_decode: Decode) -> dict[str, Any]:
+    _kind, timestamp = message.timestamp()
+    headers = message.headers() or []
+    data: dict[str, Any] = {
+        "topic": message.topic(),
+        "partition": message.partition(),
+        "offset": message.offset(),
+        "timestamp": timestamp,
+        "key": decode_bytes(message.key(), key_decode),
+        "headers": {name: decode_bytes(raw, Decode.text) for name, raw in headers},
+        "value": value_of(message, value, decode),
+    }
+    if decode is Decode.json and value is NOT_JSON:
+        data["value_not_json"] = True
+    return data
+
+
+def make_renderer(
+    output: Output,
+    decode: Decode,
+    key_decode: Decode,
+    colour: bool,
+    show_headers: bool,
+    show_topic: bool,
+    template: str | None,
+) -> Renderer:
+    if template is not None:
+        return _template_renderer(template, decode, key_decode)
+    if output is Output.raw:
+        return lambda message, _value: (message.value() or b"") + b"\n"
+    if output is Output.jsonl:
+        return _jsonl
+    if output is Output.json:
+        return lambda message, value: orjson.dumps(envelope(message, value, decode, key_decode), default=str) + b"\n"
+    if output is Output.table:
+        return _table_renderer(decode, key_decode, show_topic)
+    return _pretty_renderer(decode, key_decode, colour, show_headers, show_topic)
+
+
+def table_header(show_topic: bool) -> bytes:
+    topic = f"{'TOPIC':<20} " if show_topic else ""
+    return f"{topic}{'P':>3} {'OFFSET':>10} {'TIME':<23} {'KEY':<28} VALUE\n".encode()
+
+
+def _jsonl(message: Message, value: Any) -> bytes:
+    raw = message.value()
+    if value is NOT_JSON:  # stays one valid JSON line: the text as a JSON string
+        return orjson.dumps(decode_bytes(raw, Decode.text)) + b"\n"
+    if raw is None:
+        return b"null\n"
+    if b"\n" in raw:  # pretty-printed JSON would break the one-document-per-line contract
+        return orjson.dumps(value) + b"\n"
+    return raw + b"\n"
+
+
+def _compact(value: Any, colour: bool) -> str:
+    if isinstance(value, dict):
+        return " ".join(_pair(key, inner, colour) for key, inner in value.items())
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, float):
+        return engineering(value)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    return orjson.dumps(value).decode()
+
+
+def _plain(value: Any) -> str:
+    """A template field as scripts want it: strings as they are, numbers unformatted."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _pair(key: str, value: Any, colour: bool) -> str:
+    text = f"{key}={_scalar(value)}"
+    if not colour:
+        return text
+    if key in ("level", "severity") and isinstance(value, str) and value.upper() in _SEVERITY_COLOUR:
+        return f"{_SEVERITY_COLOUR[value.upper()]}{text}{_RESET}"
+    invalid = (key == "validityBit" and value == 0) or (
+        key == "status" and isinstance(value, dict) and value.get("invalid") is True
+    )
+    return f"{_RED}{_BOLD}{text}{_RESET}" if invalid else text
+
+
+def _pretty_renderer(
+    decode: Decode, key_decode: Decode, colour: bool, show_headers: bool, show_topic: bool
+) -> Renderer:
+    def render(message: Message, value: Any) -> bytes:
+        body = _compact(value_of(message, value, decode), colour)
+        if decode is Decode.json and value is NOT_JSON:
+            body = f"{_YELLOW if colour else ''}[not JSON]{_RESET if colour else ''} {body}"
+        key = decode_bytes(message.key(), key_decode) or "-"
+        where = f"{message.topic()} " if show_topic else ""
+        where += f"{message.partition()}:{message.offset()}"
+        when = local_time(message.timestamp()[1])
+        headers = ""
+        if show_headers and message.headers():
+            headers = " [" + " ".join(f"{n}={decode_bytes(v, Decode.text)}" for n, v in message.headers()) + "]"
+        if colour:
+            return f"{_DIM}{where} {when}{_RESET} {_CYAN}{key}{_RESET}{headers} {body}\n".encode()
+        return f"{where} {when} {key}{headers} {body}\n".encode()
+
+    return render
+
+
+def _table_renderer(decode: Decode, key_decode: Decode, show_topic: bool) -> Renderer:
+    def render(message: Message, value: Any) -> bytes:
+        key = (decode_bytes(message.key(), key_decode) or "-")[:28]
+        shown = _compact(value_of(message, value, decode), colour=False)
+        topic = f"{message.topic()[:20]:<20} " if show_topic else ""
+        when = local_time(message.timestamp()[1])
+        return f"{topic}{message.partition():>3} {message.offset():>10} {when:<23} {key:<28} {shown}\n".encode()
+
+    return render
+
+
+def _template_renderer(template: str, decode: Decode, key_decode: Decode) -> Renderer:
+    """`{key} {value.value}`: fields of the json envelope by dotted path; missing -> empty."""
+    paths = [(match.group(0), match.group(1).split(".")) for match in _FIELD.finditer(template)]
+
+    def render(message: Message, value: Any) -> bytes:
+        data = envelope(message, value, decode, key_decode)
+        text = template
+        for placeholder, path in paths:
+            current: Any = data
+            for part in path:
+                current = current.get(part) if isinstance(current, dict) else None
+            text = text.replace(placeholder, _plain(current), 1)
+        return (text + "\n").encode()
+
+    return render

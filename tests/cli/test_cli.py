@@ -26,6 +26,11 @@ COMMANDS = [
     ["config", "show"],
     ["config", "check"],
     ["doctor"],
+    ["tail"],
+    ["tail", "topic"],
+    ["topics"],
+    ["topics", "list"],
+    ["topics", "describe"],
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,8 +24,14 @@ NOW = 1_800_000_000_000
         ("-30s", Position("time", NOW - 30_000)),
         ("-2d", Position("time", NOW - 172_800_000)),
         ("@1700000000123", Position("time", 1_700_000_000_123)),
-        ("@2026-11-28T14:05:00+01:00", Position("time", int(datetime(2026, 11, 28, 13, 5, tzinfo=timezone.utc).timestamp() * 1000))),
-        ("@2026-11-28T13:05:00Z", Position("time", int(datetime(2026, 11, 28, 13, 5, tzinfo=timezone.utc).timestamp() * 1000))),
+        (
+            "@2026-11-28T14:05:00+01:00",
+            Position("time", int(datetime(2026, 11, 28, 13, 5, tzinfo=UTC).timestamp() * 1000)),
+        ),
+        (
+            "@2026-11-28T13:05:00Z",
+            Position("time", int(datetime(2026, 11, 28, 13, 5, tzinfo=UTC).timestamp() * 1000)),
+        ),
     ],
 )
 def test_forms(text: str, expected: Position) -> None:
@@ -35,7 +41,9 @@ def test_forms(text: str, expected: Position) -> None:
 def test_a_time_without_zone_is_local_time() -> None:
     local = datetime(2026, 11, 28, 14, 5).astimezone()
     assert parse_position("@2026-11-28T14:05", now_ms=NOW).value == int(local.timestamp() * 1000)
-    assert parse_position("@2026-11-28", now_ms=NOW).value == int(datetime(2026, 11, 28).astimezone().timestamp() * 1000)
+    assert parse_position("@2026-11-28", now_ms=NOW).value == int(
+        datetime(2026, 11, 28).astimezone().timestamp() * 1000
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,21 +13,45 @@ from vac.units import engineering
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(3.2e-9, "3.20e-9"), (1.5e-10, "150e-12"), (1e-11, "10.0e-12"), (9.999e-9, "10.0e-9"), (999.95e-9, "1.00e-6"),
-     (2.5, "2.50"), (1234.5, "1.23e3"), (-4.2e-7, "-420e-9"), (0.0, "0")],
+    [
+        (3.2e-9, "3.20e-9"),
+        (1.5e-10, "150e-12"),
+        (1e-11, "10.0e-12"),
+        (9.999e-9, "10.0e-9"),
+        (999.95e-9, "1.00e-6"),
+        (2.5, "2.50"),
+        (1234.5, "1.23e3"),
+        (-4.2e-7, "-420e-9"),
+        (0.0, "0"),
+    ],
 )
 def test_engineering_notation(value: float, text: str) -> None:
     assert engineering(value) == text
 
 
 def message(value: bytes | None, key: bytes | None = b"VGPB_1.PR") -> Message:
-    return Message(topic="pressures", partition=2, offset=41, key=key, value=value,
-                   headers=[("source", b"sim")], timestamp=(1, 1_700_000_000_000))
+    return Message(
+        topic="pressures",
+        partition=2,
+        offset=41,
+        key=key,
+        value=value,
+        headers=[("source", b"sim")],
+        timestamp=(1, 1_700_000_000_000),
+    )
 
 
-def render(output: Output, msg: Message, parsed: object, colour: bool = False, template: str | None = None,
-           decode: Decode = Decode.auto) -> str:
-    renderer = make_renderer(output, decode, Decode.text, colour, show_headers=True, show_topic=False, template=template)
+def render(
+    output: Output,
+    msg: Message,
+    parsed: object,
+    colour: bool = False,
+    template: str | None = None,
+    decode: Decode = Decode.auto,
+) -> str:
+    renderer = make_renderer(
+        output, decode, Decode.text, colour, show_headers=True, show_topic=False, template=template
+    )
     return renderer(msg, parsed).decode()
 
 
@@ -49,8 +73,15 @@ def test_jsonl_keeps_one_document_per_line() -> None:
 
 def test_json_envelope_is_kcat_like() -> None:
     envelope = orjson.loads(render(Output.json, message(RAW), DOC))
-    assert envelope == {"topic": "pressures", "partition": 2, "offset": 41, "timestamp": 1_700_000_000_000,
-                        "key": "VGPB_1.PR", "headers": {"source": "sim"}, "value": DOC}
+    assert envelope == {
+        "topic": "pressures",
+        "partition": 2,
+        "offset": 41,
+        "timestamp": 1_700_000_000_000,
+        "key": "VGPB_1.PR",
+        "headers": {"source": "sim"},
+        "value": DOC,
+    }
 
 
 def test_json_envelope_marks_values_that_are_not_json() -> None:
@@ -62,7 +93,9 @@ def test_json_envelope_marks_values_that_are_not_json() -> None:
 def test_pretty_is_one_plain_line_without_colour() -> None:
     line = render(Output.pretty, message(RAW), DOC)
     assert line.startswith("2:41 ")
-    assert line.rstrip().endswith('VGPB_1.PR [source=sim] id=VGPB_1.PR value=3.20e-9 status={"invalid":true} level=SEVERE')
+    assert line.rstrip().endswith(
+        'VGPB_1.PR [source=sim] id=VGPB_1.PR value=3.20e-9 status={"invalid":true} level=SEVERE'
+    )
     assert "\x1b[" not in line
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import free_port_pair, run_vac
+from tests.helpers import free_base_port, run_vac
 from vac.paths import default_state_dir
 
 
@@ -48,7 +48,7 @@ def _recorded_ports(state_dir: Path) -> tuple[int, int] | None:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
     state_dir = stack_state_dir()
     ports = _recorded_ports(state_dir)
-    kafka_port, es_port = ports or (free_port_pair(39092, 1), free_port_pair(39200, 100))
+    kafka_port, es_port = ports or (free_base_port(29092, 1), free_base_port(29200, 100))
     config = {
         "local": {"state_dir": str(state_dir), "kafka_port": kafka_port, "elasticsearch_port": es_port},
         "kafka": {"bootstrap_servers": f"127.0.0.1:{kafka_port}", "timeout_s": 15},

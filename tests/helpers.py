@@ -31,10 +31,11 @@ def port_free(port: int) -> bool:
     return True
 
 
-def free_port_pair(start: int, gap: int) -> int:
-    """The first port p >= start such that p and p + gap are both free."""
+def free_base_port(start: int, *offsets: int) -> int:
+    """The first port p >= start such that p and p + each offset are free. Tests keep below
+    32768, out of Linux's ephemeral range, where outgoing connections take ports at random."""
     for port in range(start, start + 2000, 2):
-        if port_free(port) and port_free(port + gap):
+        if all(port_free(port + offset) for offset in (0, *offsets)):
             return port
     raise RuntimeError(f"no free ports from {start}")
 

@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from tests.helpers import error_line, free_port_pair, run_vac
+from tests.helpers import error_line, free_base_port, run_vac
 
 COMMANDS = [
     [],
@@ -178,8 +178,8 @@ def local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         "VAC_CONFIG": "",
         "VAC_LOCAL__STATE_DIR": str(tmp_path / "state"),
-        "VAC_LOCAL__KAFKA_PORT": str(free_port_pair(49092, 1)),
-        "VAC_LOCAL__ELASTICSEARCH_PORT": str(free_port_pair(49200, 100)),
+        "VAC_LOCAL__KAFKA_PORT": str(free_base_port(26092, 1)),
+        "VAC_LOCAL__ELASTICSEARCH_PORT": str(free_base_port(26200, 100)),
         **extra,
     }
 

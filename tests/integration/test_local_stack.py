@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import StackEndpoints, stack_state_dir
-from tests.helpers import error_line, free_port_pair, run_vac
+from tests.helpers import error_line, free_base_port, run_vac
 from vac.es.client import make_client
 from vac.kafka.client import client_config
 from vac.settings import load_settings
@@ -138,7 +138,7 @@ def scratch_config(tmp_path: Path, name: str, **local: object) -> Path:
 
 
 def test_three_broker_kraft_cluster(tmp_path: Path) -> None:
-    port = free_port_pair(41092, 5)
+    port = free_base_port(21092, *range(1, 6))
     config = scratch_config(tmp_path, "vac-test-3", kafka_port=port, kafka_brokers=3)
     try:
         result = run_vac("--config", str(config), "local", "up", "kafka", "--output", "json", timeout=600)
@@ -164,7 +164,7 @@ def test_three_broker_kraft_cluster(tmp_path: Path) -> None:
 
 
 def test_changing_the_broker_count_of_existing_data_is_refused(tmp_path: Path) -> None:
-    port = free_port_pair(43092, 5)
+    port = free_base_port(23092, 1)
     config = scratch_config(tmp_path, "vac-test-resize", kafka_port=port)
     try:
         assert run_vac("--config", str(config), "local", "up", "kafka", timeout=600).returncode == 0
@@ -177,7 +177,7 @@ def test_changing_the_broker_count_of_existing_data_is_refused(tmp_path: Path) -
 
 
 def test_a_service_that_does_not_become_healthy_times_out_with_its_log(tmp_path: Path) -> None:
-    port = free_port_pair(45092, 1)
+    port = free_base_port(25092, 1)
     config = scratch_config(tmp_path, "vac-test-slow", kafka_port=port, start_timeout_s=0.5)
     try:
         result = run_vac("--config", str(config), "local", "up", "kafka", timeout=300)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from vac.errors import ConfigError, KafkaUnavailable
+from vac.errors import ConfigError, KafkaUnavailable, PermissionDenied
 from vac.settings import KafkaSettings
 
 
@@ -50,6 +50,18 @@ def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
 ClientT = TypeVar("ClientT")
 
 
+class ClientErrors:
+    """The `error_cb` of a client: keeps the authentication failure librdkafka reports.
+    A metadata request with bad credentials only times out; this says why."""
+
+    def __init__(self) -> None:
+        self.authentication: KafkaError | None = None
+
+    def __call__(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._AUTHENTICATION and self.authentication is None:
+            self.authentication = error
+
+
 def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, Any]) -> ClientT:
     """Create a librdkafka client, turning a configuration it refuses (an unknown property,
     a SASL mechanism this build lacks) into a ConfigError."""
@@ -60,6 +72,16 @@ def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, A
             f"librdkafka refused the Kafka client configuration: {exc.args[0].str()}",
             hint="check the kafka section (security, properties); `vac doctor` checks SASL support",
         ) from None
+
+
+def raise_if_refused(client: AdminClient | Any, kafka: KafkaSettings, errors: ClientErrors) -> None:
+    """After a failed request: raise PermissionDenied if the brokers refused our credentials."""
+    client.poll(0)  # error callbacks are served by poll
+    if errors.authentication is not None:
+        raise PermissionDenied(
+            f"Kafka at {kafka.bootstrap_servers} refused the credentials: {errors.authentication.str()}",
+            hint="check kafka.security (user, password, keytab)",
+        )
 
 
 @dataclass(frozen=True)
@@ -73,10 +95,12 @@ class KafkaClusterInfo:
 def probe_cluster(kafka: KafkaSettings, timeout_s: float | None = None) -> KafkaClusterInfo:
     """Ask the cluster for its metadata; raise KafkaUnavailable if it does not answer in time."""
     timeout = kafka.timeout_s if timeout_s is None else timeout_s
-    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger()))
+    errors = ClientErrors()
+    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger(), error_cb=errors))
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:
+        raise_if_refused(admin, kafka, errors)
         raise KafkaUnavailable(
             f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:g} s ({exc.args[0].str()})",
             hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",

@@ -24,9 +24,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
-from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.kafka.positions import Position, start_offset, stop_offset
-from vac.kafka.topics import UNGROUPED, check_topics, cluster_metadata
+from vac.kafka.topics import UNGROUPED, Connection, check_topics, connect
 from vac.settings import KafkaSettings
 
 BATCH = 10_000
@@ -121,13 +120,12 @@ class TopicTail:
 
     # -- set-up ------------------------------------------------------------------------
 
-    def _consumer(self) -> Consumer:
+    def _connect(self) -> Connection:
         group = {"group.id": self.spec.group, "enable.auto.commit": True} if self.spec.group else UNGROUPED
-        return new_client(Consumer, client_config(self.kafka, logger=quiet_logger(), **_READ_TUNING, **group))
+        return connect(Consumer, self.kafka, **_READ_TUNING, **group)
 
-    def _partitions(self, consumer: Consumer) -> list[TopicPartition]:
-        metadata = cluster_metadata(consumer, self.kafka)
-        check_topics(metadata, self.spec.topics, list(metadata.topics))
+    def _partitions(self, connection: Connection) -> list[TopicPartition]:
+        metadata = check_topics(connection, self.spec.topics)
         chosen = []
         for topic in self.spec.topics:
             ids = sorted(metadata.topics[topic].partitions)
@@ -179,8 +177,9 @@ class TopicTail:
             raise KafkaUnavailable(f"looking up offsets by time failed: {exc.args[0].str()}") from None
         return {(tp.topic, tp.partition): tp.offset for tp in found}
 
-    def _start(self, consumer: Consumer) -> None:
-        partitions = self._partitions(consumer)
+    def _start(self, connection: Connection) -> None:
+        consumer = connection.client
+        partitions = self._partitions(connection)
         if self.spec.group is None:
             start = self.spec.start or Position("end" if self.spec.follow else "beginning")
             consumer.assign(self._plan(consumer, partitions, start))
@@ -198,12 +197,13 @@ class TopicTail:
     def batches(self, cancelled: threading.Event | None = None) -> Iterator[TailBatch]:
         """Matching messages, a batch at a time, until the spec's end, `count`, or `cancelled`."""
         cancelled = cancelled or threading.Event()
-        consumer = self._consumer()
+        connection = self._connect()
+        consumer = connection.client
         plain = not self.spec.parse_values and self._filter is None and self._key_match is None
         plain = plain and self.spec.count is None
         remaining = self.spec.count
         try:
-            self._start(consumer)
+            self._start(connection)
             while not cancelled.is_set():
                 if self._bounded and self._assigned and len(self._done) >= len(self._assigned):
                     break

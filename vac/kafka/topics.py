@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, 
 from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.client import ClientErrors, client_config, new_client, quiet_logger, raise_if_refused
 from vac.settings import KafkaSettings
 
 # A consumer that only assigns partitions and never commits; librdkafka still wants a group id.
@@ -21,33 +21,57 @@ UNGROUPED = {"group.id": "vac-ungrouped", "enable.auto.commit": False, "enable.a
 SHOWN_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "min.insync.replicas", "compression.type")
 
 
-def cluster_metadata(admin: AdminClient | Consumer, kafka: KafkaSettings, topic: str | None = None) -> ClusterMetadata:
+def connect(factory: type[AdminClient] | type[Consumer], kafka: KafkaSettings, **overrides: Any) -> Connection:
+    """A client for `kafka` whose authentication failures are kept for `cluster_metadata`."""
+    errors = ClientErrors()
+    client = new_client(factory, client_config(kafka, logger=quiet_logger(), error_cb=errors, **overrides))
+    return Connection(client, kafka, errors)
+
+
+@dataclass(frozen=True)
+class Connection:
+    client: Any
+    """An AdminClient or a Consumer."""
+    kafka: KafkaSettings
+    errors: ClientErrors
+
+
+def cluster_metadata(connection: Connection, topic: str | None = None) -> ClusterMetadata:
+    kafka = connection.kafka
     try:
-        return admin.list_topics(topic, timeout=kafka.timeout_s)
+        metadata: ClusterMetadata = connection.client.list_topics(topic, timeout=kafka.timeout_s)
+        return metadata
     except KafkaException as exc:
+        raise_if_refused(connection.client, kafka, connection.errors)
         raise KafkaUnavailable(
             f"Kafka at {kafka.bootstrap_servers} did not answer within {kafka.timeout_s:g} s ({exc.args[0].str()})",
             hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
         ) from None
 
 
-def check_topics(metadata: ClusterMetadata, topics: list[str], all_topics: list[str]) -> None:
-    """Raise TopicNotFound (with the closest names) or PermissionDenied for a topic that
-    cannot be read."""
+def check_topics(connection: Connection, topics: list[str]) -> ClusterMetadata:
+    """The cluster's metadata, once every topic in `topics` is known to be readable; else
+    TopicNotFound (with the closest names) or PermissionDenied."""
+    metadata = cluster_metadata(connection)
     for topic in topics:
-        entry = metadata.topics.get(topic)
-        error = entry.error if entry is not None else KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
-        if error is None:
+        if topic in metadata.topics and metadata.topics[topic].error is None:
             continue
+        # The full listing hides topics this principal may not describe: ask for the one.
+        entry = cluster_metadata(connection, topic).topics.get(topic)
+        if entry is not None and entry.error is None:
+            metadata.topics[topic] = entry
+            continue
+        error = entry.error if entry is not None and entry.error else KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
         if error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
             raise PermissionDenied(
-                f"not allowed to read topic {topic!r}", hint="ask for a READ/DESCRIBE ACL for your principal"
+                f"not allowed to read topic {topic!r}", hint="ask for a READ and DESCRIBE ACL for your principal"
             )
         if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
-            close = difflib.get_close_matches(topic, all_topics, n=3, cutoff=0.5)
+            close = difflib.get_close_matches(topic, list(metadata.topics), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "`vac topics list` shows the topics there are"
             raise TopicNotFound(f"topic {topic!r} does not exist", hint=hint)
         raise KafkaUnavailable(f"topic {topic!r} is not available: {error.str()}")
+    return metadata
 
 
 @dataclass
@@ -95,17 +119,16 @@ class TopicInfo:
 
 
 def list_topics(kafka: KafkaSettings, include_internal: bool = False) -> list[TopicInfo]:
-    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger()))
-    topics = list_topics_from(cluster_metadata(admin, kafka))
+    topics = list_topics_from(cluster_metadata(connect(AdminClient, kafka)))
     return [t for t in topics if include_internal or not t.name.startswith("__")]
 
 
 def describe_topic(kafka: KafkaSettings, name: str) -> TopicInfo:
     """Partitions with leaders, replicas, in-sync replicas and watermarks; a few configs;
     and every consumer group with committed offsets on the topic, with its lag."""
-    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger()))
-    metadata = cluster_metadata(admin, kafka)
-    check_topics(metadata, [name], list(metadata.topics))
+    connection = connect(AdminClient, kafka)
+    admin = connection.client
+    metadata = check_topics(connection, [name])
     info = next(t for t in list_topics_from(metadata) if t.name == name)
     consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **UNGROUPED))
     try:

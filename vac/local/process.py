@@ -105,16 +105,19 @@ def find_by_marker(marker: str) -> list[psutil.Process]:
     return found
 
 
-def stop_group(pid: int, timeout_s: float) -> None:
-    """SIGTERM the process group `pid` leads (a clean shutdown), SIGKILL what is left after
-    `timeout_s`, and wait until all of it is gone."""
-    try:
-        leader = psutil.Process(pid)
-        members = [leader, *leader.children(recursive=True)]
-    except psutil.Error:
-        return
+def stop_groups(pids: list[int], timeout_s: float) -> None:
+    """SIGTERM the process groups the `pids` lead, all at once (a clean shutdown), SIGKILL
+    what is left after `timeout_s`, and wait until all of it is gone."""
+    members = []
+    for pid in pids:
+        try:
+            leader = psutil.Process(pid)
+            members += [leader, *leader.children(recursive=True)]
+        except psutil.Error:
+            continue
     terminate(members, timeout_s)
-    _signal_group(pid, signal.SIGKILL)
+    for pid in pids:
+        _signal_group(pid, signal.SIGKILL)
 
 
 def terminate(processes: list[psutil.Process], timeout_s: float) -> None:

@@ -222,10 +222,15 @@ class LocalStack:
         while pending:
             state = self._load_state()
             for service in list(pending):
-                if not self._is_running(service, state):
+                dead = [
+                    i
+                    for i, (pid, marker) in enumerate(self._pids_and_markers(service, state))
+                    if not process.is_running(pid, marker)
+                ]
+                if dead:
                     raise LocalStackError(
                         f"{service} exited while starting",
-                        hint=self._log_hint(service, state),
+                        hint=self._log_hint(service, state, dead[0]),
                     )
                 status = self._service_status(service, state, timeout_s=2.0)
                 if status.healthy:
@@ -244,8 +249,8 @@ class LocalStack:
             self._progress(f"waiting for {', '.join(pending)} to answer")
             time.sleep(1.0)
 
-    def _log_hint(self, service: str, state: dict[str, Any]) -> str:
-        log_file = self.log_files(service, state)[0]
+    def _log_hint(self, service: str, state: dict[str, Any], node: int = 0) -> str:
+        log_file = self.log_files(service, state)[node]
         tail = tail_lines(log_file, 8)
         lines = "\n".join(f"  {line[:300]}" for line in tail) or "  (empty)"
         return f"last lines of {log_file}:\n{lines}"
@@ -334,12 +339,12 @@ class LocalStack:
         return stopped
 
     def _stop_service(self, service: str, state: dict[str, Any]) -> bool:
-        was_running = False
-        for pid, marker in self._pids_and_markers(service, state):
-            if process.is_running(pid, marker):
-                self._progress(f"stopping {service} (pid {pid})")
-                process.stop_group(pid, STOP_TIMEOUT_S)
-                was_running = True
+        pids = [pid for pid, marker in self._pids_and_markers(service, state) if process.is_running(pid, marker)]
+        was_running = bool(pids)
+        if pids:
+            # All nodes at once: a KRaft node stopped last would wait for a quorum that is gone.
+            self._progress(f"stopping {service} (pid {', '.join(map(str, pids))})")
+            process.stop_groups(pids, STOP_TIMEOUT_S)
         # Servers whose pid was lost (a crashed `up`, a deleted state file) still carry a
         # path of this state dir in their command line.
         strays = [proc for marker in self._markers(service, state) for proc in process.find_by_marker(marker)]

@@ -26,6 +26,8 @@ COMMANDS = [
     ["config", "show"],
     ["config", "check"],
     ["doctor"],
+    ["stream"],
+    ["stream", "scada"],
     ["tail"],
     ["tail", "topic"],
     ["topics"],

@@ -1,0 +1,105 @@
+"""`vac stream scada`: stream value changes of datapoint elements into Kafka."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from commands.context import cli_context
+from commands.output import TextOrJson, emit_json, stderr
+from vac.errors import UsageError
+from vac.scada.deadband import DeadbandRules
+from vac.scada.dpes import generate_installation, load_dpes
+from vac.scada.streamer import ScadaStreamer, StreamOptions
+from vac.sources.simulator import Simulator
+
+app = typer.Typer(
+    help="Stream data into Kafka.\n\nExample: vac stream scada --rate 1000 --duration 60", no_args_is_help=True
+)
+
+
+class Format(StrEnum):
+    vac = "vac"
+    legacy = "legacy"
+
+
+def _status_line(status: dict[str, Any]) -> None:
+    p99 = status["ack_latency_ms"]["p99"]
+    stderr.file.write(
+        f"\r{status['rate']:>9,.0f} changes/s  sent {status['sent']:,}  acked {status['acked']:,}  "
+        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  p99 ack {p99:.1f} ms   "
+    )
+    stderr.file.flush()
+
+
+@app.command()
+def scada(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Option(help="sim (the simulator).")] = "sim",
+    dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,
+    devices: Annotated[int, typer.Option(help="Without --dpes: simulate this many DPEs.")] = 1000,
+    rate: Annotated[float, typer.Option(help="Simulated changes per second, in total.")] = 1000.0,
+    seed: Annotated[int, typer.Option(help="Simulator seed: the same seed, the same changes.")] = 0,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Write to this topic instead of each DPE's own.")] = None,
+    format_: Annotated[
+        Format, typer.Option("--format", help="vac (adds status, ingest_ts, seq) or legacy.")
+    ] = Format.vac,
+    deadband: Annotated[float, typer.Option(help="Relative deadband of pressures (0.01 = 1%).")] = 0.0,
+    max_silence: Annotated[
+        float, typer.Option(help="Re-send a DPE's last value after this many silent seconds (0: off).")
+    ] = 0.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live status line.")] = False,
+    output: Annotated[
+        TextOrJson, typer.Option("--output", "-o", help="The summary as text or one JSON object.")
+    ] = TextOrJson.text,
+) -> None:
+    """Stream every value change of the DPEs into Kafka (key = DPE, timestamp = source time).
+
+    Example: vac stream scada --dpes ../shared/data/winccoa/LHC_KafkaStream.config --rate 20000 --duration 15 -o json
+    """
+    if source != "sim":
+        raise UsageError(f"--source {source!r}: only the simulator (sim) is available in this version")
+    if rate <= 0:
+        raise UsageError(f"--rate {rate:g}: must be above 0")
+    settings = cli_context(ctx).settings()
+    installation = load_dpes(dpes) if dpes else generate_installation(devices, seed)
+    options = StreamOptions(
+        topic=topic,
+        legacy=format_ is Format.legacy,
+        rules=DeadbandRules(pressure_relative=deadband, max_silence_s=max_silence),
+        duration_s=duration,
+        requested_rate=rate,
+    )
+    streamer = ScadaStreamer(settings, installation, options)
+    cancelled = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    show = not quiet and stderr.is_terminal
+    try:
+        summary = streamer.run(Simulator(installation, rate, seed), cancelled, _status_line if show else None)
+    except KeyboardInterrupt:  # Ctrl-C: what was sent is flushed by run's cleanup
+        cancelled.set()
+        raise
+    if show:
+        stderr.file.write("\n")
+    if output is TextOrJson.json:
+        emit_json(summary)
+    else:
+        latency = summary["ack_latency_ms"]
+        counts = "  ".join(
+            f"{name.replace('_', ' ')} {summary[name]:,}"
+            for name in ("changes", "sent", "acked", "failed", "suppressed", "invalid_input")
+        )
+        sys.stdout.write(
+            f"{counts}\nrate {summary['rate']:,.0f}/s over {summary['duration_s']:.1f} s  "
+            f"ack latency p50 {latency['p50']:.2f} ms  p99 {latency['p99']:.2f} ms  max {latency['max']:.2f} ms  "
+            f"peak RSS {summary['rss_mb']:.0f} MB\n"
+        )
+    if summary["failed"] or summary["unflushed"]:
+        raise typer.Exit(1)

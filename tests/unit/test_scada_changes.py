@@ -1,0 +1,150 @@
+"""DPE config, deadband and heartbeat rules, status decoding and record encoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from vac.errors import ConfigError
+from vac.scada import status
+from vac.scada.change import Change, IsoClock, encode
+from vac.scada.deadband import ChangeFilter, DeadbandRules
+from vac.scada.dpes import Dpe, generate_installation, load_dpes
+from vac.sources.simulator import Simulator
+
+GAUGE = Dpe("VGI_1025_5L4_B.PR", "VGI_1025_5L4_B_PR", "pressures", "float", "VACSECPR123", "LSS1", "125")
+WORD = Dpe("VVS_1.RR1", "VVS_1_RR1", "statuses", "unsigned", "S", "M", "1")
+CURRENT = Dpe("VPI_1.I", "VPI_1_I", "currents", "float", "S", "M", "1")
+
+
+def change(dpe: Dpe, value: object, status64: int = status.ACTIVE) -> Change:
+    return Change(dpe.name, value, 1_700_000_000_123_456, status64)
+
+
+def test_the_real_dpe_config_loads() -> None:
+    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
+    if not path.exists():
+        pytest.skip("needs ../shared beside the checkout")
+    dpes = load_dpes(path)
+    assert len(dpes) == 9927
+    first = dpes[0]
+    assert (first.name, first.topic, first.type, first.sector, first.dcum) == (
+        "VGAPX_AP411_IP8_VE.PR",
+        "pressures",
+        "float",
+        "VACSECPR123",
+        "125",
+    )
+
+
+def test_a_broken_dpe_config_names_the_entry(tmp_path: Path) -> None:
+    path = tmp_path / "dpes.json"
+    path.write_text('[{"sourceDPE": "A.PR", "topic": "vac.lhc.pressures"}, {"topic": "vac.lhc.pressures"}]')
+    with pytest.raises(ConfigError, match="entry 1 is missing or has a bad field: 'sourceDPE'"):
+        load_dpes(path)
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="is not JSON"):
+        load_dpes(path)
+
+
+def test_equal_values_are_suppressed_and_status_changes_always_go() -> None:
+    rules = ChangeFilter(DeadbandRules())
+    assert rules.accept(GAUGE, change(GAUGE, 1e-9), 0.0)
+    assert not rules.accept(GAUGE, change(GAUGE, 1e-9), 0.1)
+    invalid = status.ACTIVE | 1 << status.BITS["aut_inv"]
+    assert rules.accept(GAUGE, change(GAUGE, 1e-9, invalid), 0.2)
+
+
+def test_pressures_use_a_relative_deadband_against_the_last_sent_value() -> None:
+    rules = ChangeFilter(DeadbandRules(pressure_relative=0.05))
+    assert rules.accept(GAUGE, change(GAUGE, 1.00e-9), 0)
+    assert not rules.accept(GAUGE, change(GAUGE, 1.04e-9), 1)  # within 5%
+    assert not rules.accept(GAUGE, change(GAUGE, 1.045e-9), 2)  # still within 5% of the last *sent*
+    assert rules.accept(GAUGE, change(GAUGE, 1.06e-9), 3)  # a drift that adds up goes out
+    assert rules.accept(GAUGE, change(GAUGE, 1.06e-7), 4)
+
+
+def test_other_floats_use_an_absolute_deadband_and_words_none() -> None:
+    rules = ChangeFilter(DeadbandRules(pressure_relative=0.5, float_absolute=0.1))
+    assert rules.accept(CURRENT, change(CURRENT, 2.0), 0)
+    assert not rules.accept(CURRENT, change(CURRENT, 2.05), 1)
+    assert rules.accept(CURRENT, change(CURRENT, 2.2), 2)
+    assert rules.accept(WORD, change(WORD, 0x101), 0)
+    assert rules.accept(WORD, change(WORD, 0x103), 1)  # any bit counts
+    assert not rules.accept(WORD, change(WORD, 0x103), 2)
+
+
+def test_silent_dpes_get_a_heartbeat_once_per_silence() -> None:
+    rules = ChangeFilter(DeadbandRules(max_silence_s=10))
+    rules.accept(GAUGE, change(GAUGE, 1e-9), 0)
+    rules.accept(WORD, change(WORD, 1), 5)
+    assert rules.silent(9) == []
+    assert [c.dpe for c in rules.silent(10)] == [GAUGE.name]
+    assert rules.silent(11) == []  # its clock restarted
+    assert [c.dpe for c in rules.silent(15)] == [WORD.name]
+
+
+def test_status_words_decode() -> None:
+    assert status.decode(status.ACTIVE) == {
+        "invalid": False,
+        "out_of_range": False,
+        "default": False,
+        "from_general_query": False,
+        "inactive": False,
+    }
+    flags = status.decode(status.ACTIVE | 1 << 6 | 1 << 9 | 1 << 4)
+    assert flags["invalid"] and flags["from_general_query"] and flags["out_of_range"]
+    assert status.decode(0)["inactive"]
+
+
+def test_records_keep_the_existing_fields_and_add_vacs() -> None:
+    dpe = Dpe(GAUGE.name, GAUGE.kafka_id, GAUGE.topic, GAUGE.type, GAUGE.sector, GAUGE.mainpart, GAUGE.dcum, 1)
+    clock = IsoClock()
+    record = orjson.loads(encode(dpe, change(dpe, 1.2e-9), 7, 1_700_000_000_200_000, clock))
+    assert record == {
+        "id": "VGI_1025_5L4_B.PR",
+        "value": 1.2e-9,
+        "validityBit": 1,
+        "timestamp": "2023-11-14T22:13:20.123456Z",
+        "sector": "VACSECPR123",
+        "mainpart": "LSS1",
+        "DCUM": "125",
+        "type": "float",
+        "status": {
+            "invalid": False,
+            "out_of_range": False,
+            "default": False,
+            "from_general_query": False,
+            "inactive": False,
+            "word": 1,
+        },
+        "ingest_ts": "2023-11-14T22:13:20.200000Z",
+        "seq": 7,
+    }
+    legacy = orjson.loads(encode(dpe, change(dpe, 1.2e-9, status.ACTIVE | 1 << 5), 7, 0, clock, legacy=True))
+    assert legacy == {
+        "id": "VGI_1025_5L4_B.PR",
+        "value": 1.2e-9,
+        "validityBit": 0,
+        "timestamp": "2023-11-14T22:13:20.123456Z",
+        "sector": "VACSECPR123",
+        "mainpart": "LSS1",
+        "DCUM": "125",
+    }
+
+
+def test_the_simulator_is_deterministic_per_seed() -> None:
+    import threading
+
+    dpes = generate_installation(200, seed=3)
+
+    def first(seed: int) -> list[tuple[str, object]]:
+        batches = Simulator(dpes, rate=50_000, seed=seed).batches(threading.Event())
+        return [(c.dpe, c.value) for c in next(batches)][:50]
+
+    assert first(1) == first(1)
+    assert first(1) != first(2)
+    pressures = [c for c in next(Simulator(dpes, 50_000, 1).batches(threading.Event())) if c.dpe.endswith(".PR")]
+    assert pressures and all(1e-13 < float(c.value) < 1e-3 for c in pressures)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""SCADA value streaming: datapoint elements (DPEs), their changes, and `vac stream scada`."""

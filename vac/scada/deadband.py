@@ -1,0 +1,69 @@
+"""Which changes go out: only real changes, and a heartbeat for DPEs that stay silent.
+
+A value within the deadband of the last value *sent* is suppressed (comparing with the last
+sent value, not the last seen, lets a slow drift through once it adds up). Pressures use a
+relative deadband (they span decades), other floats an absolute one, status words none. A
+change of status always goes out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from vac.scada.change import Change
+from vac.scada.dpes import Dpe
+
+
+@dataclass(frozen=True)
+class DeadbandRules:
+    pressure_relative: float = 0.0
+    """Suppress a pressure within this fraction of the last sent one (0.01 = 1%)."""
+    float_absolute: float = 0.0
+    """Suppress another float within this distance of the last sent one."""
+    max_silence_s: float = 0.0
+    """Re-send the last value of a DPE silent this long (0: never)."""
+
+
+class ChangeFilter:
+    def __init__(self, rules: DeadbandRules) -> None:
+        self.rules = rules
+        self._sent: dict[str, tuple[Any, int]] = {}
+        """DPE -> (value, status) last sent."""
+        self._sent_at: dict[str, float] = {}
+        """DPE -> monotonic time of the last send."""
+        self._last: dict[str, Change] = {}
+
+    def accept(self, dpe: Dpe, change: Change, now: float) -> bool:
+        """True if `change` must go out; records it as sent then."""
+        previous = self._sent.get(dpe.name)
+        if previous is not None and not self._differs(dpe, previous, change):
+            return False
+        self._sent[dpe.name] = (change.value, change.status64)
+        self._sent_at[dpe.name] = now
+        self._last[dpe.name] = change
+        return True
+
+    def _differs(self, dpe: Dpe, previous: tuple[Any, int], change: Change) -> bool:
+        old, old_status = previous
+        new = change.value
+        if change.status64 != old_status:
+            return True
+        if not (isinstance(new, float) and isinstance(old, float)):
+            return bool(new != old)
+        if math.isnan(new) or math.isnan(old):
+            return not (math.isnan(new) and math.isnan(old))
+        if dpe.is_pressure:
+            return old == 0.0 or abs(new - old) > self.rules.pressure_relative * abs(old)
+        return abs(new - old) > self.rules.float_absolute
+
+    def silent(self, now: float) -> list[Change]:
+        """The last sent change of every DPE silent for max_silence_s (their clocks restart)."""
+        if self.rules.max_silence_s <= 0:
+            return []
+        cutoff = now - self.rules.max_silence_s
+        due = [name for name, sent_at in self._sent_at.items() if sent_at <= cutoff]
+        for name in due:
+            self._sent_at[name] = now
+        return [self._last[name] for name in due]

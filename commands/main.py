@@ -3,6 +3,7 @@ become exit codes."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from enum import IntEnum
@@ -101,6 +102,8 @@ def _debug_requested(argv: list[str]) -> bool:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status instead of raising it (tests call this too)."""
     argv = sys.argv[1:] if argv is None else argv
+    # The core logs what it skips or retries; the CLI shows it as one line on stderr.
+    logging.basicConfig(format="vac: %(levelname)s: %(message)s", level=logging.WARNING)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="vac", standalone_mode=False)

@@ -17,6 +17,7 @@ from vac.errors import UsageError
 from vac.scada.deadband import DeadbandRules
 from vac.scada.dpes import generate_installation, load_dpes
 from vac.scada.streamer import ScadaStreamer, StreamOptions
+from vac.sources.jsonlines import open_source
 from vac.sources.simulator import Simulator
 
 app = typer.Typer(
@@ -41,7 +42,9 @@ def _status_line(status: dict[str, Any]) -> None:
 @app.command()
 def scada(
     ctx: typer.Context,
-    source: Annotated[str, typer.Option(help="sim (the simulator).")] = "sim",
+    source: Annotated[
+        str, typer.Option(help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://[host]:port (a bridge).")
+    ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,
     devices: Annotated[int, typer.Option(help="Without --dpes: simulate this many DPEs.")] = 1000,
     rate: Annotated[float, typer.Option(help="Simulated changes per second, in total.")] = 1000.0,
@@ -64,8 +67,6 @@ def scada(
 
     Example: vac stream scada --dpes ../shared/data/winccoa/LHC_KafkaStream.config --rate 20000 --duration 15 -o json
     """
-    if source != "sim":
-        raise UsageError(f"--source {source!r}: only the simulator (sim) is available in this version")
     if rate <= 0:
         raise UsageError(f"--rate {rate:g}: must be above 0")
     settings = cli_context(ctx).settings()
@@ -75,14 +76,15 @@ def scada(
         legacy=format_ is Format.legacy,
         rules=DeadbandRules(pressure_relative=deadband, max_silence_s=max_silence),
         duration_s=duration,
-        requested_rate=rate,
+        requested_rate=rate if source == "sim" else None,
     )
     streamer = ScadaStreamer(settings, installation, options)
+    changes = Simulator(installation, rate, seed) if source == "sim" else open_source(source)
     cancelled = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
     show = not quiet and stderr.is_terminal
     try:
-        summary = streamer.run(Simulator(installation, rate, seed), cancelled, _status_line if show else None)
+        summary = streamer.run(changes, cancelled, _status_line if show else None)
     except KeyboardInterrupt:  # Ctrl-C: what was sent is flushed by run's cleanup
         cancelled.set()
         raise

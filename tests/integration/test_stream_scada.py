@@ -97,3 +97,129 @@ def test_legacy_format_keeps_exactly_the_old_fields(local_stack: StackEndpoints)
     values = [orjson.loads(line) for line in read.stdout.splitlines()]
     assert len(values) == json.loads(result.stdout)["acked"] > 0
     assert all(set(v) == {"id", "value", "timestamp", "sector", "mainpart", "DCUM"} for v in values)
+
+
+def test_json_lines_replay_skips_and_counts_bad_input(local_stack: StackEndpoints, tmp_path: Path) -> None:
+    dpes = tmp_path / "dpes.json"
+    dpes.write_text(
+        orjson.dumps(
+            [
+                {
+                    "sourceDPE": "VGI_1.PR",
+                    "topic": "vac.lhc.pressures",
+                    "type": "float",
+                    "sector": "S1",
+                    "mainpart": "M",
+                    "DCUM": "1",
+                },
+                {
+                    "sourceDPE": "VVS_1.RR1",
+                    "topic": "vac.lhc.statuses",
+                    "type": "unsigned",
+                    "sector": "S1",
+                    "mainpart": "M",
+                    "DCUM": "1",
+                },
+            ]
+        ).decode()
+    )
+    lines = [
+        '{"dpe": "VGI_1.PR", "value": 1.2e-9, "stime": "2026-11-28T15:00:00.123456Z"}',
+        "not json",
+        '{"dpe": "NOPE.PR", "value": 1.0}',
+        '{"dpe": "VGI_1.PR", "value": "high"}',
+        '{"dpe": "VVS_1.RR1", "value": 257, "stime": 1795881600123, "status": 65}',
+        '{"dpe": "VGI_1.PR", "value": 1.2e-9, "stime": "2026-11-28T15:00:01Z"}',  # same value: suppressed
+    ]
+    recording = tmp_path / "changes.jsonl"
+    recording.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe not UTF-8\n")
+    topic = f"it-jsonl-{uuid.uuid4().hex[:8]}"
+    vac = ["--config", str(local_stack.config_file)]
+    result = run_vac(
+        *vac,
+        "stream",
+        "scada",
+        "--source",
+        f"jsonl:{recording}",
+        "--dpes",
+        str(dpes),
+        "--topic",
+        topic,
+        "-o",
+        "json",
+        "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["changes"], summary["sent"], summary["acked"], summary["suppressed"]) == (3, 2, 2, 1)
+    assert summary["invalid_input_kinds"] == {"invalid JSON line": 2, "unknown DPE": 1, "value of the wrong type": 1}
+    assert "vac: WARNING: skipping bad input (unknown DPE), e.g. NOPE.PR" in result.stderr
+    read = run_vac(*vac, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl")
+    values = sorted((orjson.loads(line) for line in read.stdout.splitlines()), key=lambda v: v["id"])
+    assert [(v["id"], v["value"], v["timestamp"]) for v in values] == [
+        ("VGI_1.PR", 1.2e-9, "2026-11-28T15:00:00.123456Z"),
+        ("VVS_1.RR1", 257, "2026-11-28T16:00:00.123000Z"),
+    ]
+    assert values[1]["status"]["invalid"] is True  # bit 6, _aut_inv
+
+
+def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    from tests.helpers import VAC, free_base_port
+
+    if not LHC_DPES.exists():
+        pytest.skip("needs ../shared")
+    port = free_base_port(28092)
+    topic = f"it-tcp-{uuid.uuid4().hex[:8]}"
+    command = [
+        VAC,
+        "--config",
+        str(local_stack.config_file),
+        "stream",
+        "scada",
+        "--source",
+        f"tcp://127.0.0.1:{port}",
+        "--dpes",
+        str(LHC_DPES),
+        "--topic",
+        topic,
+        "--duration",
+        "8",
+        "-o",
+        "json",
+        "-q",
+    ]
+    streamer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            bridge = socket.create_connection(("127.0.0.1", port), timeout=1)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the streamer never listened"
+            time.sleep(0.2)
+    with bridge:
+        for i in range(1000):
+            bridge.sendall(orjson.dumps({"dpe": "VGI_1025_5L4_B.PR", "value": 1e-9 * (i + 1)}) + b"\n")
+        bridge.sendall(b'{"dpe": "VGI_1025_5L4_B.PR", "value": 5e-6}')  # the last line, without a newline
+    out, err = streamer.communicate(timeout=60)
+    assert streamer.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["acked"] == 1001
+    read = run_vac(
+        "--config",
+        str(local_stack.config_file),
+        "tail",
+        "topic",
+        topic,
+        "--from",
+        "beginning",
+        "--no-follow",
+        "-o",
+        "jsonl",
+    )
+    seqs = [orjson.loads(line)["seq"] for line in read.stdout.splitlines()]
+    assert seqs == list(range(1, 1002))

@@ -130,9 +130,9 @@ class LocalStack:
         to_start = [service for service in services if service not in running]
         if to_start:
             java = self.java()
-            for service in to_start:
-                self._stop_service(service, state)  # a half-running service restarts whole
-            process.ensure_ports_free(self._wanted_ports(to_start))
+            if "elasticsearch" in to_start:
+                self._stop_service("elasticsearch", state)  # a half-started one restarts whole
+            process.ensure_ports_free(self._wanted_ports(to_start, state))
             artifacts = self.fetch(to_start)
             if "kafka" in to_start:
                 self._start_kafka(java, artifacts["kafka"], state)
@@ -164,10 +164,10 @@ class LocalStack:
     def _kafka_formatted(self, state: dict[str, Any]) -> bool:
         return any(kafka_node.is_formatted(node) for node in self._kafka_nodes(state))
 
-    def _wanted_ports(self, services: list[str]) -> dict[int, str]:
+    def _wanted_ports(self, services: list[str], state: dict[str, Any]) -> dict[int, str]:
         ports: dict[int, str] = {}
         if "kafka" in services:
-            for node in kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port):
+            for node in self._dead_kafka_nodes(state):
                 ports[node.port] = f"Kafka node {node.node_id} clients"
                 ports[node.controller_port] = f"Kafka node {node.node_id} controller"
         if "elasticsearch" in services:
@@ -176,10 +176,28 @@ class LocalStack:
             ports[es.transport_port] = "Elasticsearch transport"
         return ports
 
+    def _alive_kafka_pids(self, state: dict[str, Any]) -> dict[int, int]:
+        """Node id -> pid of the nodes that still run (after a crash or a kill -9 of one)."""
+        pids = state.get("kafka", {}).get("pids", [])
+        nodes = kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port)
+        return {
+            node.node_id: pid
+            for node, pid in zip(nodes, pids, strict=False)
+            if pid and process.is_running(pid, node.marker)
+        }
+
+    def _dead_kafka_nodes(self, state: dict[str, Any]) -> list[KafkaNode]:
+        alive = self._alive_kafka_pids(state)
+        nodes = kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port)
+        return [node for node in nodes if node.node_id not in alive]
+
     def _start_kafka(self, java: Java, libs: Path, state: dict[str, Any]) -> None:
+        """Start the nodes that do not run; the others keep running (a cluster that lost a
+        node gets it back without a restart of the rest)."""
         nodes = kafka_node.plan_nodes(self.state_dir, self.local.kafka_brokers, self.local.kafka_port)
         previous = state.get("kafka", {})
         cluster_id = previous.get("cluster_id") or kafka_node.new_cluster_id()
+        alive = self._alive_kafka_pids(state)
         for node in nodes:
             kafka_node.write_config(node, nodes)
             if not kafka_node.is_formatted(node):
@@ -187,6 +205,9 @@ class LocalStack:
                 kafka_node.format_storage(java, libs, node, cluster_id)
         pids = []
         for node in nodes:
+            if node.node_id in alive:
+                pids.append(alive[node.node_id])
+                continue
             self._progress(f"starting Kafka node {node.node_id} on port {node.port}")
             pids.append(kafka_node.start(java, libs, node, self.local.kafka_heap_mb))
         state["kafka"] = {

@@ -1,0 +1,176 @@
+"""Changes as JSON lines: replayed from a file or stdin (`jsonl:PATH`, `jsonl:-`), or sent over
+TCP by the WinCC OA control-script bridge (`tcp://[host]:port`).
+
+One change a line: `{"dpe": "VGI_1025_5L4_B.PR", "value": 1.2e-9, "stime": ..., "status": 1}`
+(`id` may stand for `dpe`, `timestamp` for `stime`). `stime` is ISO 8601 (UTC unless it names
+a zone) or a number of epoch seconds, milliseconds or microseconds; without it the time of
+arrival is used. `status` is the 64-bit status word (default: active). A line that does not
+parse is counted and skipped; it never stops the stream.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from vac.errors import UsageError
+from vac.scada import status as status_bits
+from vac.scada.change import Change, now_us
+from vac.sources.badinput import BadInput
+
+MAX_LINE = 1 << 20
+BATCH_LINES = 2000
+
+
+def parse_line(line: bytes, bad: BadInput) -> Change | None:
+    line = line.strip()
+    if not line:
+        return None
+    if len(line) > MAX_LINE:
+        bad.add("line too long", line[:80].decode("utf-8", "replace"))
+        return None
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        bad.add("invalid JSON line", line.decode("utf-8", "replace"))
+        return None
+    if not isinstance(record, dict):
+        bad.add("line is not a JSON object", line.decode("utf-8", "replace"))
+        return None
+    name = record.get("dpe", record.get("id"))
+    if not isinstance(name, str) or "value" not in record:
+        bad.add("missing dpe or value", line.decode("utf-8", "replace"))
+        return None
+    source_us = _time_us(record.get("stime", record.get("timestamp")))
+    if source_us is None:
+        bad.add("unreadable stime", line.decode("utf-8", "replace"))
+        return None
+    word = record.get("status", status_bits.ACTIVE)
+    if not isinstance(word, int) or isinstance(word, bool):
+        bad.add("status is not an integer", line.decode("utf-8", "replace"))
+        return None
+    return Change(name, record["value"], source_us, word)
+
+
+def _time_us(stime: object) -> int | None:
+    if stime is None:
+        return now_us()
+    if isinstance(stime, bool):
+        return None
+    if isinstance(stime, int | float):
+        if stime > 1e14:
+            return int(stime)
+        return int(stime * 1000) if stime > 1e11 else int(stime * 1_000_000)
+    if isinstance(stime, str):
+        try:
+            moment = datetime.fromisoformat(stime)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1_000_000)
+    return None
+
+
+class JsonLinesFile:
+    """A recording or a pipe: read to its end, then the stream ends."""
+
+    def __init__(self, path: str) -> None:
+        self.bad_input = BadInput()
+        self.path = path
+        if path != "-" and not Path(path).is_file():
+            raise UsageError(f"--source jsonl:{path}: no such file")
+
+    def batches(self, cancelled: threading.Event) -> Iterator[list[Change]]:
+        handle: BinaryIO = sys.stdin.buffer if self.path == "-" else open(self.path, "rb")  # noqa: SIM115
+        try:
+            batch: list[Change] = []
+            for line in handle:
+                change = parse_line(line, self.bad_input)
+                if change is not None:
+                    batch.append(change)
+                if len(batch) >= BATCH_LINES:
+                    yield batch
+                    batch = []
+                if cancelled.is_set():
+                    break
+            if batch:
+                yield batch
+        finally:
+            if handle is not sys.stdin.buffer:
+                handle.close()
+
+
+class JsonLinesServer:
+    """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.bad_input = BadInput()
+        self.listener = socket.create_server((host or "0.0.0.0", port), reuse_port=False)
+        self.listener.setblocking(False)
+        self.address = self.listener.getsockname()
+
+    def batches(self, cancelled: threading.Event) -> Iterator[list[Change]]:
+        selector = selectors.DefaultSelector()
+        selector.register(self.listener, selectors.EVENT_READ)
+        pending: dict[socket.socket, bytes] = {}
+        try:
+            while not cancelled.is_set():
+                batch: list[Change] = []
+                for key, _ in selector.select(timeout=0.05):
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    if sock is self.listener:
+                        client, _addr = self.listener.accept()
+                        client.setblocking(False)
+                        selector.register(client, selectors.EVENT_READ)
+                        pending[client] = b""
+                        continue
+                    try:
+                        data = sock.recv(1 << 16)
+                    except ConnectionError:
+                        data = b""
+                    buffered = pending.pop(sock) + data
+                    if not data:  # the bridge went away: its last line may lack the newline
+                        selector.unregister(sock)
+                        sock.close()
+                        lines = [buffered]
+                    else:
+                        *lines, rest = buffered.split(b"\n")
+                        if len(rest) > MAX_LINE:
+                            self.bad_input.add("line too long", rest[:80].decode("utf-8", "replace"))
+                            rest = b""
+                        pending[sock] = rest
+                    for line in lines:
+                        change = parse_line(line, self.bad_input)
+                        if change is not None:
+                            batch.append(change)
+                yield batch
+        finally:
+            for sock in list(pending):
+                sock.close()
+            selector.close()
+            self.listener.close()
+
+
+def open_source(spec: str) -> JsonLinesFile | JsonLinesServer:
+    """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port`."""
+    if spec.startswith("jsonl:"):
+        return JsonLinesFile(spec.removeprefix("jsonl:"))
+    if spec.startswith("tcp://"):
+        host, _, port = spec.removeprefix("tcp://").rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 or tcp://127.0.0.1:7777")
+        try:
+            return JsonLinesServer(host.strip("[]"), int(port))
+        except OSError as exc:
+            raise UsageError(f"--source {spec}: cannot listen: {exc.strerror}") from None
+    raise UsageError(f"--source {spec!r}: unknown source", hint="use sim, jsonl:PATH, jsonl:- or tcp://[host]:port")

@@ -59,15 +59,29 @@ def fill_topic(servers: str) -> None:
         admin.delete_topics([TOPIC])[TOPIC].result(30)
         time.sleep(2)
     admin.create_topics([NewTopic(TOPIC, 3, 1)])[TOPIC].result(30)
-    producer = Producer({"bootstrap.servers": servers, "linger.ms": 50, "batch.size": 1_000_000,
-                         "compression.type": "lz4", "queue.buffering.max.messages": 1_000_000})
+    producer = Producer(
+        {
+            "bootstrap.servers": servers,
+            "linger.ms": 50,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "queue.buffering.max.messages": 1_000_000,
+        }
+    )
     rng = random.Random(42)
     sectors = [f"VACSECPR{i}" for i in range(10)]
     started = time.perf_counter()
     for seq in range(MESSAGES):
-        value = {"id": f"VGPB_{seq % 9927}_5L4_B.PR", "value": 10 ** rng.uniform(-11, -6), "validityBit": 1,
-                 "timestamp": "2026-11-28T15:00:00.123456Z", "sector": sectors[seq % 10], "mainpart": "LSS1",
-                 "DCUM": "12500", "seq": seq}
+        value = {
+            "id": f"VGPB_{seq % 9927}_5L4_B.PR",
+            "value": 10 ** rng.uniform(-11, -6),
+            "validityBit": 1,
+            "timestamp": "2026-11-28T15:00:00.123456Z",
+            "sector": sectors[seq % 10],
+            "mainpart": "LSS1",
+            "DCUM": "12500",
+            "seq": seq,
+        }
         while True:
             try:
                 producer.produce(TOPIC, key=value["id"].encode(), value=orjson.dumps(value))
@@ -114,8 +128,19 @@ def main() -> None:
     runs = {
         "kcat raw": ["kcat", "-b", servers, "-C", "-t", TOPIC, "-e", "-o", "beginning", "-f", "%s\n", "-q"],
         "vac raw": [VAC, "tail", "topic", TOPIC, "--from", "beginning", "--no-follow", "-o", "raw"],
-        "vac jsonl --where (10%)": [VAC, "tail", "topic", TOPIC, "--from", "beginning", "--no-follow", "-o", "jsonl",
-                                    "--where", FILTER],
+        "vac jsonl --where (10%)": [
+            VAC,
+            "tail",
+            "topic",
+            TOPIC,
+            "--from",
+            "beginning",
+            "--no-follow",
+            "-o",
+            "jsonl",
+            "--where",
+            FILTER,
+        ],
     }
     lines = {name: count_lines(command) for name, command in runs.items()}
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -130,8 +155,10 @@ def main() -> None:
     print(f"{'run':<26} {'median s':>9} {'best s':>7} {'msg/s':>10} {'vs kcat':>8} {'lines out':>10}")
     for name, samples in times.items():
         ratio = rate[name] / rate["kcat raw"]
-        print(f"{name:<26} {statistics.median(samples):>9.2f} {min(samples):>7.2f} {rate[name]:>10,.0f} "
-              f"{ratio:>7.2f}x {lines[name]:>10,}")
+        print(
+            f"{name:<26} {statistics.median(samples):>9.2f} {min(samples):>7.2f} {rate[name]:>10,.0f} "
+            f"{ratio:>7.2f}x {lines[name]:>10,}"
+        )
     raw_ratio = rate["vac raw"] / rate["kcat raw"]
     filtered = rate["vac jsonl --where (10%)"]
     print(f"\nvac raw / kcat = {raw_ratio:.2f} (target >= 0.70); filtered = {filtered:,.0f} msg/s (target >= 200,000)")

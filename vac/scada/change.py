@@ -42,12 +42,23 @@ class IsoClock:
         return f"{self._prefix}.{micros:06d}Z"
 
 
+_STATUS_RECORDS: dict[int, dict[str, Any]] = {}
+
+
+def _status_record(status64: int) -> dict[str, Any]:
+    """The decoded status of a word, built once per distinct word (there are few)."""
+    record = _STATUS_RECORDS.get(status64)
+    if record is None:
+        record = _STATUS_RECORDS[status64] = status_bits.decode(status64) | {"word": status64}
+    return record
+
+
 def encode(
     dpe: Dpe, change: Change, seq: int, ingest_us: int, clock: IsoClock, legacy: bool = False, heartbeat: bool = False
 ) -> bytes:
     """The Kafka value. `legacy` keeps exactly the fields of the WinCC OA script's messages;
     otherwise vac adds the decoded status, the ingest time and a per-DPE sequence number."""
-    flags = status_bits.decode(change.status64)
+    flags = _status_record(change.status64)
     record: dict[str, Any] = {"id": dpe.name, "value": change.value}
     if dpe.validity_bit is not None:
         record["validityBit"] = 0 if flags["invalid"] else 1
@@ -57,7 +68,7 @@ def encode(
     record["DCUM"] = dpe.dcum
     if not legacy:
         record["type"] = dpe.type
-        record["status"] = flags | {"word": change.status64}
+        record["status"] = flags
         record["ingest_ts"] = clock.format(ingest_us)
         record["seq"] = seq
         if heartbeat:

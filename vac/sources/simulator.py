@@ -81,6 +81,7 @@ class Simulator:
                 continue
             self.behind = due
             self._maybe_event()
-            batch = [self._next(self.rng.randrange(count)) for _ in range(min(due, 5000))]
+            pick = self.rng.random
+            batch = [self._next(int(pick() * count)) for _ in range(min(due, 5000))]
             self.emitted += len(batch)
             yield batch

@@ -25,6 +25,7 @@ from vac.errors import (
     ConfigError,
     KafkaUnavailable,
     SearchUnavailable,
+    SourceUnavailable,
     StartTimeout,
     UsageError,
     VacError,
@@ -46,6 +47,7 @@ EXIT_STATUS_FOR: list[tuple[type[VacError], ExitStatus]] = [
     (UsageError, ExitStatus.USAGE),
     (KafkaUnavailable, ExitStatus.UNAVAILABLE),
     (SearchUnavailable, ExitStatus.UNAVAILABLE),
+    (SourceUnavailable, ExitStatus.UNAVAILABLE),
     (StartTimeout, ExitStatus.TIMEOUT),
     (VacError, ExitStatus.ERROR),
 ]

@@ -17,8 +17,7 @@ from vac.errors import UsageError
 from vac.scada.deadband import DeadbandRules
 from vac.scada.dpes import generate_installation, load_dpes
 from vac.scada.streamer import ScadaStreamer, StreamOptions
-from vac.sources.jsonlines import open_source
-from vac.sources.simulator import Simulator
+from vac.sources.registry import open_source
 
 app = typer.Typer(
     help="Stream data into Kafka.\n\nExample: vac stream scada --rate 1000 --duration 60", no_args_is_help=True
@@ -43,7 +42,11 @@ def _status_line(status: dict[str, Any]) -> None:
 def scada(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Option(help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://[host]:port (a bridge).")
+        str,
+        typer.Option(
+            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://[host]:port (a bridge), "
+            "opcua://host:port[/path], mqtt://host:port/topic-filter."
+        ),
     ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,
     devices: Annotated[int, typer.Option(help="Without --dpes: simulate this many DPEs.")] = 1000,
@@ -79,7 +82,7 @@ def scada(
         requested_rate=rate if source == "sim" else None,
     )
     streamer = ScadaStreamer(settings, installation, options)
-    changes = Simulator(installation, rate, seed) if source == "sim" else open_source(source)
+    changes = open_source(source, installation, settings, rate, seed)
     cancelled = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
     show = not quiet and stderr.is_terminal

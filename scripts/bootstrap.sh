@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything vac needs on a fresh machine, idempotently:
-#   - Java 17+ and Maven from Debian when missing (as root; otherwise it says what to install),
+#   - Java 17+, Maven and mosquitto from Debian when missing (as root; otherwise it says what to install),
 #   - a virtualenv in .venv with vac and its development tools,
 #   - Kafka and Elasticsearch from Maven Central into vac's cache (`vac local fetch`).
 set -euo pipefail
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# The MQTT source's tests run a real broker.
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then
     echo "bootstrap: installing ${missing[*]}" >&2

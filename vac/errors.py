@@ -59,3 +59,7 @@ class TopicNotFound(UsageError):
 
 class PermissionDenied(VacError):
     """The cluster refused an operation to this client's principal."""
+
+
+class SourceUnavailable(VacError):
+    """A data source (OPC UA server, MQTT broker) could not be reached."""

@@ -156,6 +156,10 @@ class ScadaSettings(Section):
     """Partitions of topics vac creates."""
     replication_factor: int = Field(1, ge=1)
     """Replication factor of topics vac creates (3 in production)."""
+    opcua_node_id: str = "ns=2;s={dpe}"
+    """OPC UA node id of a DPE; `{dpe}` is replaced by its name."""
+    opcua_publishing_ms: int = Field(100, ge=10)
+    """OPC UA subscription publishing interval."""
 
 
 class LogsSettings(Section):

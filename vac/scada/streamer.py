@@ -28,6 +28,7 @@ from hdrh.histogram import HdrHistogram
 from vac import __version__
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.scada import status as status_bits
 from vac.scada.change import Change, IsoClock, encode, now_us
 from vac.scada.deadband import ChangeFilter, DeadbandRules
 from vac.scada.dpes import Dpe
@@ -176,7 +177,7 @@ class ScadaStreamer:
             if dpe is None:
                 bad.add("unknown DPE", change.dpe)
                 continue
-            problem = _bad_value(dpe, change.value)
+            problem = _bad_value(dpe, change.value, change.status64)
             if problem is not None:
                 bad.add(problem, f"{change.dpe}={change.value!r}")
                 continue
@@ -270,10 +271,12 @@ def _ignore(_error: KafkaError | None, _message: Message) -> None:
     pass
 
 
-def _bad_value(dpe: Dpe, value: Any) -> str | None:
+def _bad_value(dpe: Dpe, value: Any, status64: int) -> str | None:
     """Why `value` cannot be a value of `dpe`, or None."""
     if type(value) is float and value - value == 0.0:  # the common case: a finite float
         return None if dpe.type == "float" else "value of the wrong type"
+    if value is None and status64 & status_bits.INVALID_MASK:
+        return None  # an invalid reading without a value (OPC UA Bad): its status is the news
     if dpe.type == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return "value of the wrong type"

@@ -42,20 +42,26 @@ def parse_line(line: bytes, bad: BadInput) -> Change | None:
     except orjson.JSONDecodeError:
         bad.add("invalid JSON line", line.decode("utf-8", "replace"))
         return None
+    return parse_record(record, line, bad)
+
+
+def parse_record(record: object, raw: bytes, bad: BadInput, default_dpe: str | None = None) -> Change | None:
+    """A change from one decoded JSON document; `default_dpe` names it when the document
+    does not (an MQTT topic can)."""
     if not isinstance(record, dict):
-        bad.add("line is not a JSON object", line.decode("utf-8", "replace"))
+        bad.add("not a JSON object", raw.decode("utf-8", "replace"))
         return None
-    name = record.get("dpe", record.get("id"))
+    name = record.get("dpe", record.get("id", default_dpe))
     if not isinstance(name, str) or "value" not in record:
-        bad.add("missing dpe or value", line.decode("utf-8", "replace"))
+        bad.add("missing dpe or value", raw.decode("utf-8", "replace"))
         return None
     source_us = _time_us(record.get("stime", record.get("timestamp")))
     if source_us is None:
-        bad.add("unreadable stime", line.decode("utf-8", "replace"))
+        bad.add("unreadable stime", raw.decode("utf-8", "replace"))
         return None
     word = record.get("status", status_bits.ACTIVE)
     if not isinstance(word, int) or isinstance(word, bool):
-        bad.add("status is not an integer", line.decode("utf-8", "replace"))
+        bad.add("status is not an integer", raw.decode("utf-8", "replace"))
         return None
     return Change(name, record["value"], source_us, word)
 
@@ -161,7 +167,7 @@ class JsonLinesServer:
             self.listener.close()
 
 
-def open_source(spec: str) -> JsonLinesFile | JsonLinesServer:
+def open_line_source(spec: str) -> JsonLinesFile | JsonLinesServer:
     """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port`."""
     if spec.startswith("jsonl:"):
         return JsonLinesFile(spec.removeprefix("jsonl:"))
@@ -173,4 +179,4 @@ def open_source(spec: str) -> JsonLinesFile | JsonLinesServer:
             return JsonLinesServer(host.strip("[]"), int(port))
         except OSError as exc:
             raise UsageError(f"--source {spec}: cannot listen: {exc.strerror}") from None
-    raise UsageError(f"--source {spec!r}: unknown source", hint="use sim, jsonl:PATH, jsonl:- or tcp://[host]:port")
+    raise UsageError(f"--source {spec!r}: not a JSON-lines source", hint="use jsonl:PATH, jsonl:- or tcp://[host]:port")

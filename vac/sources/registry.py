@@ -1,0 +1,31 @@
+"""`--source` specs to sources: sim, jsonl:PATH, jsonl:-, tcp://[host]:port,
+opcua://host:port[/path], mqtt://host:port/topic-filter."""
+
+from __future__ import annotations
+
+from vac.errors import UsageError
+from vac.scada.dpes import Dpe
+from vac.scada.streamer import ChangeSource
+from vac.settings import VacSettings
+from vac.sources.jsonlines import open_line_source
+from vac.sources.simulator import Simulator
+
+
+def open_source(spec: str, dpes: list[Dpe], settings: VacSettings, rate: float, seed: int) -> ChangeSource:
+    if spec == "sim":
+        return Simulator(dpes, rate, seed)
+    if spec.startswith(("jsonl:", "tcp://")):
+        return open_line_source(spec)
+    if spec.startswith("opcua://"):
+        from vac.sources.opcua import OpcUaSource  # asyncua is slow to import; only its users pay
+
+        scada = settings.scada
+        return OpcUaSource(spec, dpes, scada.opcua_node_id, scada.opcua_publishing_ms, settings.kafka.timeout_s)
+    if spec.startswith("mqtt://"):
+        from vac.sources.mqtt import MqttSource
+
+        return MqttSource(spec)
+    raise UsageError(
+        f"--source {spec!r}: unknown source",
+        hint="use sim, jsonl:PATH, jsonl:-, tcp://[host]:port, opcua://host:port[/path] or mqtt://host:port/filter",
+    )

@@ -27,19 +27,23 @@ def now_us() -> int:
 
 
 class IsoClock:
-    """ISO 8601 UTC with microseconds, `2026-11-28T15:00:00.123456Z`, formatted once per
-    second and patched per change: datetime formatting would cost more than the send."""
+    """ISO 8601 UTC with microseconds, `2026-11-28T15:00:00.123456Z`: the seconds part is
+    formatted once per second and kept (a few of them: source and ingest times straddle
+    second boundaries), the microseconds patched per change. Calling datetime's formatting
+    per change would cost more than the send."""
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._prefixes: dict[int, str] = {}
 
     def format(self, epoch_us: int) -> str:
         second, micros = divmod(epoch_us, 1_000_000)
-        if second != self._second:
-            self._second = second
-            self._prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{micros:06d}Z"
+        prefix = self._prefixes.get(second)
+        if prefix is None:
+            if len(self._prefixes) > 64:
+                self._prefixes.clear()
+            prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._prefixes[second] = prefix
+        return f"{prefix}.{micros:06d}Z"
 
 
 _STATUS_RECORDS: dict[int, dict[str, Any]] = {}

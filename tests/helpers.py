@@ -8,6 +8,9 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 VAC = str(Path(sys.executable).parent / "vac")
 
@@ -45,3 +48,22 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
     errors = [line for line in result.stderr.splitlines() if line.startswith("vac: error: ")]
     assert len(errors) == 1, result.stderr
     return errors[0]
+
+
+def read_topic(config_file: Path, topic: str, output: str = "jsonl") -> list[Any]:
+    """Every message of `topic`, read back with `vac tail topic` and parsed (one per line)."""
+    read = run_vac(
+        "--config",
+        str(config_file),
+        "tail",
+        "topic",
+        topic,
+        "--from",
+        "beginning",
+        "--no-follow",
+        "-o",
+        output,
+        timeout=300,
+    )
+    assert read.returncode == 0, read.stderr
+    return [orjson.loads(line) for line in read.stdout.splitlines()]

@@ -12,13 +12,12 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import orjson
 import pytest
 import yaml
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import stack_state_dir
-from tests.helpers import VAC, free_base_port, run_vac
+from tests.helpers import VAC, free_base_port, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -80,26 +79,11 @@ def test_a_broker_killed_and_restarted_mid_stream_loses_and_duplicates_nothing(t
         assert summary["failed"] == 0 and summary["unflushed"] == 0
         assert summary["acked"] == summary["sent"] > 100_000
 
-        read = run_vac(
-            "--config",
-            str(config),
-            "tail",
-            "topic",
-            topic,
-            "--from",
-            "beginning",
-            "--no-follow",
-            "-o",
-            "jsonl",
-            timeout=300,
-        )
-        assert read.returncode == 0, read.stderr
+        values = read_topic(config, topic)
         seqs: dict[str, list[int]] = defaultdict(list)
-        lines = read.stdout.splitlines()
-        for line in lines:
-            value = orjson.loads(line)
+        for value in values:
             seqs[value["id"]].append(value["seq"])
-        assert len(lines) == summary["acked"]  # nothing lost, nothing twice
+        assert len(values) == summary["acked"]  # nothing lost, nothing twice
         for dpe, numbers in seqs.items():
             assert numbers == list(range(1, len(numbers) + 1)), dpe  # and in order per DPE
     finally:

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.conftest import StackEndpoints
-from tests.helpers import run_vac
+from tests.helpers import read_topic, run_vac
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,6 @@ LHC_DPES = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" /
 FIELDS = {"id", "value", "timestamp", "sector", "mainpart", "DCUM", "type", "status", "ingest_ts", "seq"}
 
 
-@pytest.mark.skipif(not LHC_DPES.exists(), reason="needs ../shared/data/winccoa beside the checkout")
 def test_twenty_thousand_changes_a_second_arrive_complete_and_in_order(local_stack: StackEndpoints) -> None:
     topic = f"it-scada-{uuid.uuid4().hex[:8]}"
     vac = ["--config", str(local_stack.config_file)]
@@ -50,9 +49,7 @@ def test_twenty_thousand_changes_a_second_arrive_complete_and_in_order(local_sta
     assert summary["changes"] == summary["sent"] + summary["suppressed"]
     assert summary["rate_sustained"] is True
 
-    read = run_vac(*vac, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "json", timeout=300)
-    assert read.returncode == 0, read.stderr
-    envelopes = [orjson.loads(line) for line in read.stdout.splitlines()]
+    envelopes = read_topic(local_stack.config_file, topic, output="json")
     assert len(envelopes) == summary["acked"]
     seqs: dict[str, list[int]] = defaultdict(list)
     partition_of: dict[str, set[int]] = defaultdict(set)
@@ -69,7 +66,6 @@ def test_twenty_thousand_changes_a_second_arrive_complete_and_in_order(local_sta
     assert all(len(partitions) == 1 for partitions in partition_of.values())  # one DPE, one partition
 
 
-@pytest.mark.skipif(not LHC_DPES.exists(), reason="needs ../shared/data/winccoa beside the checkout")
 def test_legacy_format_keeps_exactly_the_old_fields(local_stack: StackEndpoints) -> None:
     topic = f"it-legacy-{uuid.uuid4().hex[:8]}"
     vac = ["--config", str(local_stack.config_file)]
@@ -93,8 +89,7 @@ def test_legacy_format_keeps_exactly_the_old_fields(local_stack: StackEndpoints)
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    read = run_vac(*vac, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl")
-    values = [orjson.loads(line) for line in read.stdout.splitlines()]
+    values = read_topic(local_stack.config_file, topic)
     assert len(values) == json.loads(result.stdout)["acked"] > 0
     assert all(set(v) == {"id", "value", "timestamp", "sector", "mainpart", "DCUM"} for v in values)
 
@@ -154,8 +149,7 @@ def test_json_lines_replay_skips_and_counts_bad_input(local_stack: StackEndpoint
     assert (summary["changes"], summary["sent"], summary["acked"], summary["suppressed"]) == (3, 2, 2, 1)
     assert summary["invalid_input_kinds"] == {"invalid JSON line": 2, "unknown DPE": 1, "value of the wrong type": 1}
     assert "vac: WARNING: skipping bad input (unknown DPE), e.g. NOPE.PR" in result.stderr
-    read = run_vac(*vac, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl")
-    values = sorted((orjson.loads(line) for line in read.stdout.splitlines()), key=lambda v: v["id"])
+    values = sorted(read_topic(local_stack.config_file, topic), key=lambda v: v["id"])
     assert [(v["id"], v["value"], v["timestamp"]) for v in values] == [
         ("VGI_1.PR", 1.2e-9, "2026-11-28T15:00:00.123456Z"),
         ("VVS_1.RR1", 257, "2026-11-28T16:00:00.123000Z"),
@@ -170,8 +164,6 @@ def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints, tmp_path: Pat
 
     from tests.helpers import VAC, free_base_port
 
-    if not LHC_DPES.exists():
-        pytest.skip("needs ../shared")
     port = free_base_port(28092)
     topic = f"it-tcp-{uuid.uuid4().hex[:8]}"
     command = [
@@ -209,17 +201,5 @@ def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints, tmp_path: Pat
     assert streamer.returncode == 0, err
     summary = json.loads(out)
     assert summary["acked"] == 1001
-    read = run_vac(
-        "--config",
-        str(local_stack.config_file),
-        "tail",
-        "topic",
-        topic,
-        "--from",
-        "beginning",
-        "--no-follow",
-        "-o",
-        "jsonl",
-    )
-    seqs = [orjson.loads(line)["seq"] for line in read.stdout.splitlines()]
+    seqs = [value["seq"] for value in read_topic(local_stack.config_file, topic)]
     assert seqs == list(range(1, 1002))

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.conftest import StackEndpoints
-from tests.helpers import VAC, free_base_port, run_vac
+from tests.helpers import VAC, free_base_port, read_topic, run_vac
 
 pytestmark = pytest.mark.integration
 
@@ -40,14 +40,6 @@ def dpe_file(tmp_path: Path) -> Path:
         )
     )
     return path
-
-
-def read_back(stack: StackEndpoints, topic: str) -> list[dict[str, object]]:
-    read = run_vac(
-        "--config", str(stack.config_file), "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl"
-    )
-    assert read.returncode == 0, read.stderr
-    return [orjson.loads(line) for line in read.stdout.splitlines()]
 
 
 def test_opcua_data_changes_stream_with_source_time_and_status(local_stack: StackEndpoints, tmp_path: Path) -> None:
@@ -96,7 +88,7 @@ def test_opcua_data_changes_stream_with_source_time_and_status(local_stack: Stac
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["invalid_input_kinds"] == {"unknown OPC UA node": 1}
-    values = read_back(local_stack, topic)
+    values = read_topic(local_stack.config_file, topic)
     by_dpe: dict[str, list[dict[str, object]]] = {}
     for value in values:
         by_dpe.setdefault(str(value["id"]), []).append(value)
@@ -113,10 +105,6 @@ def test_opcua_data_changes_stream_with_source_time_and_status(local_stack: Stac
     assert summary["acked"] == len(values) == 18
 
 
-@pytest.mark.skipif(
-    shutil.which("mosquitto") is None and shutil.which("/usr/sbin/mosquitto") is None,
-    reason="needs Debian's mosquitto (scripts/bootstrap.sh installs it)",
-)
 def test_mqtt_payloads_stream(local_stack: StackEndpoints, tmp_path: Path) -> None:
     import paho.mqtt.publish as publish
 
@@ -170,7 +158,7 @@ def test_mqtt_payloads_stream(local_stack: StackEndpoints, tmp_path: Path) -> No
     summary = json.loads(out)
     assert summary["acked"] == 3
     assert summary["invalid_input_kinds"] == {"invalid JSON payload": 1}
-    values = {str(v["id"]): v for v in read_back(local_stack, topic)}
+    values = {str(v["id"]): v for v in read_topic(local_stack.config_file, topic)}
     assert values["VGI_1.PR"]["value"] == 2e-9 and values["VGI_1.PR"]["timestamp"] == "2026-11-28T16:00:00.123000Z"
     assert values["VGI_2.PR"]["timestamp"] == "2026-11-28T15:00:00.000000Z"
     assert values["VGPB_3.PR"]["status"]["invalid"] is True  # type: ignore[index]

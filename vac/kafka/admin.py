@@ -6,20 +6,15 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.client import cluster_metadata, connect
 from vac.settings import KafkaSettings
 
 
 def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, replication_factor: int) -> list[str]:
     """Create the missing ones among `topics`; return those created."""
-    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger()))
-    try:
-        existing = admin.list_topics(timeout=kafka.timeout_s).topics
-    except KafkaException as exc:
-        raise KafkaUnavailable(
-            f"Kafka at {kafka.bootstrap_servers} did not answer within {kafka.timeout_s:g} s ({exc.args[0].str()})",
-            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
-        ) from None
+    connection = connect(AdminClient, kafka)
+    admin = connection.client
+    existing = cluster_metadata(connection).topics
     missing = [topic for topic in dict.fromkeys(topics) if topic not in existing]
     if not missing:
         return []

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[attr-defined]
 
 from vac.errors import ConfigError, KafkaUnavailable, PermissionDenied
 from vac.settings import KafkaSettings
@@ -74,14 +74,48 @@ def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, A
         ) from None
 
 
-def raise_if_refused(client: AdminClient | Any, kafka: KafkaSettings, errors: ClientErrors) -> None:
+def _raise_if_refused(connection: Connection) -> None:
     """After a failed request: raise PermissionDenied if the brokers refused our credentials."""
-    client.poll(0)  # error callbacks are served by poll
-    if errors.authentication is not None:
+    connection.client.poll(0)  # error callbacks are served by poll
+    refused = connection.errors.authentication
+    if refused is not None:
         raise PermissionDenied(
-            f"Kafka at {kafka.bootstrap_servers} refused the credentials: {errors.authentication.str()}",
+            f"Kafka at {connection.kafka.bootstrap_servers} refused the credentials: {refused.str()}",
             hint="check kafka.security (user, password, keytab)",
         )
+
+
+def connect(factory: type[AdminClient] | type[Consumer], kafka: KafkaSettings, **overrides: Any) -> Connection:
+    """A client for `kafka` whose authentication failures are kept for `cluster_metadata`."""
+    errors = ClientErrors()
+    client = new_client(factory, client_config(kafka, logger=quiet_logger(), error_cb=errors, **overrides))
+    return Connection(client, kafka, errors)
+
+
+@dataclass(frozen=True)
+class Connection:
+    client: Any
+    """An AdminClient or a Consumer."""
+    kafka: KafkaSettings
+    errors: ClientErrors
+
+
+def cluster_metadata(
+    connection: Connection, topic: str | None = None, timeout_s: float | None = None
+) -> ClusterMetadata:
+    """The cluster's (or one topic's) metadata; KafkaUnavailable if it does not come within
+    the timeout, PermissionDenied if the brokers refused the credentials."""
+    kafka = connection.kafka
+    timeout = kafka.timeout_s if timeout_s is None else timeout_s
+    try:
+        metadata: ClusterMetadata = connection.client.list_topics(topic, timeout=timeout)
+        return metadata
+    except KafkaException as exc:
+        _raise_if_refused(connection)
+        raise KafkaUnavailable(
+            f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:g} s ({exc.args[0].str()})",
+            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -94,17 +128,7 @@ class KafkaClusterInfo:
 
 def probe_cluster(kafka: KafkaSettings, timeout_s: float | None = None) -> KafkaClusterInfo:
     """Ask the cluster for its metadata; raise KafkaUnavailable if it does not answer in time."""
-    timeout = kafka.timeout_s if timeout_s is None else timeout_s
-    errors = ClientErrors()
-    admin = new_client(AdminClient, client_config(kafka, logger=quiet_logger(), error_cb=errors))
-    try:
-        metadata = admin.list_topics(timeout=timeout)
-    except KafkaException as exc:
-        raise_if_refused(admin, kafka, errors)
-        raise KafkaUnavailable(
-            f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:g} s ({exc.args[0].str()})",
-            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
-        ) from None
+    metadata = cluster_metadata(connect(AdminClient, kafka), timeout_s=timeout_s)
     brokers = {broker.id: f"{broker.host}:{broker.port}" for broker in metadata.brokers.values()}
     return KafkaClusterInfo(cluster_id=metadata.cluster_id, brokers=brokers, topics=len(metadata.topics))
 

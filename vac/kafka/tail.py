@@ -24,8 +24,9 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
+from vac.kafka.client import Connection, connect
 from vac.kafka.positions import Position, start_offset, stop_offset
-from vac.kafka.topics import UNGROUPED, Connection, check_topics, connect
+from vac.kafka.topics import UNGROUPED, check_topics
 from vac.settings import KafkaSettings
 
 BATCH = 10_000

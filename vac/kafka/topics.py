@@ -13,40 +13,12 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, 
 from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
-from vac.kafka.client import ClientErrors, client_config, new_client, quiet_logger, raise_if_refused
+from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger
 from vac.settings import KafkaSettings
 
 # A consumer that only assigns partitions and never commits; librdkafka still wants a group id.
 UNGROUPED = {"group.id": "vac-ungrouped", "enable.auto.commit": False, "enable.auto.offset.store": False}
 SHOWN_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "min.insync.replicas", "compression.type")
-
-
-def connect(factory: type[AdminClient] | type[Consumer], kafka: KafkaSettings, **overrides: Any) -> Connection:
-    """A client for `kafka` whose authentication failures are kept for `cluster_metadata`."""
-    errors = ClientErrors()
-    client = new_client(factory, client_config(kafka, logger=quiet_logger(), error_cb=errors, **overrides))
-    return Connection(client, kafka, errors)
-
-
-@dataclass(frozen=True)
-class Connection:
-    client: Any
-    """An AdminClient or a Consumer."""
-    kafka: KafkaSettings
-    errors: ClientErrors
-
-
-def cluster_metadata(connection: Connection, topic: str | None = None) -> ClusterMetadata:
-    kafka = connection.kafka
-    try:
-        metadata: ClusterMetadata = connection.client.list_topics(topic, timeout=kafka.timeout_s)
-        return metadata
-    except KafkaException as exc:
-        raise_if_refused(connection.client, kafka, connection.errors)
-        raise KafkaUnavailable(
-            f"Kafka at {kafka.bootstrap_servers} did not answer within {kafka.timeout_s:g} s ({exc.args[0].str()})",
-            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
-        ) from None
 
 
 def check_topics(connection: Connection, topics: list[str]) -> ClusterMetadata:

@@ -44,8 +44,8 @@ def scada(
     source: Annotated[
         str,
         typer.Option(
-            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://[host]:port (a bridge), "
-            "opcua://host:port[/path], mqtt://host:port/topic-filter."
+            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://HOST:PORT or tcp://:PORT "
+            "(a bridge), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
         ),
     ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,

@@ -203,3 +203,54 @@ def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints, tmp_path: Pat
     assert summary["acked"] == 1001
     seqs = [value["seq"] for value in read_topic(local_stack.config_file, topic)]
     assert seqs == list(range(1, 1002))
+
+
+def test_a_silent_dpe_gets_a_heartbeat(local_stack: StackEndpoints) -> None:
+    import socket
+    import subprocess
+    import time
+
+    from tests.helpers import VAC, free_base_port
+
+    port = free_base_port(28192)
+    topic = f"it-heartbeat-{uuid.uuid4().hex[:8]}"
+    command = [
+        VAC,
+        "--config",
+        str(local_stack.config_file),
+        "stream",
+        "scada",
+        "--source",
+        f"tcp://127.0.0.1:{port}",
+        "--dpes",
+        str(LHC_DPES),
+        "--topic",
+        topic,
+        "--max-silence",
+        "2",
+        "--duration",
+        "7",
+        "-o",
+        "json",
+        "-q",
+    ]
+    streamer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            bridge = socket.create_connection(("127.0.0.1", port), timeout=1)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the streamer never listened"
+            time.sleep(0.2)
+    with bridge:
+        bridge.sendall(b'{"dpe": "VGI_1025_5L4_B.PR", "value": 3e-9, "stime": "2026-11-28T15:00:00Z"}\n')
+    out, err = streamer.communicate(timeout=60)
+    assert streamer.returncode == 0, err
+    summary = json.loads(out)
+    assert 2 <= summary["heartbeats"] <= 3  # one per 2 s of silence in the ~6 s left
+    values = read_topic(local_stack.config_file, topic)
+    assert len(values) == 1 + summary["heartbeats"]
+    assert [v.get("heartbeat", False) for v in values] == [False] + [True] * summary["heartbeats"]
+    assert {(v["value"], v["timestamp"]) for v in values} == {(3e-9, "2026-11-28T15:00:00.000000Z")}
+    assert [v["seq"] for v in values] == list(range(1, len(values) + 1))

@@ -1,0 +1,1 @@
+"""Turning raw log lines into records: multi-line joining and per-format parsers."""

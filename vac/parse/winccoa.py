@@ -1,0 +1,180 @@
+"""The WinCC OA log (`PVSS_II.log`, `WCCOActrl<N>.log`): lines to records.
+
+Grammar of a record's first line: `<manager, padded to 13>(<n>), <YYYY.MM.DD HH:MM:SS.mmm>,
+<category>, <severity>, <code>[/<catalog>], <text>[, <param>]...`
+Lines that start no record belong to the record before them: CTRL context (`    Line: ...`),
+license blocks (`Hostname: ...`), indented or empty lines. Concurrent managers clobber each
+other: one line may hold two records (split where the second header starts, also at a bare
+CR), and the tail of a record may land alone on a line; such a fragment joins the record before
+it, tagged `fragment`. A record whose first line matches no grammar is kept whole, tagged
+`parse_failure`: nothing is dropped.
+
+Timestamps are local time without a zone (`timezone`, default Europe/Zurich); records carry
+them in UTC. Bytes that are not UTF-8 are kept as `\\xNN` escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_HEADER = re.compile(
+    r"(?P<manager>[A-Za-z][\w.-]*?)\s*\((?P<manager_id>\d+)\), "
+    r"(?P<time>\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}), "
+    r"(?P<category>[A-Z_]+),\s*(?P<severity>[A-Z_]+),\s*(?P<code>\d+)(?:/(?P<catalog>[\w.-]+))?,\s?(?P<rest>.*)",
+    re.S,
+)
+# Inside a line only a known manager prefix may start a clobbering record: a free name would
+# swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
+_CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
+_CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)")
+
+
+@dataclass
+class LogRecord:
+    message: str
+    """The whole record, its lines joined by newlines (the `message` field of the index)."""
+    offset: int
+    """Byte offset of its first line in the file."""
+    timestamp: datetime | None = None
+    level: str | None = None
+    type: str | None = None
+    number: int | None = None
+    catalog: str | None = None
+    manager: str | None = None
+    manager_id: str | None = None
+    text: str | None = None
+    params: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    lines: int = 1
+
+
+def decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def split_params(rest: str) -> list[str]:
+    """`text, param, param`: split on `, ` outside parentheses."""
+    if "(" not in rest:  # the common case, at C speed
+        return rest.split(", ")
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(rest):
+        char = rest[i]
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        if depth == 0 and rest.startswith(", ", i):
+            parts.append("".join(current))
+            current = []
+            i += 2
+            continue
+        current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+class WinccoaParser:
+    def __init__(self, timezone: str = "Europe/Zurich", max_lines: int = 500, max_bytes: int = 1 << 20) -> None:
+        self.zone = ZoneInfo(timezone)
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self._seconds: dict[str, datetime] = {}
+
+    def _utc(self, local_time: str) -> datetime | None:
+        """`2019.08.03 14:53:25.608` (local) in UTC. The zone conversion is done once per
+        second of log time: strptime with a zone costs more than the rest of a record."""
+        second, _, millis = local_time.rpartition(".")
+        base = self._seconds.get(second)
+        if base is None:
+            try:
+                base = datetime.strptime(second, "%Y.%m.%d %H:%M:%S").replace(tzinfo=self.zone).astimezone(UTC)
+            except ValueError:
+                return None
+            if len(self._seconds) > 4096:
+                self._seconds.clear()
+            self._seconds[second] = base
+        return base + timedelta(milliseconds=int(millis))
+
+    def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
+        match = _HEADER.match(line)
+        if match is None:
+            return None
+        timestamp = self._utc(match["time"])
+        if timestamp is None:
+            return None
+        text, *params = split_params(match["rest"].rstrip())
+        return LogRecord(
+            message=line,
+            offset=offset,
+            timestamp=timestamp,
+            level=match["severity"],
+            type=match["category"],
+            number=int(match["code"]),
+            catalog=match["catalog"],
+            manager=match["manager"],
+            manager_id=match["manager_id"],
+            text=text,
+            params=params,
+        )
+
+    def records(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[LogRecord]:
+        """Records from (byte offset, raw line without its newline) pairs, in order. The last
+        record comes out when the input ends (a follower flushes it after an idle timeout)."""
+        current: LogRecord | None = None
+        for offset, raw in lines:
+            for piece_offset, piece in self._pieces(offset, raw):
+                record = self.parse_first_line(piece, piece_offset)
+                if record is not None and piece_offset != offset:
+                    record.tags.append("clobbered")
+                if record is None and current is None:
+                    record = LogRecord(message=piece, offset=piece_offset, tags=["parse_failure"])
+                elif record is None and current is not None and self._full(current, piece):
+                    # Over the caps: this record ends here, and the rest goes on in a new one.
+                    current.tags.append("truncated")
+                    record = LogRecord(message=piece, offset=piece_offset, tags=["continued"])
+                if record is None:
+                    assert current is not None
+                    self._append(current, piece)
+                    continue
+                if current is not None:
+                    yield current
+                current = record
+        if current is not None:
+            yield current
+
+    def _full(self, record: LogRecord, line: str) -> bool:
+        return record.lines >= self.max_lines or len(record.message) + len(line) + 1 > self.max_bytes
+
+    @staticmethod
+    def _pieces(offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
+        """A physical line split where a clobbering record starts (or at a bare CR)."""
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        for chunk_start, chunk in _split_cr(line):
+            starts = [m.start() for m in _CLOBBER.finditer(chunk) if m.start() > 0]
+            bounds = [0, *starts, len(chunk)]
+            for start, end in zip(bounds, bounds[1:], strict=False):
+                yield offset + chunk_start + start, decode(chunk[start:end])
+
+    @staticmethod
+    def _append(record: LogRecord, line: str) -> None:
+        if not _CONTINUATION.match(line) and "fragment" not in record.tags:
+            record.tags.append("fragment")
+        record.message += "\n" + line
+        record.lines += 1
+
+
+def _split_cr(line: bytes) -> Iterator[tuple[int, bytes]]:
+    start = 0
+    for index, byte in enumerate(line):
+        if byte == 0x0D:
+            yield start, line[start:index]
+            start = index + 1
+    yield start, line[start:]

@@ -86,13 +86,21 @@ def is_running(pid: int | None, marker: str) -> bool:
     if not pid:
         return False
     try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
+        leader = psutil.Process(pid)
+        if leader.status() == psutil.STATUS_ZOMBIE:
             return False
-        family = [process, *process.children(recursive=True)]
-        return any(marker in " ".join(member.cmdline()) for member in family)
+        family = [leader, *leader.children(recursive=True)]
     except psutil.Error:
         return False
+    cmdlines = []
+    for member in family:
+        try:
+            cmdlines.append(" ".join(member.cmdline()))
+        except psutil.Error:  # a child that just ended says nothing about the leader
+            continue
+    # Right after it starts, the java launcher may exec itself again: for that moment the
+    # kernel shows no command line. A live process without one is taken as ours.
+    return any(marker in cmdline for cmdline in cmdlines) or not cmdlines or not cmdlines[0]
 
 
 def find_by_marker(marker: str) -> list[psutil.Process]:

@@ -243,11 +243,10 @@ class LocalStack:
         while pending:
             state = self._load_state()
             for service in list(pending):
-                dead = [
-                    i
-                    for i, (pid, marker) in enumerate(self._pids_and_markers(service, state))
-                    if not process.is_running(pid, marker)
-                ]
+                dead = self._dead_nodes(service, state)
+                if dead:
+                    time.sleep(0.5)  # confirm: a process list read mid-start can mislead once
+                    dead = self._dead_nodes(service, state)
                 if dead:
                     raise LocalStackError(
                         f"{service} exited while starting",
@@ -269,6 +268,11 @@ class LocalStack:
                 )
             self._progress(f"waiting for {', '.join(pending)} to answer")
             time.sleep(1.0)
+
+    def _dead_nodes(self, service: str, state: dict[str, Any]) -> list[int]:
+        """Indexes of the service's processes that do not run."""
+        pairs = self._pids_and_markers(service, state)
+        return [index for index, (pid, marker) in enumerate(pairs) if not process.is_running(pid, marker)]
 
     def _log_hint(self, service: str, state: dict[str, Any], node: int = 0) -> str:
         log_file = self.log_files(service, state)[node]

@@ -24,6 +24,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from charts import pyplot  # noqa: E402  (a sibling module: scripts run from their folder)
+
 ROOT = Path(__file__).resolve().parents[2]
 VAC = str(Path(sys.executable).parent / "vac")
 LHC_DPES = ROOT.parent / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
@@ -157,13 +159,8 @@ def main() -> None:
 
 
 def plot(path: Path, vac_rate: float, java_rate: float) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib is not installed: no plot)", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     figure, axes = plt.subplots(figsize=(7, 2.6))
     names = ["ProducerPerformance (Java)", "vac stream scada"]

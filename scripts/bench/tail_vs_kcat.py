@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import orjson
+from charts import pyplot  # noqa: E402  (a sibling module: scripts run from their folder)
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -166,13 +167,8 @@ def main() -> None:
 
 
 def plot(path: Path, rate: dict[str, float]) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib is not installed: no plot)", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     figure, axes = plt.subplots(figsize=(7, 3.2))
     names = list(rate)

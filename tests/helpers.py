@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,28 @@ def read_topic(config_file: Path, topic: str, output: str = "jsonl") -> list[Any
     )
     assert read.returncode == 0, read.stderr
     return [orjson.loads(line) for line in read.stdout.splitlines()]
+
+
+def start_stream(config_file: Path, topic: str, *options: str) -> subprocess.Popen[str]:
+    """`vac stream scada ... --topic TOPIC -o json -q` in the background."""
+    command = [VAC, "--config", str(config_file), "stream", "scada", *options, "--topic", topic, "-o", "json", "-q"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stream_summary(streamer: subprocess.Popen[str], timeout: float = 60) -> dict[str, Any]:
+    """Wait for a streamer started by `start_stream`; its JSON summary (it must exit 0)."""
+    out, err = streamer.communicate(timeout=timeout)
+    assert streamer.returncode == 0, err
+    summary: dict[str, Any] = orjson.loads(out)
+    return summary
+
+
+def connect_when_listening(port: int, timeout_s: float = 30) -> socket.socket:
+    """A TCP connection to 127.0.0.1:`port` once something listens there."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=1)
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listened on port {port}"
+            time.sleep(0.2)

@@ -17,7 +17,7 @@ import yaml
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import stack_state_dir
-from tests.helpers import VAC, free_base_port, read_topic
+from tests.helpers import VAC, free_base_port, read_topic, start_stream, stream_summary
 
 pytestmark = pytest.mark.integration
 
@@ -46,36 +46,14 @@ def test_a_broker_killed_and_restarted_mid_stream_loses_and_duplicates_nothing(t
         admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
         admin.create_topics([NewTopic(topic, 6, 3, config={"min.insync.replicas": "2"})])[topic].result(30)
 
-        streamer = subprocess.Popen(
-            [
-                *vac,
-                "stream",
-                "scada",
-                "--devices",
-                "2000",
-                "--rate",
-                "5000",
-                "--duration",
-                "30",
-                "--topic",
-                topic,
-                "-o",
-                "json",
-                "-q",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        streamer = start_stream(config, topic, "--devices", "2000", "--rate", "5000", "--duration", "30")
         time.sleep(8)
         victim = json.loads((state_dir / "stack.json").read_text())["kafka"]["pids"][1]
         os.killpg(victim, signal.SIGKILL)  # node 2, with whatever it led
         time.sleep(8)
         restarted = subprocess.run([*vac, "local", "up", "kafka"], capture_output=True, text=True, timeout=300)
         assert restarted.returncode == 0, restarted.stderr
-        out, err = streamer.communicate(timeout=180)
-        assert streamer.returncode == 0, err
-        summary = json.loads(out)
+        summary = stream_summary(streamer, timeout=180)
         assert summary["failed"] == 0 and summary["unflushed"] == 0
         assert summary["acked"] == summary["sent"] > 100_000
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.conftest import StackEndpoints
-from tests.helpers import read_topic, run_vac
+from tests.helpers import connect_when_listening, free_base_port, read_topic, run_vac, start_stream, stream_summary
 
 pytestmark = pytest.mark.integration
 
@@ -157,97 +157,29 @@ def test_json_lines_replay_skips_and_counts_bad_input(local_stack: StackEndpoint
     assert values[1]["status"]["invalid"] is True  # bit 6, _aut_inv
 
 
-def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints, tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import time
-
-    from tests.helpers import VAC, free_base_port
-
+def test_a_tcp_bridge_streams_changes(local_stack: StackEndpoints) -> None:
     port = free_base_port(28092)
     topic = f"it-tcp-{uuid.uuid4().hex[:8]}"
-    command = [
-        VAC,
-        "--config",
-        str(local_stack.config_file),
-        "stream",
-        "scada",
-        "--source",
-        f"tcp://127.0.0.1:{port}",
-        "--dpes",
-        str(LHC_DPES),
-        "--topic",
-        topic,
-        "--duration",
-        "8",
-        "-o",
-        "json",
-        "-q",
-    ]
-    streamer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            bridge = socket.create_connection(("127.0.0.1", port), timeout=1)
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the streamer never listened"
-            time.sleep(0.2)
-    with bridge:
+    tcp = ["--source", f"tcp://127.0.0.1:{port}", "--dpes", str(LHC_DPES)]
+    streamer = start_stream(local_stack.config_file, topic, *tcp, "--duration", "8")
+    with connect_when_listening(port) as bridge:
         for i in range(1000):
             bridge.sendall(orjson.dumps({"dpe": "VGI_1025_5L4_B.PR", "value": 1e-9 * (i + 1)}) + b"\n")
         bridge.sendall(b'{"dpe": "VGI_1025_5L4_B.PR", "value": 5e-6}')  # the last line, without a newline
-    out, err = streamer.communicate(timeout=60)
-    assert streamer.returncode == 0, err
-    summary = json.loads(out)
+    summary = stream_summary(streamer)
     assert summary["acked"] == 1001
     seqs = [value["seq"] for value in read_topic(local_stack.config_file, topic)]
     assert seqs == list(range(1, 1002))
 
 
 def test_a_silent_dpe_gets_a_heartbeat(local_stack: StackEndpoints) -> None:
-    import socket
-    import subprocess
-    import time
-
-    from tests.helpers import VAC, free_base_port
-
     port = free_base_port(28192)
     topic = f"it-heartbeat-{uuid.uuid4().hex[:8]}"
-    command = [
-        VAC,
-        "--config",
-        str(local_stack.config_file),
-        "stream",
-        "scada",
-        "--source",
-        f"tcp://127.0.0.1:{port}",
-        "--dpes",
-        str(LHC_DPES),
-        "--topic",
-        topic,
-        "--max-silence",
-        "2",
-        "--duration",
-        "7",
-        "-o",
-        "json",
-        "-q",
-    ]
-    streamer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            bridge = socket.create_connection(("127.0.0.1", port), timeout=1)
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the streamer never listened"
-            time.sleep(0.2)
-    with bridge:
+    tcp = ["--source", f"tcp://127.0.0.1:{port}", "--dpes", str(LHC_DPES)]
+    streamer = start_stream(local_stack.config_file, topic, *tcp, "--max-silence", "2", "--duration", "7")
+    with connect_when_listening(port) as bridge:
         bridge.sendall(b'{"dpe": "VGI_1025_5L4_B.PR", "value": 3e-9, "stime": "2026-11-28T15:00:00Z"}\n')
-    out, err = streamer.communicate(timeout=60)
-    assert streamer.returncode == 0, err
-    summary = json.loads(out)
+    summary = stream_summary(streamer)
     assert 2 <= summary["heartbeats"] <= 3  # one per 2 s of silence in the ~6 s left
     values = read_topic(local_stack.config_file, topic)
     assert len(values) == 1 + summary["heartbeats"]

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.conftest import StackEndpoints
-from tests.helpers import VAC, free_base_port, read_topic, run_vac
+from tests.helpers import free_base_port, read_topic, run_vac, start_stream, stream_summary
 
 pytestmark = pytest.mark.integration
 
@@ -116,29 +116,8 @@ def test_mqtt_payloads_stream(local_stack: StackEndpoints, tmp_path: Path) -> No
     topic = f"it-mqtt-{uuid.uuid4().hex[:6]}"
     try:
         time.sleep(1)
-        streamer = subprocess.Popen(
-            [
-                VAC,
-                "--config",
-                str(local_stack.config_file),
-                "stream",
-                "scada",
-                "--source",
-                f"mqtt://127.0.0.1:{port}/vacuum/#",
-                "--dpes",
-                str(dpe_file(tmp_path)),
-                "--topic",
-                topic,
-                "--duration",
-                "8",
-                "-o",
-                "json",
-                "-q",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        mqtt = ["--source", f"mqtt://127.0.0.1:{port}/vacuum/#", "--dpes", str(dpe_file(tmp_path))]
+        streamer = start_stream(local_stack.config_file, topic, *mqtt, "--duration", "8")
         time.sleep(4)
         messages = [
             {
@@ -150,12 +129,10 @@ def test_mqtt_payloads_stream(local_stack: StackEndpoints, tmp_path: Path) -> No
             {"topic": "vacuum/lhc/VGI_1.PR", "payload": b"not json"},
         ]
         publish.multiple([m | {"qos": 1} for m in messages], hostname="127.0.0.1", port=port)
-        out, err = streamer.communicate(timeout=60)
+        summary = stream_summary(streamer)
     finally:
         broker.kill()
         broker.wait()
-    assert streamer.returncode == 0, err
-    summary = json.loads(out)
     assert summary["acked"] == 3
     assert summary["invalid_input_kinds"] == {"invalid JSON payload": 1}
     values = {str(v["id"]): v for v in read_topic(local_stack.config_file, topic)}

@@ -14,7 +14,9 @@ import typer
 
 from commands import config as config_commands
 from commands import doctor as doctor_commands
+from commands import index as index_commands
 from commands import local as local_commands
+from commands import ship as ship_commands
 from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import topics as topics_commands
@@ -69,6 +71,8 @@ app = typer.Typer(
 app.add_typer(local_commands.app, name="local")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(stream_commands.app, name="stream")
+app.add_typer(ship_commands.app, name="ship")
+app.add_typer(index_commands.app, name="index")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(topics_commands.app, name="topics")
 app.command("doctor")(doctor_commands.doctor)

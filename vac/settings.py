@@ -162,11 +162,59 @@ class ScadaSettings(Section):
     """OPC UA subscription publishing interval."""
 
 
+class LogInput(Section):
+    """One group of log files that share an application and a format."""
+
+    paths: list[str] = Field(min_length=1)
+    """File globs, e.g. /opt/vacin/PVSS_projects/*/*/log/PVSS_II.log; new matches are picked up
+    while running."""
+    app_id: str
+    """`fields.app_id` of the records (e.g. vac_lhc_1_scada_logs)."""
+    fields: dict[str, str] = {}
+    """Extra `fields.*` of every record of this input."""
+    parser: Literal["winccoa", "tomcat_access", "spring_boot", "regex"] = "winccoa"
+    pattern: str | None = None
+    """With parser regex: a regular expression with named groups (timestamp, level, text...)."""
+    time_format: str | None = None
+    """With parser regex: strptime format of the timestamp group (default: ISO 8601)."""
+    multiline: bool = True
+    """With parser regex: lines that do not match join the record before them."""
+    timezone: str | None = None
+    """Zone of timestamps written without one (default: logs.timezone)."""
+    topic: str | None = None
+    """Kafka topic of this input (default: logs.topic)."""
+
+    @model_validator(mode="after")
+    def _regex_needs_pattern(self) -> LogInput:
+        if self.parser == "regex" and not self.pattern:
+            raise ValueError("parser regex needs a pattern")
+        return self
+
+
 class LogsSettings(Section):
     topic: str = "vac.logs"
     """Kafka topic of shipped log records."""
     timezone: str = "Europe/Zurich"
     """Time zone of WinCC OA log timestamps, which carry none."""
+    inputs: list[LogInput] = []
+    """What `vac ship logs` tails (or give --path and --app-id)."""
+    sink: Literal["kafka", "elasticsearch", "stdout"] = "kafka"
+    """Where `vac ship logs` delivers records."""
+    registry_file: Path | None = None
+    """Read positions of `vac ship logs` (default: ship-registry.json in the state dir)."""
+    partitions: int = Field(6, ge=1)
+    """Partitions of the log topic when vac creates it."""
+    scan_interval_s: float = Field(1.0, gt=0)
+    """How often the globs are expanded again and files checked for rotation."""
+    idle_flush_s: float = Field(1.0, gt=0)
+    """A record is complete when its file has been quiet this long (or the next record starts)."""
+    close_inactive_s: float = Field(10.0, gt=0)
+    """A file renamed or deleted away is released after this long at its end."""
+    max_record_lines: int = Field(500, ge=1)
+    max_record_bytes: int = Field(128 * 1024, ge=1024)
+    """Caps per record: the rest goes on in a new record, and the capped one is tagged truncated."""
+    health_interval_s: float = Field(10.0, gt=0)
+    """Heartbeat records to the health topic."""
 
 
 class IndexSettings(Section):
@@ -174,6 +222,12 @@ class IndexSettings(Section):
     """Consumer group of `vac index`."""
     name_template: str = "vacelastic-logs-scada-v1-{app}-{yyyy.MM}"
     """Index per application per month, as the dashboards expect."""
+    batch_docs: int = Field(2000, ge=1)
+    batch_mb: float = Field(8.0, gt=0)
+    batch_s: float = Field(1.0, gt=0)
+    """A bulk request goes when it holds batch_docs documents, batch_mb, or is batch_s old."""
+    dead_letter_topic: str = "vac.logs.dlq"
+    """Documents Elasticsearch rejects, with the reason (`vac index replay-dlq` resends them)."""
 
 
 class DashSettings(Section):

@@ -6,6 +6,7 @@ info API, which production clusters answer as well.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ CLIENT_MAJOR: int = elasticsearch.__version__[0]
 
 
 def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> Elasticsearch:
+    # vac reports an unreachable cluster itself, once; the transport would warn per attempt.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     options: dict[str, Any] = {
         "request_timeout": es.request_timeout_s if timeout_s is None else timeout_s,
         "verify_certs": es.verify_certs,

@@ -16,10 +16,13 @@ them in UTC. Bytes that are not UTF-8 are kept as `\\xNN` escapes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from vac.parse.record import LogRecord, MultilineParser, decode
+
+__all__ = ["LogRecord", "WinccoaParser", "split_params"]
 
 _HEADER = re.compile(
     r"(?P<manager>[A-Za-z][\w.-]*?)\s*\((?P<manager_id>\d+)\), "
@@ -31,29 +34,6 @@ _HEADER = re.compile(
 # swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
 _CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
 _CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)")
-
-
-@dataclass
-class LogRecord:
-    message: str
-    """The whole record, its lines joined by newlines (the `message` field of the index)."""
-    offset: int
-    """Byte offset of its first line in the file."""
-    timestamp: datetime | None = None
-    level: str | None = None
-    type: str | None = None
-    number: int | None = None
-    catalog: str | None = None
-    manager: str | None = None
-    manager_id: str | None = None
-    text: str | None = None
-    params: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    lines: int = 1
-
-
-def decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "backslashreplace")
 
 
 def split_params(rest: str) -> list[str]:
@@ -81,11 +61,10 @@ def split_params(rest: str) -> list[str]:
     return parts
 
 
-class WinccoaParser:
-    def __init__(self, timezone: str = "Europe/Zurich", max_lines: int = 500, max_bytes: int = 1 << 20) -> None:
+class WinccoaParser(MultilineParser):
+    def __init__(self, timezone: str = "Europe/Zurich", max_lines: int = 500, max_bytes: int = 128 * 1024) -> None:
+        super().__init__(max_lines, max_bytes)
         self.zone = ZoneInfo(timezone)
-        self.max_lines = max_lines
-        self.max_bytes = max_bytes
         self._seconds: dict[str, datetime] = {}
 
     def _utc(self, local_time: str) -> datetime | None:
@@ -125,36 +104,7 @@ class WinccoaParser:
             params=params,
         )
 
-    def records(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[LogRecord]:
-        """Records from (byte offset, raw line without its newline) pairs, in order. The last
-        record comes out when the input ends (a follower flushes it after an idle timeout)."""
-        current: LogRecord | None = None
-        for offset, raw in lines:
-            for piece_offset, piece in self._pieces(offset, raw):
-                record = self.parse_first_line(piece, piece_offset)
-                if record is not None and piece_offset != offset:
-                    record.tags.append("clobbered")
-                if record is None and current is None:
-                    record = LogRecord(message=piece, offset=piece_offset, tags=["parse_failure"])
-                elif record is None and current is not None and self._full(current, piece):
-                    # Over the caps: this record ends here, and the rest goes on in a new one.
-                    current.tags.append("truncated")
-                    record = LogRecord(message=piece, offset=piece_offset, tags=["continued"])
-                if record is None:
-                    assert current is not None
-                    self._append(current, piece)
-                    continue
-                if current is not None:
-                    yield current
-                current = record
-        if current is not None:
-            yield current
-
-    def _full(self, record: LogRecord, line: str) -> bool:
-        return record.lines >= self.max_lines or len(record.message) + len(line) + 1 > self.max_bytes
-
-    @staticmethod
-    def _pieces(offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
+    def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
         """A physical line split where a clobbering record starts (or at a bare CR)."""
         line = raw[:-1] if raw.endswith(b"\r") else raw
         for chunk_start, chunk in _split_cr(line):
@@ -163,15 +113,14 @@ class WinccoaParser:
             for start, end in zip(bounds, bounds[1:], strict=False):
                 yield offset + chunk_start + start, decode(chunk[start:end])
 
-    @staticmethod
-    def _append(record: LogRecord, line: str) -> None:
-        if not _CONTINUATION.match(line) and "fragment" not in record.tags:
-            record.tags.append("fragment")
-        record.message += "\n" + line
-        record.lines += 1
+    def is_expected_continuation(self, line: str) -> bool:
+        return _CONTINUATION.match(line) is not None
 
 
 def _split_cr(line: bytes) -> Iterator[tuple[int, bytes]]:
+    if b"\r" not in line:
+        yield 0, line
+        return
     start = 0
     for index, byte in enumerate(line):
         if byte == 0x0D:

@@ -16,7 +16,7 @@ from datetime import UTC
 from typing import Any
 
 from asyncua import ua
-from asyncua.client import Client  # type: ignore[attr-defined]
+from asyncua.client import Client  # type: ignore[attr-defined,unused-ignore]
 from asyncua.ua.uaerrors import UaError
 
 from vac.errors import SourceUnavailable

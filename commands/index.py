@@ -1,0 +1,115 @@
+"""`vac index`: log records from Kafka into Elasticsearch (the Logstash successor)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from commands.context import cli_context
+from commands.output import TextOrJson, emit_json, info, stderr
+from vac.es.client import make_client
+from vac.es.indices import delete_indices, expired_indices, index_pattern
+from vac.kafka.admin import ensure_topics
+from vac.logs.indexer import IndexOptions, LogIndexer, replay_dead_letters
+
+app = typer.Typer(
+    help="Index the log records of Kafka into Elasticsearch, in a consumer group.\n\n"
+    "Example: vac index --until-caught-up",
+    invoke_without_command=True,
+)
+
+
+def _status_line(status: dict[str, Any]) -> None:
+    stderr.file.write(
+        f"\r{status['docs_per_s']:>9,.0f} docs/s  consumed {status['consumed']:,}  indexed {status['indexed']:,}  "
+        f"dead-lettered {status['dead_lettered']:,}  partitions {status['partitions']}   "
+    )
+    stderr.file.flush()
+
+
+@app.callback()
+def index(
+    ctx: typer.Context,
+    topic: Annotated[list[str] | None, typer.Option(help="Log topic to read (repeatable; default logs.topic).")] = None,
+    group: Annotated[str | None, typer.Option(help="Consumer group (default index.group_id).")] = None,
+    until_caught_up: Annotated[
+        bool, typer.Option("--until-caught-up", help="Stop once the group has no lag left (batch use, tests).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live status line.")] = False,
+    output: Annotated[
+        TextOrJson, typer.Option("--output", "-o", help="The summary as text or one JSON object.")
+    ] = TextOrJson.text,
+) -> None:
+    """Consume the log topics and bulk-index into Elasticsearch; commit only what it accepted.
+
+    Run several instances with the same group to share the partitions.
+
+    Example: vac index --until-caught-up -o json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = cli_context(ctx).settings()
+    topics = topic or [settings.logs.topic]
+    ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
+    indexer = LogIndexer(settings, IndexOptions(topics, group or settings.index.group_id, until_caught_up))
+    cancelled = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    show = not quiet and stderr.is_terminal
+    try:
+        summary = indexer.run(cancelled, _status_line if show else None)
+    except KeyboardInterrupt:
+        cancelled.set()
+        raise
+    if show:
+        stderr.file.write("\n")
+    if output is TextOrJson.json:
+        emit_json(summary)
+    else:
+        sys.stdout.write(
+            f"consumed {summary['consumed']:,}  indexed {summary['indexed']:,}  dead-lettered "
+            f"{summary['dead_lettered']:,}  {summary['docs_per_s']:,.0f} docs/s over {summary['duration_s']:.1f} s\n"
+        )
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Annotated[str, typer.Option(help="Delete monthly indices older than this: 6M, 90d, 1y.")] = "6M",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
+    output: Annotated[TextOrJson, typer.Option("--output", "-o")] = TextOrJson.text,
+) -> None:
+    """Delete log indices whose month is older than the retention (the Curator job).
+
+    Example: vac index prune --older-than 6M --dry-run
+    """
+    settings = cli_context(ctx).settings()
+    client = make_client(settings.elasticsearch)
+    candidates = expired_indices(client, settings.index.name_template, older_than)
+    if not dry_run:
+        delete_indices(client, [c.index for c in candidates])
+    if output is TextOrJson.json:
+        emit_json({"dry_run": dry_run, "indices": [c.__dict__ for c in candidates]})
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for candidate in candidates:
+        sys.stdout.write(f"{verb} {candidate.index} ({candidate.docs:,} documents)\n")
+    if not candidates:
+        info(f"no index matching {index_pattern(settings.index.name_template)} is older than {older_than}")
+
+
+@app.command("replay-dlq")
+def replay_dlq(
+    ctx: typer.Context,
+    to_topic: Annotated[str | None, typer.Option("--to", help="Topic to resend to (default logs.topic).")] = None,
+) -> None:
+    """Send the dead-lettered documents again (after the mapping was fixed).
+
+    Example: vac index replay-dlq
+    """
+    settings = cli_context(ctx).settings()
+    sent = replay_dead_letters(settings, to_topic or settings.logs.topic, threading.Event())
+    info(f"resent {sent:,} documents from {settings.index.dead_letter_topic} to {to_topic or settings.logs.topic}")

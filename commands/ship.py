@@ -1,0 +1,127 @@
+"""`vac ship logs`: tail log files and deliver their parsed records (Filebeat + Logstash)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from commands.context import cli_context
+from commands.output import TextOrJson, emit_json, stderr
+from vac.errors import UsageError
+from vac.kafka.admin import ensure_topics
+from vac.logs.shipper import LogShipper, ShipOptions
+from vac.logs.sinks import ElasticsearchSink, KafkaSink, Sink, StdoutSink
+from vac.settings import LogInput, VacSettings
+
+app = typer.Typer(
+    help="Ship data to Kafka or Elasticsearch.\n\n"
+    "Example: vac ship logs --path '/opt/vacin/PVSS_projects/*/*/log/PVSS_II.log' --app-id vac_lhc_scada_logs",
+    no_args_is_help=True,
+)
+
+
+class Target(StrEnum):
+    kafka = "kafka"
+    elasticsearch = "elasticsearch"
+    stdout = "stdout"
+
+
+class ParserName(StrEnum):
+    winccoa = "winccoa"
+    tomcat_access = "tomcat_access"
+    spring_boot = "spring_boot"
+
+
+def _status_line(status: dict[str, Any]) -> None:
+    behind = sum(f["behind_bytes"] for f in status["files"])
+    stderr.file.write(
+        f"\r{status['lines_per_s']:>9,.0f} lines/s  records {status['records']:,}  acked {status['acked']:,}  "
+        f"in flight {status['in_flight']:,}  files {len(status['files'])}  behind {behind:,} B   "
+    )
+    stderr.file.flush()
+
+
+def _inputs(settings: VacSettings, paths: list[str] | None, app_id: str | None, parser: ParserName) -> list[LogInput]:
+    if paths:
+        if not app_id:
+            raise UsageError("--path needs --app-id", hint="e.g. --app-id vac_lhc_1_scada_logs")
+        return [LogInput(paths=paths, app_id=app_id, parser=parser.value)]
+    return list(settings.logs.inputs)
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    path: Annotated[
+        list[str] | None, typer.Option("--path", help="File glob to tail (repeatable); overrides logs.inputs.")
+    ] = None,
+    app_id: Annotated[str | None, typer.Option(help="fields.app_id of the --path files.")] = None,
+    parser: Annotated[ParserName, typer.Option(help="Format of the --path files.")] = ParserName.winccoa,
+    to: Annotated[Target | None, typer.Option("--to", help="Sink (default: logs.sink, kafka).")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Read every file to its end, deliver, and exit.")] = False,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="First run: read existing files from their start, not their end.")
+    ] = False,
+    registry: Annotated[
+        Path | None, typer.Option(help="Registry of read positions (default: logs.registry_file).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live status line.")] = False,
+    output: Annotated[
+        TextOrJson, typer.Option("--output", "-o", help="The summary as text or one JSON object.")
+    ] = TextOrJson.text,
+) -> None:
+    """Tail log files, join multi-line records, parse them and deliver them without losing a line.
+
+    Read positions are saved only for records the sink acknowledged, so a restart resumes
+    where delivery stopped. SIGTERM or Ctrl-C flushes and saves.
+
+    Example: vac ship logs --path 'logs/*.log' --app-id vac_lhc_1_scada_logs --once --from-beginning
+    """
+    settings = cli_context(ctx).settings()
+    inputs = _inputs(settings, path, app_id, parser)
+    registry_path = (
+        registry or settings.logs.registry_file or settings.local.resolved_state_dir() / "ship-registry.json"
+    )
+    target = to or Target(settings.logs.sink)
+    shipper = LogShipper(settings, inputs, registry_path, ShipOptions(once=once, from_beginning=from_beginning))
+    cancelled = threading.Event()
+    sink: Sink
+    if target is Target.kafka:
+        topics = sorted({spec.topic or settings.logs.topic for spec in inputs})
+        ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
+        ensure_topics(settings.kafka, [settings.health_topic], 1, settings.scada.replication_factor)
+        sink = KafkaSink(settings, shipper.acked, shipper.failed, cancelled)
+    elif target is Target.elasticsearch:
+        sink = ElasticsearchSink(settings, shipper.acked, shipper.rejected, cancelled)
+    else:
+        sink = StdoutSink(shipper.acked)
+        quiet = True
+    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    show = not quiet and stderr.is_terminal
+    try:
+        summary = shipper.run(sink, cancelled, _status_line if show else None)
+    except KeyboardInterrupt:
+        cancelled.set()
+        raise
+    if show:
+        stderr.file.write("\n")
+    if target is Target.stdout:
+        pass  # stdout carries the records; the summary goes to stderr
+    elif output is TextOrJson.json:
+        emit_json(summary)
+    else:
+        sys.stdout.write(
+            f"lines {summary['lines']:,}  records {summary['records']:,}  acked {summary['acked']:,}  "
+            f"failed {summary['failed']:,}  files {len(summary['files'])}  "
+            f"{summary['lines_per_s']:,.0f} lines/s over {summary['duration_s']:.1f} s\n"
+        )
+    if target is Target.stdout:
+        stderr.print(f"lines {summary['lines']:,}  records {summary['records']:,}", markup=False)
+    if summary.get("first_failure") or summary["unacknowledged"]:
+        raise typer.Exit(1)

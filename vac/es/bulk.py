@@ -1,0 +1,92 @@
+"""Bulk indexing that loses nothing: a request Elasticsearch could not take (429, 5xx, no
+connection) is retried with backoff until it goes through or the caller gives up; documents
+it rejects for good (mapping errors) come back with the reason, for a dead-letter topic."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import elasticsearch
+import orjson
+from elasticsearch import Elasticsearch
+
+log = logging.getLogger("vac.es")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 5.0
+
+
+class BulkCancelled(Exception):
+    """Given up while Elasticsearch was away: nothing of the batch may be counted as done."""
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    index: str
+    id: str
+    source: bytes
+    """The document, already JSON."""
+
+
+@dataclass
+class BulkOutcome:
+    indexed: int = 0
+    rejected: list[tuple[BulkItem, str]] = field(default_factory=list)
+    retries: int = 0
+
+
+def _body(items: Sequence[BulkItem]) -> bytes:
+    parts = []
+    for item in items:
+        parts.append(orjson.dumps({"index": {"_index": item.index, "_id": item.id}}))
+        parts.append(item.source)
+    return b"\n".join(parts) + b"\n"
+
+
+def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: threading.Event) -> BulkOutcome:
+    """Index `items`; return when each is indexed or rejected for good."""
+    outcome = BulkOutcome()
+    pending = list(items)
+    backoff = 0.1
+    while pending:
+        try:
+            # The client sends a body of bytes as it is: one NDJSON body, no re-encoding.
+            response = client.bulk(operations=_body(pending))  # type: ignore[arg-type]
+        except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
+            retry_reason = f"no answer ({type(exc).__name__})"
+            retry = pending
+        except elasticsearch.ApiError as exc:
+            if exc.meta.status not in RETRY_STATUSES and exc.meta.status != 413:
+                raise
+            retry_reason, retry = f"HTTP {exc.meta.status}", pending
+            if exc.meta.status == 413 and len(pending) > 1:  # too large: halve and go on
+                half = len(pending) // 2
+                first = bulk_index(client, pending[:half], cancelled)
+                second = bulk_index(client, pending[half:], cancelled)
+                outcome.indexed += first.indexed + second.indexed
+                outcome.rejected += first.rejected + second.rejected
+                return outcome
+        else:
+            retry = []
+            for item, result in zip(pending, response["items"], strict=True):
+                status = result["index"]["status"]
+                if status < 300:
+                    outcome.indexed += 1
+                elif status in RETRY_STATUSES:
+                    retry.append(item)
+                else:
+                    error = result["index"].get("error", {})
+                    outcome.rejected.append((item, f"{error.get('type', status)}: {error.get('reason', '')}"))
+            retry_reason = f"{len(retry)} documents refused for now"
+        pending = retry
+        if pending:
+            outcome.retries += 1
+            if outcome.retries == 1 or outcome.retries % 20 == 0:
+                log.warning("Elasticsearch: %s; retrying %d documents", retry_reason, len(pending))
+            if cancelled.wait(backoff):
+                raise BulkCancelled
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+    return outcome

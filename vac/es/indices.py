@@ -1,0 +1,92 @@
+"""The log indices: their template (field mapping) and their retention (`vac index prune`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import elasticsearch
+from elasticsearch import Elasticsearch
+
+from vac.errors import SearchUnavailable, UsageError
+
+TEMPLATE_NAME = "vac-logs"
+
+
+def index_pattern(name_template: str) -> str:
+    """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` -> `vacelastic-logs-scada-v1-*-*`."""
+    return re.sub(r"\{[^}]*\}", "*", name_template)
+
+
+def logs_template(name_template: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(resources.files("vac.es").joinpath("logs-template.json").read_text())
+    body["index_patterns"] = [index_pattern(name_template)]
+    body["priority"] = 200
+    return body
+
+
+def install_template(client: Elasticsearch, name_template: str) -> None:
+    """Create or update the index template; indices created from now on get its mapping."""
+    try:
+        client.indices.put_index_template(name=TEMPLATE_NAME, **logs_template(name_template))
+    except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
+        raise SearchUnavailable(f"Elasticsearch did not answer ({type(exc).__name__})") from None
+
+
+def parse_age(text: str) -> tuple[int, int]:
+    """`6M` (months), `90d` (days), `1y`: as (months, days)."""
+    match = re.fullmatch(r"(\d+)\s*([dMy])", text.strip())
+    if match is None:
+        raise UsageError(f"age {text!r} is not like 90d, 6M or 1y")
+    number, unit = int(match[1]), match[2]
+    return (number * 12, 0) if unit == "y" else (number, 0) if unit == "M" else (0, number)
+
+
+@dataclass(frozen=True)
+class PruneCandidate:
+    index: str
+    month: str
+    """yyyy.MM from its name."""
+    docs: int
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def cutoff_time(now: datetime, months: int, days: int) -> datetime:
+    month = _month_index(now.year, now.month) - months
+    return now.replace(year=month // 12, month=month % 12 + 1, day=min(now.day, 28)) - timedelta(days=days)
+
+
+def expired_indices(
+    client: Elasticsearch, name_template: str, older_than: str, now: datetime | None = None
+) -> list[PruneCandidate]:
+    """Indices whose whole month lies before now - older_than (a monthly index is kept until
+    its last day is that old)."""
+    months, days = parse_age(older_than)
+    now = now or datetime.now(UTC)
+    cutoff = cutoff_time(now, months, days)
+    pattern = index_pattern(name_template)
+    rows = client.cat.indices(index=pattern, format="json", h="index,docs.count", expand_wildcards="open,closed")
+    candidates = []
+    listing: list[dict[str, Any]] = rows.body  # type: ignore[assignment]  # format=json gives rows
+    for row in listing:
+        match = re.search(r"(\d{4})\.(\d{2})$", row["index"])
+        if match is None:
+            continue
+        year, month = int(match[1]), int(match[2])
+        after = _month_index(year, month) + 1  # the index's month ends where the next begins
+        end = datetime(after // 12, after % 12 + 1, 1, tzinfo=UTC)
+        if end <= cutoff:
+            candidates.append(PruneCandidate(row["index"], f"{year}.{month:02d}", int(row.get("docs.count") or 0)))
+    return sorted(candidates, key=lambda c: c.index)
+
+
+def delete_indices(client: Elasticsearch, names: list[str]) -> None:
+    for name in names:
+        client.indices.delete(index=name)

@@ -1,0 +1,1 @@
+"""The log pipeline: tailing files (`vac ship logs`) and indexing them (`vac index`)."""

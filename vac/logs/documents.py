@@ -1,0 +1,84 @@
+"""A log record as the Elasticsearch document the dashboards expect, its id and its index.
+
+The field names are the ones Filebeat + Logstash wrote (`@timestamp`, `level`, `type`,
+`number`, `managerID`, `message`, `fields.app_id`, `host.name`, `log.file.path`,
+`log.offset`), plus what users asked for: `manager`, `text`, `catalog`, `params`, `tags`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vac.parse.record import LogRecord
+
+
+@dataclass(frozen=True)
+class FileOrigin:
+    """Where records come from: the same for every record of one file."""
+
+    host: str
+    path: str
+    key: str
+    """The file's stable key (see `vac.logs.registry.content_key`)."""
+    app_id: str
+    fields: dict[str, str]
+
+
+def doc_id(key: str, offset: int) -> str:
+    """Deterministic: a record delivered twice overwrites itself instead of duplicating."""
+    return f"{key}-{offset}"
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_document(record: LogRecord, origin: FileOrigin, read_at: datetime) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        # A record without a time of its own (parse failure) is dated when it was read.
+        "@timestamp": iso_utc(record.timestamp or read_at),
+        "message": record.message,
+        "fields": {"app_id": origin.app_id, **origin.fields},
+        "host": {"name": origin.host},
+        "log": {"file": {"path": origin.path}, "offset": record.offset},
+        "event": {"id": doc_id(origin.key, record.offset), "ingested": iso_utc(read_at)},
+    }
+    if record.level is not None:
+        doc["level"] = record.level
+    if record.type is not None:
+        doc["type"] = record.type
+    if record.number is not None:
+        doc["number"] = record.number
+    if record.manager_id is not None:
+        doc["managerID"] = record.manager_id
+    if record.manager is not None:
+        doc["manager"] = record.manager
+    if record.catalog is not None:
+        doc["catalog"] = record.catalog
+    if record.text is not None:
+        doc["text"] = record.text
+    if record.params:
+        doc["params"] = record.params
+    if record.tags:
+        doc["tags"] = record.tags
+    if record.lines > 1:
+        doc["lines"] = record.lines
+    if record.extra:
+        doc["extra"] = record.extra
+    return doc
+
+
+def app_name(app_id: str) -> str:
+    """`vac_lhc_1_scada_logs` -> `lhc_1`: the application part of the index name."""
+    name = app_id.removeprefix("vac_").removesuffix("_scada_logs")
+    return name.lower() or "unknown"
+
+
+def index_name(template: str, doc: dict[str, Any]) -> str:
+    """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` from the document's own app and time."""
+    stamp = str(doc.get("@timestamp", ""))
+    year, month = (stamp[0:4], stamp[5:7]) if len(stamp) >= 7 else ("0000", "00")
+    app = app_name(str(doc.get("fields", {}).get("app_id", "unknown")))
+    return template.replace("{app}", app).replace("{yyyy.MM}", f"{year}.{month}").replace("{yyyy}", year)

@@ -1,0 +1,281 @@
+"""`vac index`: log records from Kafka into Elasticsearch, in a consumer group.
+
+Offsets are committed only after Elasticsearch took the batch, and every document has the id
+the shipper gave it (`event.id`: file key + byte offset), so whatever Kafka delivers twice (a
+crash between bulk and commit, a rebalance) overwrites itself: nothing lost, nothing doubled.
+Documents Elasticsearch rejects for good go to a dead-letter topic with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+
+from vac import __version__
+from vac.errors import KafkaUnavailable
+from vac.es.bulk import BulkCancelled, BulkItem, bulk_index
+from vac.es.client import make_client
+from vac.es.indices import install_template
+from vac.kafka.admin import ensure_topics
+from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.logs.documents import index_name
+from vac.settings import VacSettings
+
+log = logging.getLogger("vac.index")
+
+REASON_HEADER = "vac-dlq-reason"
+SOURCE_HEADER = "vac-dlq-source"
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    topics: list[str]
+    group_id: str
+    until_caught_up: bool = False
+    """Stop once every assigned partition has been read to its end and indexed."""
+
+
+@dataclass
+class IndexCounters:
+    consumed: int = 0
+    indexed: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    retries: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Batch:
+    items: list[BulkItem] = field(default_factory=list)
+    sources: list[Message] = field(default_factory=list)
+    bytes: int = 0
+    started: float = 0.0
+    unparsable: list[tuple[Message, str]] = field(default_factory=list)
+
+
+class LogIndexer:
+    def __init__(self, settings: VacSettings, options: IndexOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.counters = IndexCounters()
+        self.client = make_client(settings.elasticsearch)
+        self._batch = Batch()
+        self._assigned: set[tuple[str, int]] = set()
+        self._at_end: set[tuple[str, int]] = set()
+        self._cancelled = threading.Event()
+        self._consumer: Consumer | None = None
+        self._dlq: Producer | None = None
+
+    def run(
+        self, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None = None
+    ) -> dict[str, Any]:
+        self._cancelled = cancelled
+        settings = self.settings
+        install_template(self.client, settings.index.name_template)
+        ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, settings.scada.replication_factor)
+        consumer = new_client(
+            Consumer,
+            client_config(
+                settings.kafka,
+                logger=quiet_logger(),
+                **{
+                    "group.id": self.options.group_id,
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                    "enable.partition.eof": True,
+                    "fetch.max.bytes": 16 << 20,
+                },
+            ),
+        )
+        self._consumer = consumer
+        self._dlq = new_client(
+            Producer,
+            client_config(settings.kafka, logger=quiet_logger(), **{"enable.idempotence": True, "acks": "all"}),
+        )
+        consumer.subscribe(self.options.topics, on_assign=self._assigned_cb, on_revoke=self._revoked_cb)
+        index = settings.index
+        max_bytes = int(index.batch_mb * (1 << 20))
+        next_progress = time.monotonic() + 1.0
+        self.counters.started = time.monotonic()
+        try:
+            while not cancelled.is_set():
+                messages = consumer.consume(num_messages=min(index.batch_docs, 5000), timeout=0.2)
+                for message in messages:
+                    self._take(message)
+                batch = self._batch
+                full = len(batch.sources) >= index.batch_docs or batch.bytes >= max_bytes
+                old = bool(batch.sources) and time.monotonic() - batch.started >= index.batch_s
+                caught_up = self._caught_up()
+                if full or old or (caught_up and (batch.sources or batch.unparsable)):
+                    self._flush()
+                if self.options.until_caught_up and caught_up and not batch.sources:
+                    break
+                if progress is not None and time.monotonic() >= next_progress:
+                    next_progress = time.monotonic() + 1.0
+                    progress(self.status())
+        except BulkCancelled:
+            pass  # not committed: the next run reads the batch again
+        finally:
+            consumer.close()
+            self._dlq.flush(10)
+            self.client.close()
+        return self.status()
+
+    def _take(self, message: Message) -> None:
+        error = message.error()
+        partition = (message.topic() or "", message.partition() or 0)
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                self._at_end.add(partition)
+            elif error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                log.warning("topic %s does not exist (yet)", message.topic())
+            else:
+                log.warning("Kafka: %s", error.str())
+            return
+        self._at_end.discard(partition)
+        self.counters.consumed += 1
+        batch = self._batch
+        if not batch.sources:
+            batch.started = time.monotonic()
+        batch.sources.append(message)
+        value = message.value() or b""
+        try:
+            doc = orjson.loads(value)
+            if not isinstance(doc, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            batch.unparsable.append((message, f"not a JSON document: {exc}"))
+            return
+        event = doc.get("event") if isinstance(doc.get("event"), dict) else None
+        doc_id = (
+            str(event["id"])
+            if event and "id" in event
+            else f"{message.topic()}-{message.partition()}-{message.offset()}"
+        )
+        batch.items.append(BulkItem(index_name(self.settings.index.name_template, doc), doc_id, value))
+        batch.bytes += len(value)
+
+    def _caught_up(self) -> bool:
+        return bool(self._assigned) and self._assigned <= self._at_end
+
+    def _flush(self) -> None:
+        """Index the batch, dead-letter what Elasticsearch refuses, then commit."""
+        batch, self._batch = self._batch, Batch()
+        if not batch.sources:
+            return
+        outcome = bulk_index(self.client, batch.items, self._cancelled)
+        self.counters.indexed += outcome.indexed
+        self.counters.retries += outcome.retries
+        self.counters.batches += 1
+        for item, reason in outcome.rejected:
+            self._dead_letter(item.source, reason, item.index)
+        for message, reason in batch.unparsable:
+            self._dead_letter(message.value() or b"", reason, f"{message.topic()}/{message.partition()}")
+        if outcome.rejected or batch.unparsable:
+            assert self._dlq is not None
+            if self._dlq.flush(self.settings.kafka.timeout_s * 3):
+                raise KafkaUnavailable("the dead-letter topic did not take the rejected documents; not committing")
+        offsets: dict[tuple[str, int], int] = {}
+        for message in batch.sources:
+            offsets[(message.topic() or "", message.partition() or 0)] = (message.offset() or 0) + 1
+        assert self._consumer is not None
+        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+
+    def _dead_letter(self, value: bytes, reason: str, source: str) -> None:
+        assert self._dlq is not None
+        self.counters.dead_lettered += 1
+        if self.counters.dead_lettered == 1:
+            log.warning(
+                "Elasticsearch rejected a document (%s); it goes to %s",
+                reason[:200],
+                self.settings.index.dead_letter_topic,
+            )
+        self._dlq.produce(
+            self.settings.index.dead_letter_topic,
+            value=value,
+            headers=[(REASON_HEADER, reason.encode()), (SOURCE_HEADER, source.encode())],
+        )
+        self._dlq.poll(0)
+
+    def _assigned_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned |= {(p.topic, p.partition) for p in partitions}
+
+    def _revoked_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Before the partitions go to another instance: index and commit what was read."""
+        try:
+            self._flush()
+        except BulkCancelled:
+            self._batch = Batch()  # uncommitted: the new owner reads it again
+        revoked = {(p.topic, p.partition) for p in partitions}
+        self._assigned -= revoked
+        self._at_end -= revoked
+
+    def status(self) -> dict[str, Any]:
+        counters = self.counters
+        elapsed = time.monotonic() - counters.started
+        return {
+            "consumed": counters.consumed,
+            "indexed": counters.indexed,
+            "dead_lettered": counters.dead_lettered,
+            "batches": counters.batches,
+            "retries": counters.retries,
+            "docs_per_s": round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,
+            "partitions": len(self._assigned),
+            "duration_s": round(elapsed, 3),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "version": __version__,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
+
+
+def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: threading.Event) -> int:
+    """Send every dead-lettered document back to `target_topic` (after fixing the mapping);
+    the replay group remembers how far it got."""
+    consumer = new_client(
+        Consumer,
+        client_config(
+            settings.kafka,
+            logger=quiet_logger(),
+            **{
+                "group.id": f"{settings.index.group_id}-replay",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": True,
+            },
+        ),
+    )
+    producer = new_client(Producer, client_config(settings.kafka, **{"enable.idempotence": True, "acks": "all"}))
+    consumer.subscribe([settings.index.dead_letter_topic])
+    sent = 0
+    idle_since = time.monotonic()
+    try:
+        while not cancelled.is_set():
+            message = consumer.poll(0.5)
+            error = None if message is None else message.error()
+            if message is None or error is not None:
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    break
+                if time.monotonic() - idle_since > settings.kafka.timeout_s:
+                    break
+                continue
+            idle_since = time.monotonic()
+            producer.produce(target_topic, value=message.value())
+            sent += 1
+            if producer.flush(settings.kafka.timeout_s):
+                raise KafkaUnavailable(f"could not write to {target_topic}")
+            consumer.commit(message=message, asynchronous=False)
+    finally:
+        consumer.close()
+    return sent

@@ -1,0 +1,514 @@
+"""`vac ship logs`: tail log files, join and parse their records, deliver them, lose nothing.
+
+One loop on one thread. Each scan expands the inputs' globs and follows every file by its
+identity (device + inode + head fingerprint, see `registry`), not its name, so a file renamed
+to `.bak` is read to its end under its new name, a truncated file (copytruncate) starts over,
+and its copy resumes where the original was acknowledged. Records of one file go out in order
+under one key; the registry advances only past records the sink acknowledged, and is saved
+atomically every second and at the end, so a crash re-sends at most what was in flight (the
+deterministic document ids turn those re-sends into overwrites in Elasticsearch).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import socket
+import stat
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from vac import __version__
+from vac.errors import UsageError
+from vac.logs.documents import FileOrigin, doc_id, index_name, to_document
+from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
+from vac.logs.sinks import Sink, SinkCancelled
+from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
+from vac.parse.record import LogRecord, MultilineParser
+from vac.parse.winccoa import WinccoaParser
+from vac.settings import LogInput, VacSettings
+
+log = logging.getLogger("vac.ship")
+
+READ_CHUNK = 1 << 20
+MAX_LINE_PIECE = 32 * 1024
+"""A longer line is passed on in pieces of this size (the parser's caps then split it into
+records tagged truncated/continued): a 10 MB line never sits whole in memory."""
+CHECKPOINT_S = 1.0
+
+
+def make_parser(spec: LogInput, settings: VacSettings) -> MultilineParser:
+    zone = spec.timezone or settings.logs.timezone
+    caps = {"max_lines": settings.logs.max_record_lines, "max_bytes": settings.logs.max_record_bytes}
+    parser: MultilineParser
+    if spec.parser == "winccoa":
+        parser = WinccoaParser(zone, **caps)
+    elif spec.parser == "tomcat_access":
+        parser = tomcat_access_parser(zone)
+    elif spec.parser == "spring_boot":
+        parser = spring_boot_parser(zone)
+    else:
+        assert spec.pattern is not None  # the settings validate it
+        parser = PatternParser(spec.pattern, spec.time_format, zone, spec.multiline)
+    parser.max_lines, parser.max_bytes = caps["max_lines"], caps["max_bytes"]
+    return parser
+
+
+@dataclass(frozen=True)
+class ShipOptions:
+    once: bool = False
+    """Read every file to its end, deliver, and exit."""
+    from_beginning: bool = False
+    """On a first run (no registry yet), read existing files from their start, not their end."""
+    flush_timeout_s: float = 30.0
+
+
+@dataclass
+class ShipCounters:
+    lines: int = 0
+    records: int = 0
+    bytes: int = 0
+    acked: int = 0
+    failed: int = 0
+    files_opened: int = 0
+    files_released: int = 0
+    rotations: int = 0
+    truncations: int = 0
+    tags: Counter[str] = field(default_factory=Counter)
+    problems: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+
+class Harvester:
+    """One open file, read from `read_offset` on; its records wait in `in_flight` (their end
+    offsets, in order) until the sink acknowledges them."""
+
+    def __init__(self, state: FileState, path: str, fd: int, spec: LogInput, parser: MultilineParser, host: str):
+        self.state, self.path, self.fd, self.spec, self.parser = state, path, fd, spec, parser
+        self.read_offset = state.offset
+        self.partial = b""
+        self.in_flight: deque[int] = deque()
+        self.last_data = time.monotonic()
+        self.last_line_at: float | None = None
+        self.gone = False
+        """No watched path holds this file any more (renamed away or deleted)."""
+        self.truncated = False
+        self.origin = FileOrigin(host, path, state.key, spec.app_id, spec.fields)
+        self.kafka_key = f"{host}:{state.key}".encode()
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def lines(self, at_end_of_input: bool) -> tuple[list[tuple[int, bytes, int]], int]:
+        """Complete lines from what the file holds now, as (offset, raw, end); and how many
+        bytes were read. A partial last line waits for its newline (or the end of input)."""
+        data = os.pread(self.fd, READ_CHUNK, self.read_offset)
+        out: list[tuple[int, bytes, int]] = []
+        if data:
+            self.last_data = time.monotonic()
+        base = self.read_offset - len(self.partial)
+        buffer = self.partial + data if self.partial else data
+        self.read_offset += len(data)
+        start = 0
+        while True:
+            newline = buffer.find(b"\n", start)
+            if newline < 0:
+                break
+            end = newline + 1
+            while newline - start > MAX_LINE_PIECE:
+                out.append((base + start, buffer[start : start + MAX_LINE_PIECE], base + start + MAX_LINE_PIECE))
+                start += MAX_LINE_PIECE
+            out.append((base + start, buffer[start:newline], base + end))
+            start = end
+        rest = buffer[start:]
+        while len(rest) > MAX_LINE_PIECE:  # a huge line still being written: pass its pieces on
+            out.append((base + start, rest[:MAX_LINE_PIECE], base + start + MAX_LINE_PIECE))
+            start += MAX_LINE_PIECE
+            rest = rest[MAX_LINE_PIECE:]
+        if rest and at_end_of_input and not data:
+            out.append((base + start, rest, base + start + len(rest)))
+            rest = b""
+        self.partial = rest
+        return out, len(data)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class LogShipper:
+    def __init__(self, settings: VacSettings, inputs: list[LogInput], registry_path: Path, options: ShipOptions):
+        if not inputs:
+            raise UsageError("nothing to ship", hint="give --path GLOB --app-id ID, or logs.inputs in the config")
+        self.settings = settings
+        self.inputs = inputs
+        self.options = options
+        self.registry = Registry(registry_path)
+        self.host = socket.gethostname()
+        self.counters = ShipCounters()
+        self.harvesters: dict[tuple[int, int], Harvester] = {}
+        self.draining: list[Harvester] = []
+        """Truncated files: no more reading, only waiting for the acks of what was sent."""
+        self.by_key: dict[bytes, Harvester] = {}
+        self._warned: set[tuple[str, str]] = set()
+        self._first_scan = True
+        self.failure: str | None = None
+
+    # -- acknowledgements ---------------------------------------------------------------
+    def acked(self, key: bytes) -> None:
+        harvester = self.by_key.get(key)
+        self.counters.acked += 1
+        if harvester is None or not harvester.in_flight:
+            return
+        harvester.state.offset = harvester.in_flight.popleft()
+        harvester.state.updated = time.time()
+
+    def rejected(self, key: bytes, reason: str) -> None:
+        """Elasticsearch refused a record for good (mapping error): counted, reported once."""
+        self.counters.failed += 1
+        self._warn_once("rejected by Elasticsearch", "records", reason)
+
+    def failed(self, key: bytes, reason: str) -> None:
+        """Kafka gave up on a record (it retries for ever, so this is a fatal error such as a
+        refused authorisation): stop, keeping the registry before it."""
+        self.counters.failed += 1
+        if self.failure is None:
+            self.failure = reason
+            log.error("delivery failed: %s", reason)
+
+    # -- files --------------------------------------------------------------------------
+    def _warn_once(self, kind: str, path: str, detail: str) -> None:
+        self.counters.problems[kind] += 1
+        if (kind, path) not in self._warned:
+            self._warned.add((kind, path))
+            log.warning("%s: %s (%s)", path, kind, detail)
+
+    def _watched(self) -> list[tuple[str, LogInput]]:
+        seen: dict[str, LogInput] = {}
+        for spec in self.inputs:
+            for pattern in spec.paths:
+                for path in sorted(glob.glob(os.path.expanduser(pattern))):
+                    seen.setdefault(path, spec)
+        return list(seen.items())
+
+    def scan(self) -> None:
+        """Expand the globs; open new files, follow renamed ones, notice truncation."""
+        found: set[tuple[int, int]] = set()
+        unmatched: list[tuple[str, LogInput, os.stat_result]] = []
+        for path, spec in self._watched():
+            try:
+                info = os.stat(path)
+            except OSError as exc:
+                self._warn_once("unreadable", path, exc.strerror or str(exc))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                self._warn_once("not a regular file", path, stat.filemode(info.st_mode))
+                continue
+            identity = (info.st_dev, info.st_ino)
+            found.add(identity)
+            harvester = self.harvesters.get(identity)
+            if harvester is None:
+                unmatched.append((path, spec, info))
+                continue
+            if harvester.path != path:
+                self.counters.rotations += 1
+                harvester.path = path
+            harvester.gone = False
+            if info.st_size < harvester.read_offset or not harvester.state.matches_head(read_head(harvester.fd)):
+                self._truncated(harvester)
+                unmatched.append((path, spec, info))
+        for identity, harvester in list(self.harvesters.items()):
+            if identity not in found:
+                harvester.gone = True  # renamed out of the globs, or deleted: read to its end
+        # Exact identities first, so a copy never takes the state of a file that is still here.
+        later = []
+        for path, spec, info in unmatched:
+            if not self._open(path, spec, info, copies=False):
+                later.append((path, spec, info))
+        for path, spec, info in later:
+            self._open(path, spec, info, copies=True)
+        if self._first_scan:
+            self._first_scan = False
+            self._resume_renamed_while_down()
+        self._release_finished()
+
+    def _truncated(self, harvester: Harvester) -> None:
+        self.counters.truncations += 1
+        log.info("%s was truncated; reading it again from its start", harvester.path)
+        harvester.truncated = True
+        harvester.state.detached = True
+        del self.harvesters[(harvester.state.dev, harvester.state.ino)]
+        self.draining.append(harvester)
+
+    def _open(self, path: str, spec: LogInput, info: os.stat_result, copies: bool) -> bool:
+        """Start reading a file; False if it should wait (for the second pass or a later scan)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self._warn_once("unreadable", path, exc.strerror or str(exc))
+            return True
+        try:
+            head = read_head(fd)
+            state = self.registry.find(info.st_dev, info.st_ino, head)
+            if state is None and not copies:
+                os.close(fd)
+                return False
+            if state is None:
+                busy = {h.state.key for h in self.harvesters.values()} | {h.state.key for h in self.draining}
+                state = self.registry.find_copy_of(head, set())
+                if state is not None and state.key in busy:
+                    os.close(fd)  # a copy of a file still being read: the same lines, not new ones
+                    return True
+                if state is not None:
+                    log.info("%s continues %s (a copy) from byte %d", path, state.path, state.offset)
+                    state.dev, state.ino, state.path, state.detached = info.st_dev, info.st_ino, path, False
+                else:
+                    state = self._new_state(path, info, head)
+                    if state is None:
+                        os.close(fd)  # its first line is not complete yet
+                        return True
+            if info.st_size < state.offset:  # shrank while we were away
+                state.offset = 0
+            harvester = Harvester(state, path, fd, spec, make_parser(spec, self.settings), self.host)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.harvesters[(info.st_dev, info.st_ino)] = harvester
+        self.by_key[harvester.kafka_key] = harvester
+        self.counters.files_opened += 1
+        return True
+
+    def _new_state(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
+        key = content_key(self.host, info.st_dev, info.st_ino, head)
+        if key is None:
+            return None
+        existing = self.registry.states.get(key)
+        if existing is not None:  # the same file reappearing (e.g. its registry entry was detached)
+            existing.detached = False
+            existing.dev, existing.ino, existing.path = info.st_dev, info.st_ino, path
+            return existing
+        start_at_end = self._first_scan and not self.registry.existed and not self.options.from_beginning
+        state = FileState(
+            key=key,
+            path=path,
+            dev=info.st_dev,
+            ino=info.st_ino,
+            offset=_line_start_before(path, info.st_size) if start_at_end else 0,
+            fp_len=len(head),
+            fp=fingerprint(head),
+            updated=time.time(),
+        )
+        self.registry.add(state)
+        return state
+
+    def _resume_renamed_while_down(self) -> None:
+        """A file renamed while the shipper was down (PVSS_II.log -> PVSS_II.log.bak) is found
+        by its inode beside its old name and read to its end."""
+        busy = {h.state.key for h in self.harvesters.values()}
+        for state in list(self.registry.states.values()):
+            if state.key in busy or state.detached:
+                continue
+            directory = os.path.dirname(state.path) or "."
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(directory, name)
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) != (state.dev, state.ino) or info.st_size <= state.offset:
+                    continue
+                spec = next((s for s in self.inputs if any(_same_dir(p, state.path) for p in s.paths)), self.inputs[0])
+                if self._open(path, spec, info, copies=False):
+                    harvester = self.harvesters.get((info.st_dev, info.st_ino))
+                    if harvester is not None:
+                        harvester.gone = True
+                        log.info("%s (was %s) is read to its end", path, state.path)
+                break
+
+    def _release_finished(self) -> None:
+        now = time.monotonic()
+        close_after = self.settings.logs.close_inactive_s
+        for identity, harvester in list(self.harvesters.items()):
+            idle = now - harvester.last_data >= close_after
+            if harvester.gone and idle and self._drained(harvester) and harvester.read_offset >= harvester.size():
+                del self.harvesters[identity]
+                self._forget(harvester)
+        for harvester in list(self.draining):
+            if not harvester.in_flight:
+                self.draining.remove(harvester)
+                self._forget(harvester)
+
+    @staticmethod
+    def _drained(harvester: Harvester) -> bool:
+        """Nothing of it waits: no record in flight, none in progress, no partial line."""
+        return not harvester.in_flight and not harvester.partial and harvester.parser.pending_offset is None
+
+    def _forget(self, harvester: Harvester) -> None:
+        harvester.close()
+        self.by_key.pop(harvester.kafka_key, None)
+        self.counters.files_released += 1
+
+    def _refresh_fingerprint(self, harvester: Harvester) -> None:
+        state = harvester.state
+        if state.fp_len < FINGERPRINT_BYTES and harvester.read_offset > state.fp_len and not harvester.truncated:
+            head = read_head(harvester.fd)
+            state.fp_len, state.fp = len(head), fingerprint(head)
+
+    # -- records ------------------------------------------------------------------------
+    def _deliver(self, sink: Sink, harvester: Harvester, records: list[LogRecord], read_at: datetime) -> None:
+        topic = harvester.spec.topic or self.settings.logs.topic
+        template = self.settings.index.name_template
+        counters = self.counters
+        for record in records:
+            doc = to_document(record, harvester.origin, read_at)
+            if record.tags:
+                counters.tags.update(record.tags)
+            harvester.in_flight.append(record.end)
+            counters.records += 1
+            sink.send(
+                topic,
+                harvester.kafka_key,
+                doc_id(harvester.state.key, record.offset),
+                index_name(template, doc),
+                orjson.dumps(doc),
+            )
+
+    def _read(self, sink: Sink, harvester: Harvester, at_end: bool) -> int:
+        lines, read = harvester.lines(at_end)
+        if not lines:
+            return read
+        self.counters.lines += len(lines)
+        self.counters.bytes += read
+        harvester.last_line_at = time.time()
+        parser = harvester.parser
+        records: list[LogRecord] = []
+        for offset, raw, end in lines:
+            records += parser.feed(offset, raw, end)
+        if records:
+            self._deliver(sink, harvester, records, datetime.now(UTC))
+        return read
+
+    def run(
+        self,
+        sink: Sink,
+        cancelled: threading.Event,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        counters = self.counters
+        counters.started = time.monotonic()
+        next_scan = next_checkpoint = 0.0
+        next_health = time.monotonic()
+        try:
+            while not cancelled.is_set() and self.failure is None:
+                now = time.monotonic()
+                if now >= next_scan:
+                    self.scan()
+                    next_scan = now + self.settings.logs.scan_interval_s
+                read = 0
+                for harvester in list(self.harvesters.values()):
+                    read += self._read(sink, harvester, at_end=self.options.once)
+                    if harvester.parser.pending_offset is not None and self._record_complete(harvester, now):
+                        self._deliver(sink, harvester, harvester.parser.flush(), datetime.now(UTC))
+                    self._refresh_fingerprint(harvester)
+                sink.poll(0 if read else 0.05)
+                if now >= next_checkpoint:
+                    next_checkpoint = now + CHECKPOINT_S
+                    self.registry.save()
+                    if progress is not None:
+                        progress(self.status())
+                if now >= next_health:
+                    next_health = now + self.settings.logs.health_interval_s
+                    self._publish_health(sink)
+                if self.options.once and not read and self._all_read():
+                    break
+        except SinkCancelled:
+            pass
+        finally:
+            unflushed = sink.flush(self.options.flush_timeout_s)
+            self._publish_health(sink)
+            sink.flush(1.0)
+            self.registry.save()
+            sink.close()
+        summary = self.status()
+        summary["unacknowledged"] = unflushed
+        if self.failure:
+            summary["first_failure"] = self.failure
+        return summary
+
+    def _record_complete(self, harvester: Harvester, now: float) -> bool:
+        """The record in progress is complete when its file is quiet (or, with --once, read)."""
+        if self.options.once:
+            return harvester.read_offset >= harvester.size()
+        return now - harvester.last_data >= self.settings.logs.idle_flush_s
+
+    def _all_read(self) -> bool:
+        return all(h.read_offset >= h.size() and self._drained(h) for h in self.harvesters.values())
+
+    def status(self) -> dict[str, Any]:
+        counters = self.counters
+        elapsed = time.monotonic() - counters.started
+        files = []
+        for harvester in self.harvesters.values():
+            size = harvester.size()
+            files.append(
+                {
+                    "path": harvester.path,
+                    "offset": harvester.state.offset,
+                    "size": size,
+                    "behind_bytes": max(0, size - harvester.state.offset),
+                    "last_line_age_s": None
+                    if harvester.last_line_at is None
+                    else round(time.time() - harvester.last_line_at, 1),
+                }
+            )
+        return {
+            "lines": counters.lines,
+            "records": counters.records,
+            "acked": counters.acked,
+            "failed": counters.failed,
+            "in_flight": counters.records - counters.acked - counters.failed,
+            "bytes": counters.bytes,
+            "lines_per_s": round(counters.lines / elapsed, 1) if elapsed > 0 else 0.0,
+            "files": files,
+            "rotations": counters.rotations,
+            "truncations": counters.truncations,
+            "tags": dict(counters.tags),
+            "problems": dict(counters.problems),
+            "duration_s": round(elapsed, 3),
+        }
+
+    def _publish_health(self, sink: Sink) -> None:
+        record = {
+            "host": self.host,
+            "component": "ship-logs",
+            "version": __version__,
+            "pid": os.getpid(),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        } | self.status()
+        sink.publish_health(self.settings.health_topic, f"{self.host}/ship-logs".encode(), orjson.dumps(record))
+
+
+def _line_start_before(path: str, size: int) -> int:
+    """Where to start tailing an existing file: its end (a first run without
+    --from-beginning); a partial last line is read whole once it completes."""
+    with open(path, "rb") as file:
+        file.seek(max(0, size - 65536))
+        tail = file.read(size - file.tell())
+    newline = tail.rfind(b"\n")
+    return size - len(tail) + newline + 1 if newline >= 0 else max(0, size - len(tail))
+
+
+def _same_dir(pattern: str, path: str) -> bool:
+    return os.path.dirname(os.path.expanduser(pattern)) == os.path.dirname(path)

@@ -1,0 +1,119 @@
+"""One log record, whatever format it came from, and the machinery that joins lines into
+records: a line that starts no record belongs to the record before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class LogRecord:
+    message: str
+    """The whole record, its lines joined by newlines (the `message` field of the index)."""
+    offset: int
+    """Byte offset of its first line in the file."""
+    timestamp: datetime | None = None
+    level: str | None = None
+    type: str | None = None
+    number: int | None = None
+    catalog: str | None = None
+    manager: str | None = None
+    manager_id: str | None = None
+    text: str | None = None
+    params: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    lines: int = 1
+    end: int = 0
+    """Byte offset just past its last line: where reading resumes once it is delivered."""
+    extra: dict[str, str] = field(default_factory=dict)
+    """Named groups of the regular-expression parsers that have no field of their own."""
+
+
+def decode(raw: bytes) -> str:
+    """Bytes that are not UTF-8 are kept, as `\\xNN` escapes, never dropped."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+class MultilineParser:
+    """Lines in, complete records out. Subclasses say what starts a record; every other line
+    joins the record before it, up to the caps (the rest goes on in a new record, and the
+    capped one is tagged `truncated`: never silently cut). A line that starts no record and
+    has no record before it is kept alone, tagged `parse_failure`."""
+
+    multiline = True
+    """False: every line is a record of its own (access logs)."""
+
+    def __init__(self, max_lines: int = 500, max_bytes: int = 128 * 1024) -> None:
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self._current: LogRecord | None = None
+
+    def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
+        raise NotImplementedError
+
+    def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
+        """A physical line as (offset, text) pieces; formats with clobbered lines split them."""
+        yield offset, decode(raw[:-1] if raw.endswith(b"\r") else raw)
+
+    def is_expected_continuation(self, line: str) -> bool:
+        """Whether a line that starts no record is a normal part of the one before it; one
+        that is not gets the record tagged `fragment`."""
+        return True
+
+    def feed(self, offset: int, raw: bytes, end: int) -> list[LogRecord]:
+        """One physical line (without its newline) that spans [offset, end) of the file; the
+        records it completed."""
+        done: list[LogRecord] = []
+        pieces = list(self.pieces(offset, raw))
+        for index, (piece_offset, piece) in enumerate(pieces):
+            piece_end = pieces[index + 1][0] if index + 1 < len(pieces) else end
+            record = self.parse_first_line(piece, piece_offset)
+            if record is not None and piece_offset != offset:
+                record.tags.append("clobbered")
+            current = self._current
+            if record is None:
+                if current is None or not self.multiline:
+                    record = LogRecord(message=piece, offset=piece_offset, tags=["parse_failure"])
+                elif self._full(current, piece):
+                    current.tags.append("truncated")
+                    record = LogRecord(message=piece, offset=piece_offset, tags=["continued"])
+                else:
+                    self._append(current, piece)
+                    current.end = piece_end
+                    continue
+            record.end = piece_end
+            if current is not None:
+                done.append(current)
+            self._current = record
+        if not self.multiline and self._current is not None:
+            done.append(self._current)
+            self._current = None
+        return done
+
+    def flush(self) -> list[LogRecord]:
+        """The record in progress, when no more lines will come soon (idle or end of input)."""
+        current, self._current = self._current, None
+        return [current] if current is not None else []
+
+    @property
+    def pending_offset(self) -> int | None:
+        """Where the record in progress starts: reading resumes there after a restart."""
+        return None if self._current is None else self._current.offset
+
+    def records(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[LogRecord]:
+        """Records from (byte offset, raw line without its newline) pairs, in order; the last
+        one when the input ends."""
+        for offset, raw in lines:
+            yield from self.feed(offset, raw, offset + len(raw) + 1)
+        yield from self.flush()
+
+    def _full(self, record: LogRecord, line: str) -> bool:
+        return record.lines >= self.max_lines or len(record.message) + len(line) + 1 > self.max_bytes
+
+    def _append(self, record: LogRecord, line: str) -> None:
+        if "fragment" not in record.tags and not self.is_expected_continuation(line):
+            record.tags.append("fragment")
+        record.message += "\n" + line
+        record.lines += 1

@@ -454,7 +454,11 @@ class LogShipper:
         return now - harvester.last_data >= self.settings.logs.idle_flush_s
 
     def _all_read(self) -> bool:
-        return all(h.read_offset >= h.size() and self._drained(h) for h in self.harvesters.values())
+        """Every file read to its end and its last record sent (--once then waits for the acks)."""
+        return all(
+            h.read_offset >= h.size() and not h.partial and h.parser.pending_offset is None
+            for h in self.harvesters.values()
+        )
 
     def status(self) -> dict[str, Any]:
         counters = self.counters

@@ -1,0 +1,172 @@
+"""The shipper's file tracking on real files in a temporary directory: rotation by rename,
+copytruncate, restarts from the registry, huge lines, binary bytes, unreadable paths.
+
+The sink is a recording stand-in that acknowledges on flush: these tests are about which
+bytes are read once and only once, not about Kafka (the integration tests cover that)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from vac.logs.shipper import LogShipper, ShipOptions
+from vac.settings import LogInput, VacSettings
+
+
+class RecordingSink:
+    """Keeps every document; acknowledges what it holds when polled or flushed."""
+
+    def __init__(self, shipper: LogShipper) -> None:
+        self.shipper = shipper
+        self.docs: list[dict[str, Any]] = []
+        self.unacked: list[bytes] = []
+
+    def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
+        self.docs.append(orjson.loads(value))
+        self.unacked.append(key)
+
+    def poll(self, timeout_s: float = 0) -> None:
+        self.flush(0)
+
+    def flush(self, timeout_s: float) -> int:
+        keys, self.unacked = self.unacked, []
+        for key in keys:
+            self.shipper.acked(key)
+        return 0
+
+    def publish_health(self, topic: str, key: bytes, value: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def header(n: int, text: str = "hello") -> bytes:
+    second, milli = divmod(n, 1000)
+    stamp = f"2026.11.28 10:{second // 60 % 60:02d}:{second % 60:02d}.{milli:03d}"
+    return f"WCCOActrl    (1), {stamp}, CTRL, INFO, 7, {text} {n}\r\n".encode()
+
+
+def settings() -> VacSettings:
+    return VacSettings(logs={"scan_interval_s": 0.01, "close_inactive_s": 0.01, "idle_flush_s": 0.01})
+
+
+def ship_once(directory: Path, pattern: str = "PVSS_II.log*", **options: Any) -> list[dict[str, Any]]:
+    """One `--once` run over the directory with the registry beside it; the documents."""
+    spec = LogInput(paths=[str(directory / pattern)], app_id="vac_test_scada_logs")
+    shipper = LogShipper(
+        settings(), [spec], directory / "registry.json", ShipOptions(once=True, from_beginning=True, **options)
+    )
+    sink = RecordingSink(shipper)
+    shipper.run(sink, threading.Event())
+    return sink.docs
+
+
+def texts(docs: list[dict[str, Any]]) -> list[str]:
+    return [doc.get("text", doc["message"]) for doc in docs]
+
+
+def test_a_file_is_shipped_once_and_a_rerun_sends_only_what_was_appended(tmp_path: Path) -> None:
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(b"".join(header(n) for n in range(100)))
+    first = ship_once(tmp_path)
+    assert len(first) == 100 and first[0]["log"]["offset"] == 0
+    with log.open("ab") as out:
+        out.write(b"".join(header(n) for n in range(100, 150)))
+    second = ship_once(tmp_path)
+    assert texts(second) == [f"hello {n}" for n in range(100, 150)]
+
+
+def test_rename_to_bak_then_a_new_file_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(b"".join(header(n) for n in range(50)))
+    first = ship_once(tmp_path, pattern="PVSS_II.log")
+    with log.open("ab") as out:  # written after the last read, then rotated: only in the .bak
+        out.write(b"".join(header(n) for n in range(50, 70)))
+    log.rename(tmp_path / "PVSS_II.log.bak")
+    log.write_bytes(b"".join(header(n) for n in range(70, 90)))
+    second = ship_once(tmp_path, pattern="PVSS_II.log")  # the glob does not even match the .bak
+    assert sorted(texts(first + second)) == sorted(f"hello {n}" for n in range(90))
+
+
+def test_copytruncate_resumes_in_the_copy_and_restarts_the_original(tmp_path: Path) -> None:
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(b"".join(header(n) for n in range(40)))
+    first = ship_once(tmp_path)
+    with log.open("ab") as out:
+        out.write(b"".join(header(n) for n in range(40, 60)))
+    (tmp_path / "PVSS_II.log.1").write_bytes(log.read_bytes())
+    with log.open("r+b") as out:
+        out.truncate(0)
+    log.write_bytes(b"".join(header(n) for n in range(60, 75)))
+    second = ship_once(tmp_path)
+    assert sorted(texts(first + second)) == sorted(f"hello {n}" for n in range(75))
+    # The copy continues the original: the same file key, so the same document ids.
+    assert {d["event"]["id"].split("-")[0] for d in first} <= {d["event"]["id"].split("-")[0] for d in second}
+
+
+def test_an_unacknowledged_tail_is_sent_again_after_a_crash(tmp_path: Path) -> None:
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(b"".join(header(n) for n in range(30)))
+    spec = LogInput(paths=[str(log)], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+
+    class NeverAcks(RecordingSink):
+        def flush(self, timeout_s: float) -> int:
+            return len(self.unacked)
+
+    shipper.run(NeverAcks(shipper), threading.Event())
+    again = ship_once(tmp_path, pattern="PVSS_II.log")
+    assert texts(again) == [f"hello {n}" for n in range(30)]  # nothing was acknowledged
+
+
+def test_a_huge_line_is_kept_whole_in_capped_records(tmp_path: Path) -> None:
+    huge = b"x" * (10 << 20)
+    (tmp_path / "PVSS_II.log").write_bytes(header(1) + huge + b"\r\n" + header(2))
+    docs = ship_once(tmp_path)
+    assert docs[0]["text"] == "hello 1" and docs[-1]["text"] == "hello 2"
+    assert "".join(d["message"] for d in docs).count("x") == len(huge)  # every byte, in some record
+    assert all(len(d["message"]) <= 128 * 1024 + 200 for d in docs)
+    assert any("truncated" in d.get("tags", []) for d in docs) and any("continued" in d.get("tags", []) for d in docs)
+
+
+def test_binary_garbage_is_kept_escaped_and_the_next_record_parses(tmp_path: Path) -> None:
+    garbage = bytes(range(256)) * 4
+    (tmp_path / "PVSS_II.log").write_bytes(header(1) + garbage.replace(b"\n", b"") + b"\r\n" + header(2))
+    docs = ship_once(tmp_path)
+    assert [d.get("text") for d in (docs[0], docs[-1])] == ["hello 1", "hello 2"]
+    assert "\\xff" in "".join(d["message"] for d in docs)
+
+
+def test_an_unreadable_match_is_reported_and_the_rest_shipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "PVSS_II.log.d").mkdir()  # matches the glob, is no file
+    os.symlink(tmp_path / "missing", tmp_path / "PVSS_II.log.link")  # a dangling link
+    (tmp_path / "PVSS_II.log").write_bytes(header(1))
+    docs = ship_once(tmp_path)
+    assert texts(docs) == ["hello 1"]
+    assert "not a regular file" in caplog.text and "unreadable" in caplog.text
+
+
+def test_a_first_run_without_from_beginning_starts_at_the_end(tmp_path: Path) -> None:
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(b"".join(header(n) for n in range(10)))
+    spec = LogInput(paths=[str(log)], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True))
+    sink = RecordingSink(shipper)
+    shipper.run(sink, threading.Event())
+    assert sink.docs == []
+    with log.open("ab") as out:
+        out.write(header(10))
+    assert texts(ship_once(tmp_path, pattern="PVSS_II.log")) == ["hello 10"]
+
+
+def test_a_corrupt_registry_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "registry.json").write_text("{not json")
+    (tmp_path / "PVSS_II.log").write_bytes(header(1))
+    with pytest.raises(Exception, match="registry .* is unreadable"):
+        ship_once(tmp_path)

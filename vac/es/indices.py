@@ -14,12 +14,16 @@ from elasticsearch import Elasticsearch
 
 from vac.errors import SearchUnavailable, UsageError
 
-TEMPLATE_NAME = "vac-logs"
-
 
 def index_pattern(name_template: str) -> str:
     """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` -> `vacelastic-logs-scada-v1-*-*`."""
     return re.sub(r"\{[^}]*\}", "*", name_template)
+
+
+def template_name(name_template: str) -> str:
+    """One index template per index family (tests and sites may run several side by side)."""
+    prefix = index_pattern(name_template).split("*")[0]
+    return "vac-" + (re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "logs")
 
 
 def logs_template(name_template: str) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def logs_template(name_template: str) -> dict[str, Any]:
 def install_template(client: Elasticsearch, name_template: str) -> None:
     """Create or update the index template; indices created from now on get its mapping."""
     try:
-        client.indices.put_index_template(name=TEMPLATE_NAME, **logs_template(name_template))
+        client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template))
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
         raise SearchUnavailable(f"Elasticsearch did not answer ({type(exc).__name__})") from None
 

@@ -201,6 +201,7 @@ class LogShipper:
 
     def scan(self) -> None:
         """Expand the globs; open new files, follow renamed ones, notice truncation."""
+        opened_before, truncations_before = self.counters.files_opened, self.counters.truncations
         found: set[tuple[int, int]] = set()
         unmatched: list[tuple[str, LogInput, os.stat_result]] = []
         for path, spec in self._watched():
@@ -239,6 +240,10 @@ class LogShipper:
             self._first_scan = False
             self._resume_renamed_while_down()
         self._release_finished()
+        if self.counters.files_opened != opened_before or self.counters.truncations != truncations_before:
+            # A new file key must be on disk before its first record leaves: after a crash the
+            # file (or its copy) must get the same key again, or its documents would double.
+            self.registry.save()
 
     def _truncated(self, harvester: Harvester) -> None:
         self.counters.truncations += 1
@@ -266,6 +271,9 @@ class LogShipper:
                 state = self.registry.find_copy_of(head, set())
                 if state is not None and state.key in busy:
                     os.close(fd)  # a copy of a file still being read: the same lines, not new ones
+                    return True
+                if state is not None and info.st_size < state.offset:
+                    os.close(fd)  # a copy still being written: wait until it holds what was read
                     return True
                 if state is not None:
                     log.info("%s continues %s (a copy) from byte %d", path, state.path, state.offset)
@@ -364,7 +372,8 @@ class LogShipper:
         state = harvester.state
         if state.fp_len < FINGERPRINT_BYTES and harvester.read_offset > state.fp_len and not harvester.truncated:
             head = read_head(harvester.fd)
-            state.fp_len, state.fp = len(head), fingerprint(head)
+            if state.matches_head(head):  # not if it was just truncated and rewritten
+                state.fp_len, state.fp = len(head), fingerprint(head)
 
     # -- records ------------------------------------------------------------------------
     def _deliver(self, sink: Sink, harvester: Harvester, records: list[LogRecord], read_at: datetime) -> None:
@@ -451,7 +460,10 @@ class LogShipper:
         """The record in progress is complete when its file is quiet (or, with --once, read)."""
         if self.options.once:
             return harvester.read_offset >= harvester.size()
-        return now - harvester.last_data >= self.settings.logs.idle_flush_s
+        idle = self.settings.logs.idle_flush_s
+        # The file's own modification time: a shipper restarted beside a rotated, finished
+        # file (.bak, a copy) sends its last record at once instead of waiting again.
+        return now - harvester.last_data >= idle or time.time() - os.fstat(harvester.fd).st_mtime >= idle
 
     def _all_read(self) -> bool:
         """Every file read to its end and its last record sent (--once then waits for the acks)."""

@@ -1,0 +1,285 @@
+"""The log pipeline on the local stack: `vac ship logs` -> Kafka -> `vac index` -> Elasticsearch.
+
+Each test has its own topic, consumer group and index family, so runs never see each other's
+documents. Expected values come from the sample file itself (header lines counted with a
+regular expression) and from records read by hand, not from the parser under test.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import yaml
+from elasticsearch import Elasticsearch, helpers
+
+from tests.conftest import StackEndpoints
+from tests.helpers import VAC, run_vac
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
+HEADER = re.compile(rb"^WCC\w+\s*\(\d+\), \d{4}\.\d\d\.\d\d [\d:.]+, (\w+),\s*(\w+),", re.M)
+
+
+@dataclass
+class Pipeline:
+    config_file: Path
+    index_family: str
+    es: Elasticsearch
+    workdir: Path
+
+    def vac(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return run_vac("--config", str(self.config_file), *args, timeout=timeout)
+
+    def ship_once(self, path: str, *extra: str) -> dict[str, Any]:
+        result = self.vac(
+            "ship", "logs", "--path", path, "--app-id", "vac_lhc_1_scada_logs", "--once", "--from-beginning",
+            "--registry", str(self.workdir / "registry.json"), "-o", "json", *extra,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
+    def index(self) -> dict[str, Any]:
+        result = self.vac("index", "--until-caught-up", "-o", "json")
+        assert result.returncode == 0, result.stderr
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
+    def documents(self) -> list[dict[str, Any]]:
+        self.es.indices.refresh(index=f"{self.index_family}-*")
+        hits = helpers.scan(self.es, index=f"{self.index_family}-*", query={"query": {"match_all": {}}}, size=5000)
+        return [{"_id": hit["_id"], **hit["_source"]} for hit in hits]
+
+
+@pytest.fixture
+def pipeline(local_stack: StackEndpoints, tmp_path: Path) -> Iterator[Pipeline]:
+    run = uuid.uuid4().hex[:8]
+    family = f"vactest-{run}"
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["logs"] = {"topic": f"it-logs-{run}", "idle_flush_s": 0.5, "scan_interval_s": 0.2, "close_inactive_s": 2}
+    config["index"] = {
+        "group_id": f"it-index-{run}",
+        "name_template": family + "-{app}-{yyyy.MM}",
+        "dead_letter_topic": f"it-dlq-{run}",
+        "batch_s": 0.5,
+    }
+    config_file = tmp_path / "pipeline.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    es = Elasticsearch(local_stack.elasticsearch_url, request_timeout=60)
+    yield Pipeline(config_file, family, es, tmp_path)
+    es.indices.delete(index=f"{family}-*", allow_no_indices=True)
+    es.close()
+
+
+def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> None:
+    data = SAMPLE.read_bytes()
+    headers = HEADER.findall(data)
+    shipped = pipeline.ship_once(str(SAMPLE))
+    assert shipped["records"] == shipped["acked"] == len(headers) == 4364
+    assert shipped["lines"] == 5000 and shipped["failed"] == 0
+    indexed = pipeline.index()
+    assert indexed["indexed"] == 4364 and indexed["dead_lettered"] == 0
+
+    docs = pipeline.documents()
+    assert len(docs) == 4364
+    assert Counter(d["level"] for d in docs) == Counter(level.decode() for _, level in headers)
+    assert Counter(d["type"] for d in docs) == Counter(category.decode() for category, _ in headers)
+    by_offset = {d["log"]["offset"]: d for d in docs}
+
+    first = by_offset[0]
+    assert first["@timestamp"] == "2019-08-03T12:53:25.608Z"  # 14:53:25.608 in Zurich, summer time
+    assert (first["manager"], first["managerID"], first["type"], first["level"], first["number"]) == (
+        "WCCILpmon", "1", "SYS", "INFO", 165,
+    )  # fmt: skip
+    assert first["fields"]["app_id"] == "vac_lhc_1_scada_logs" and first["log"]["file"]["path"] == str(SAMPLE)
+    assert first["_id"] == first["event"]["id"]
+
+    # The license block: a header and four continuation lines, one document (read by hand).
+    licence = next(
+        d for d in docs if d.get("text") == "License information" and d.get("params") == ["Host information"]
+    )
+    assert licence["message"].split("\n")[1:] == [
+        "Hostname:   pcte197167",
+        "HW-code:    30084393512",
+        "HW-version: 31500002",
+        "",
+    ]
+    assert licence["lines"] == 5 and "tags" not in licence
+    # A CTRL record with its `Line:` context.
+    ctrl = next(d for d in docs if "\n    Line: 1243, dpGet, DIPConfig_12.serverConfig" in d["message"])
+    assert ctrl["type"] == "CTRL" and ctrl["lines"] == 2
+    # A clobbered tail joins the record before it, flagged.
+    fragments = [d for d in docs if "fragment" in d.get("tags", [])]
+    assert len(fragments) == 13
+    assert any(d["message"].endswith("Connection closed\nace period expired") for d in fragments)
+    # The index family and month from the record's own time.
+    indices = set(pipeline.es.indices.get(index=f"{pipeline.index_family}-*"))
+    assert indices == {f"{pipeline.index_family}-lhc_1-2019.08"}
+    mapping = pipeline.es.indices.get_mapping(index=f"{pipeline.index_family}-*")
+    properties = next(iter(mapping.values()))["mappings"]["properties"]
+    assert properties["level"]["type"] == "keyword" and properties["message"]["type"] == "text"
+    assert properties["@timestamp"]["type"] == "date" and properties["manager"]["type"] == "keyword"
+
+
+def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> None:
+    pipeline.ship_once(str(SAMPLE))
+    (pipeline.workdir / "registry.json").unlink()  # as if the registry were lost: all is sent again
+    again = pipeline.ship_once(str(SAMPLE))
+    assert again["acked"] == 4364
+    assert pipeline.index()["indexed"] == 2 * 4364
+    assert len(pipeline.documents()) == 4364  # the same ids: overwritten, not doubled
+
+
+class RotatingWriter(threading.Thread):
+    """Appends numbered WinCC OA records and rotates like WinCC OA (rename to .bak, replacing
+    the previous one) and like logrotate's copytruncate, in turn."""
+
+    def __init__(self, directory: Path, rate: int = 2000, rotate_every: int = 3000) -> None:
+        super().__init__(daemon=True)
+        self.log = directory / "PVSS_II.log"
+        self.rate, self.rotate_every = rate, rotate_every
+        self.written = 0
+        self.rotations = Counter[str]()
+        self.stop = threading.Event()
+
+    def line(self, n: int) -> bytes:
+        return f"WCCOActrl    (3), 2026.11.28 10:00:00.000, CTRL, INFO,       7, line {n}, writer\r\n".encode()
+
+    def run(self) -> None:
+        batch = max(1, self.rate // 50)
+        while not self.stop.is_set():
+            with self.log.open("ab") as out:
+                out.write(b"".join(self.line(self.written + i) for i in range(batch)))
+            self.written += batch
+            if self.written % self.rotate_every < batch:
+                self.rotate()
+            time.sleep(0.02)
+
+    def rotate(self) -> None:
+        if sum(self.rotations.values()) % 2 == 0:
+            self.log.rename(self.log.with_name("PVSS_II.log.bak"))
+            self.rotations["rename"] += 1
+        else:
+            copy = self.log.with_name("PVSS_II.log.1")
+            copy.unlink(missing_ok=True)
+            shutil.copyfile(self.log, copy)
+            with self.log.open("r+b") as out:
+                out.truncate(0)
+            self.rotations["copytruncate"] += 1
+
+
+def test_kill_9_during_rotations_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
+    logs = pipeline.workdir / "logs"
+    logs.mkdir()
+    writer = RotatingWriter(logs)
+    registry = pipeline.workdir / "registry.json"
+    command = [
+        VAC, "--config", str(pipeline.config_file), "ship", "logs", "--path", str(logs / "PVSS_II.log*"),
+        "--app-id", "vac_lhc_1_scada_logs", "--from-beginning", "--registry", str(registry), "-q",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    writer.start()
+    try:
+        for _ in range(10):
+            shipper = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(1.0, 2.5))
+            assert shipper.poll() is None, shipper.stderr.read() if shipper.stderr else ""
+            shipper.send_signal(signal.SIGKILL)
+            shipper.wait()
+            time.sleep(rng.uniform(0.0, 0.3))
+    finally:
+        writer.stop.set()
+        writer.join()
+    assert writer.rotations["rename"] >= 3 and writer.rotations["copytruncate"] >= 3, writer.rotations
+    final = pipeline.ship_once(str(logs / "PVSS_II.log*"))
+    assert final["failed"] == 0
+    pipeline.index()
+    docs = pipeline.documents()
+    numbers = Counter(int(d["text"].removeprefix("line ")) for d in docs)
+    missing = sorted(set(range(writer.written)) - set(numbers))
+    if missing:
+        near = {missing[0] - 1, missing[0] + 1}
+        context = [(d["text"], d["log"], d["_id"]) for d in docs if int(d["text"].removeprefix("line ")) in near]
+        print("REGISTRY", registry.read_text(), "CONTEXT", context, "ROT", writer.rotations)
+        print("HAS", [(d["message"], d["log"], d["_id"]) for d in docs if f"line {missing[0]}," in d["message"]])
+    assert len(numbers) == writer.written, f"missing: {missing[:20]}"
+    assert set(numbers) == set(range(writer.written))
+    doubled = [n for n, count in numbers.items() if count > 1]
+    if doubled:
+        print("DOUBLED", len(doubled), min(doubled), max(doubled), registry.read_text())
+        print([(d["_id"], d["log"]) for d in docs if d["text"] == f"line {doubled[0]}"])
+    assert max(numbers.values()) == 1
+
+
+@contextmanager
+def paused(pid: int, seconds: float) -> Iterator[None]:
+    """Freeze a server (and its children) like a hung machine, then let it go on."""
+    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    for process in processes:
+        process.suspend()
+    try:
+        yield
+        time.sleep(seconds)
+    finally:
+        for process in processes:
+            process.resume()
+
+
+def stack_pid(local_stack: StackEndpoints, service: str) -> int:
+    pids: list[int] = json.loads((local_stack.state_dir / "stack.json").read_text())[service]["pids"]
+    return pids[0]
+
+
+def test_kafka_and_elasticsearch_away_and_back_lose_nothing(pipeline: Pipeline, local_stack: StackEndpoints) -> None:
+    logs = pipeline.workdir / "logs"
+    logs.mkdir()
+    log = logs / "PVSS_II.log"
+    writer = RotatingWriter(logs, rotate_every=10**9)
+    command = [
+        VAC, "--config", str(pipeline.config_file), "ship", "logs", "--path", str(log), "--app-id",
+        "vac_lhc_1_scada_logs", "--from-beginning", "--registry", str(pipeline.workdir / "registry.json"),
+        "-q", "-o", "json",
+    ]  # fmt: skip
+    shipper = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    indexer = subprocess.Popen(
+        [VAC, "--config", str(pipeline.config_file), "index", "-q", "-o", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    writer.start()
+    try:
+        time.sleep(3)
+        with paused(stack_pid(local_stack, "kafka"), 6):
+            pass
+        time.sleep(2)
+        with paused(stack_pid(local_stack, "elasticsearch"), 6):
+            pass
+        time.sleep(3)
+    finally:
+        writer.stop.set()
+        writer.join()
+    time.sleep(3)
+    for process in (shipper, indexer):
+        process.send_signal(signal.SIGTERM)
+    shipped = json.loads(shipper.communicate(timeout=120)[0])
+    assert shipper.returncode == 0 and shipped["failed"] == 0
+    indexer.communicate(timeout=120)
+    pipeline.index()  # whatever the indexer had not reached when it was stopped
+    numbers = Counter(int(d["text"].removeprefix("line ")) for d in pipeline.documents())
+    assert set(numbers) == set(range(writer.written)) and max(numbers.values()) == 1

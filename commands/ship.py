@@ -111,17 +111,16 @@ def logs(
         raise
     if show:
         stderr.file.write("\n")
-    if target is Target.stdout:
-        pass  # stdout carries the records; the summary goes to stderr
+    text = (
+        f"lines {summary['lines']:,}  records {summary['records']:,}  acked {summary['acked']:,}  "
+        f"failed {summary['failed']:,}  files {len(summary['files'])}  "
+        f"{summary['lines_per_s']:,.0f} lines/s over {summary['duration_s']:.1f} s"
+    )
+    if target is Target.stdout:  # stdout carries the records; the summary goes to stderr
+        stderr.print(text, markup=False)
     elif output is TextOrJson.json:
         emit_json(summary)
     else:
-        sys.stdout.write(
-            f"lines {summary['lines']:,}  records {summary['records']:,}  acked {summary['acked']:,}  "
-            f"failed {summary['failed']:,}  files {len(summary['files'])}  "
-            f"{summary['lines_per_s']:,.0f} lines/s over {summary['duration_s']:.1f} s\n"
-        )
-    if target is Target.stdout:
-        stderr.print(f"lines {summary['lines']:,}  records {summary['records']:,}", markup=False)
+        sys.stdout.write(text + "\n")
     if summary.get("first_failure") or summary["unacknowledged"]:
         raise typer.Exit(1)

@@ -33,6 +33,11 @@ COMMANDS = [
     ["topics"],
     ["topics", "list"],
     ["topics", "describe"],
+    ["ship"],
+    ["ship", "logs"],
+    ["index"],
+    ["index", "prune"],
+    ["index", "replay-dlq"],
 ]
 
 
@@ -241,3 +246,46 @@ def test_up_on_a_taken_port_names_it(tmp_path: Path) -> None:
         result = run_vac("local", "up", "elasticsearch", env=env, timeout=600)
     assert result.returncode == 1
     assert error_line(result).startswith(f"vac: error: port {port} (Elasticsearch HTTP) is in use by pid")
+
+
+def test_ship_without_inputs_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_vac("ship", "logs", "--to", "stdout", "--registry", str(tmp_path / "r.json"))
+    assert result.returncode == 2
+    assert error_line(result) == "vac: error: nothing to ship"
+
+
+def test_ship_path_needs_an_app_id(tmp_path: Path) -> None:
+    result = run_vac("ship", "logs", "--path", str(tmp_path / "*.log"), "--to", "stdout")
+    assert result.returncode == 2
+    assert error_line(result) == "vac: error: --path needs --app-id"
+
+
+def test_ship_with_a_corrupt_registry_exits_2_and_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text("{")
+    (tmp_path / "a.log").write_text("x\n")
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout",
+        "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert error_line(result).startswith(f"vac: error: the shipper registry {tmp_path / 'r.json'} is unreadable")
+    assert "move it aside" in result.stderr
+
+
+def test_ship_to_stdout_prints_one_json_record_per_line(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_bytes(
+        b"WCCOActrl    (2), 2026.11.28 03:07:00.001, CTRL, SEVERE,   76, Invalid argument in function\r\n"
+        b"    Line: 12, dpGet\r\n"
+        b"garbage \xff\xfe line\r\n"
+    )
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "vac_x_scada_logs", "--to", "stdout",
+        "--once", "--from-beginning", "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (record,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert (record["level"], record["manager"], record["lines"]) == ("SEVERE", "WCCOActrl", 3)
+    assert record["@timestamp"] == "2026-11-28T02:07:00.001Z"  # 03:07 in Zurich, winter time
+    # A line that starts no record and is no known continuation: kept, bytes escaped, flagged.
+    assert record["message"].endswith("\ngarbage \\xff\\xfe line") and record["tags"] == ["fragment"]
+    assert "lines 3  records 1" in result.stderr

@@ -92,7 +92,8 @@ class Registry:
         return None
 
     def find_copy_of(self, head: bytes, busy: set[str]) -> FileState | None:
-        """A detached state whose content this file starts with (copytruncate's copy)."""
+        """A state (not in `busy`) whose content this file starts with: copytruncate's copy,
+        or a file renamed while the shipper was down."""
         for state in self.states.values():
             if state.key in busy or state.fp_len < MIN_COPY_FINGERPRINT:
                 continue

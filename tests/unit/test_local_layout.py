@@ -105,3 +105,11 @@ def test_a_configured_java_that_is_too_old_is_refused(tmp_path: Path) -> None:
 
 def test_the_machine_has_a_java_for_the_stack() -> None:
     assert find_java(17).major >= 17
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    from vac.local.kafka_node import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert not any(cluster_id.startswith("-") for cluster_id in ids)
+    assert all(len(cluster_id) == 22 for cluster_id in ids)

@@ -73,7 +73,12 @@ def bootstrap_servers(nodes: list[KafkaNode]) -> str:
 
 
 def new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """As Kafka's own `Uuid.randomUuid`: never starting with `-`, which the storage tool's
+    argument parser would take for an option (one id in 64 did, failing `format`)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def write_config(node: KafkaNode, cluster: list[KafkaNode]) -> None:

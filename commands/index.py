@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from typing import Annotated, Any
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from commands.context import cli_context
-from commands.output import TextOrJson, emit_json, info, stderr
+from commands.output import TextOrJson, emit_json, info, run_until_stopped
 from vac.es.client import make_client
 from vac.es.indices import delete_indices, expired_indices, index_pattern
 from vac.kafka.admin import ensure_topics
@@ -23,12 +22,11 @@ app = typer.Typer(
 )
 
 
-def _status_line(status: dict[str, Any]) -> None:
-    stderr.file.write(
-        f"\r{status['docs_per_s']:>9,.0f} docs/s  consumed {status['consumed']:,}  indexed {status['indexed']:,}  "
-        f"dead-lettered {status['dead_lettered']:,}  partitions {status['partitions']}   "
+def _status_line(status: dict[str, Any]) -> str:
+    return (
+        f"{status['docs_per_s']:>9,.0f} docs/s  consumed {status['consumed']:,}  indexed {status['indexed']:,}  "
+        f"dead-lettered {status['dead_lettered']:,}  partitions {status['partitions']}"
     )
-    stderr.file.flush()
 
 
 @app.callback()
@@ -57,15 +55,7 @@ def index(
     ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
     indexer = LogIndexer(settings, IndexOptions(topics, group or settings.index.group_id, until_caught_up))
     cancelled = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
-    show = not quiet and stderr.is_terminal
-    try:
-        summary = indexer.run(cancelled, _status_line if show else None)
-    except KeyboardInterrupt:
-        cancelled.set()
-        raise
-    if show:
-        stderr.file.write("\n")
+    summary = run_until_stopped(lambda draw: indexer.run(cancelled, draw), cancelled, _status_line, quiet)
     if output is TextOrJson.json:
         emit_json(summary)
     else:

@@ -6,11 +6,13 @@ Rich honours NO_COLOR and drops colour when the stream is not a terminal.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from rich.console import Console
@@ -70,3 +72,33 @@ def progress(initial: str) -> Iterator[Callable[[str], None]]:
                 info(message)
 
         yield step
+
+
+Status = dict[str, Any]
+Result = TypeVar("Result")
+
+
+def run_until_stopped(
+    job: Callable[[Callable[[Status], None] | None], Result],
+    cancelled: threading.Event,
+    status_line: Callable[[Status], str],
+    quiet: bool,
+) -> Result:
+    """Run a long job that stops when `cancelled` is set: SIGTERM sets it (the job flushes
+    and returns), Ctrl-C sets it too. On a terminal, unless quiet, the job's status is kept
+    on one live line of stderr."""
+    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    show = not quiet and stderr.is_terminal
+
+    def draw(status: Status) -> None:
+        stderr.file.write(f"\r{status_line(status)}   ")
+        stderr.file.flush()
+
+    try:
+        return job(draw if show else None)
+    except KeyboardInterrupt:  # what was sent is flushed by the job's own cleanup
+        cancelled.set()
+        raise
+    finally:
+        if show:
+            stderr.file.write("\n")

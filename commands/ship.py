@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from enum import StrEnum
@@ -12,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from commands.context import cli_context
-from commands.output import TextOrJson, emit_json, stderr
+from commands.output import TextOrJson, emit_json, run_until_stopped, stderr
 from vac.errors import UsageError
 from vac.kafka.admin import ensure_topics
 from vac.logs.shipper import LogShipper, ShipOptions
@@ -38,13 +37,12 @@ class ParserName(StrEnum):
     spring_boot = "spring_boot"
 
 
-def _status_line(status: dict[str, Any]) -> None:
+def _status_line(status: dict[str, Any]) -> str:
     behind = sum(f["behind_bytes"] for f in status["files"])
-    stderr.file.write(
-        f"\r{status['lines_per_s']:>9,.0f} lines/s  records {status['records']:,}  acked {status['acked']:,}  "
-        f"in flight {status['in_flight']:,}  files {len(status['files'])}  behind {behind:,} B   "
+    return (
+        f"{status['lines_per_s']:>9,.0f} lines/s  records {status['records']:,}  acked {status['acked']:,}  "
+        f"in flight {status['in_flight']:,}  files {len(status['files'])}  behind {behind:,} B"
     )
-    stderr.file.flush()
 
 
 def _inputs(settings: VacSettings, paths: list[str] | None, app_id: str | None, parser: ParserName) -> list[LogInput]:
@@ -102,15 +100,7 @@ def logs(
     else:
         sink = StdoutSink(shipper.acked)
         quiet = True
-    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
-    show = not quiet and stderr.is_terminal
-    try:
-        summary = shipper.run(sink, cancelled, _status_line if show else None)
-    except KeyboardInterrupt:
-        cancelled.set()
-        raise
-    if show:
-        stderr.file.write("\n")
+    summary = run_until_stopped(lambda draw: shipper.run(sink, cancelled, draw), cancelled, _status_line, quiet)
     text = (
         f"lines {summary['lines']:,}  records {summary['records']:,}  acked {summary['acked']:,}  "
         f"failed {summary['failed']:,}  files {len(summary['files'])}  "

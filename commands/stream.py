@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from enum import StrEnum
@@ -12,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from commands.context import cli_context
-from commands.output import TextOrJson, emit_json, stderr
+from commands.output import TextOrJson, emit_json, run_until_stopped
 from vac.errors import UsageError
 from vac.scada.deadband import DeadbandRules
 from vac.scada.dpes import generate_installation, load_dpes
@@ -29,13 +28,12 @@ class Format(StrEnum):
     legacy = "legacy"
 
 
-def _status_line(status: dict[str, Any]) -> None:
+def _status_line(status: dict[str, Any]) -> str:
     p99 = status["ack_latency_ms"]["p99"]
-    stderr.file.write(
-        f"\r{status['rate']:>9,.0f} changes/s  sent {status['sent']:,}  acked {status['acked']:,}  "
-        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  p99 ack {p99:.1f} ms   "
+    return (
+        f"{status['rate']:>9,.0f} changes/s  sent {status['sent']:,}  acked {status['acked']:,}  "
+        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  p99 ack {p99:.1f} ms"
     )
-    stderr.file.flush()
 
 
 @app.command()
@@ -84,15 +82,7 @@ def scada(
     streamer = ScadaStreamer(settings, installation, options)
     changes = open_source(source, installation, settings, rate, seed)
     cancelled = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
-    show = not quiet and stderr.is_terminal
-    try:
-        summary = streamer.run(changes, cancelled, _status_line if show else None)
-    except KeyboardInterrupt:  # Ctrl-C: what was sent is flushed by run's cleanup
-        cancelled.set()
-        raise
-    if show:
-        stderr.file.write("\n")
+    summary = run_until_stopped(lambda draw: streamer.run(changes, cancelled, draw), cancelled, _status_line, quiet)
     if output is TextOrJson.json:
         emit_json(summary)
     else:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import elasticsearch
 import orjson
@@ -29,6 +31,47 @@ class BulkItem:
     id: str
     source: bytes
     """The document, already JSON."""
+
+
+Source = TypeVar("Source")
+
+
+class BulkBatch(Generic[Source]):
+    """Documents gathered for one bulk request, each beside what it came from (a Kafka
+    message, a file key) so the caller can acknowledge it. A source may have no document (it
+    could not be parsed): it is still acknowledged with the batch. The batch is due when it
+    holds `max_docs` sources or `max_bytes`, or its first source is `max_age_s` old."""
+
+    def __init__(self, max_docs: int, max_bytes: int, max_age_s: float) -> None:
+        self.max_docs, self.max_bytes, self.max_age_s = max_docs, max_bytes, max_age_s
+        self.items: list[BulkItem] = []
+        self.sources: list[Source] = []
+        self.bytes = 0
+        self.started = 0.0
+
+    def add(self, source: Source, item: BulkItem | None) -> None:
+        if not self.sources:
+            self.started = time.monotonic()
+        self.sources.append(source)
+        if item is not None:
+            self.items.append(item)
+            self.bytes += len(item.source)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def is_due(self) -> bool:
+        if not self.sources:
+            return False
+        full = len(self.sources) >= self.max_docs or self.bytes >= self.max_bytes
+        return full or time.monotonic() - self.started >= self.max_age_s
+
+    def take(self) -> BulkBatch[Source]:
+        """This batch's contents as a batch of their own; this one starts empty."""
+        taken: BulkBatch[Source] = BulkBatch(self.max_docs, self.max_bytes, self.max_age_s)
+        taken.items, taken.sources, taken.bytes, taken.started = self.items, self.sources, self.bytes, self.started
+        self.items, self.sources, self.bytes = [], [], 0
+        return taken
 
 
 @dataclass

@@ -8,6 +8,7 @@ Documents Elasticsearch rejects for good go to a dead-letter topic with the reas
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -23,7 +24,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from vac import __version__
 from vac.errors import KafkaUnavailable
-from vac.es.bulk import BulkCancelled, BulkItem, bulk_index
+from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, bulk_index
 from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
@@ -55,22 +56,15 @@ class IndexCounters:
     started: float = field(default_factory=time.monotonic)
 
 
-@dataclass
-class Batch:
-    items: list[BulkItem] = field(default_factory=list)
-    sources: list[Message] = field(default_factory=list)
-    bytes: int = 0
-    started: float = 0.0
-    unparsable: list[tuple[Message, str]] = field(default_factory=list)
-
-
 class LogIndexer:
     def __init__(self, settings: VacSettings, options: IndexOptions) -> None:
         self.settings = settings
         self.options = options
         self.counters = IndexCounters()
         self.client = make_client(settings.elasticsearch)
-        self._batch = Batch()
+        index = settings.index
+        self._batch: BulkBatch[Message] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
+        self._unparsable: list[tuple[Message, str]] = []
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
@@ -104,22 +98,17 @@ class LogIndexer:
             client_config(settings.kafka, logger=quiet_logger(), **{"enable.idempotence": True, "acks": "all"}),
         )
         consumer.subscribe(self.options.topics, on_assign=self._assigned_cb, on_revoke=self._revoked_cb)
-        index = settings.index
-        max_bytes = int(index.batch_mb * (1 << 20))
         next_progress = time.monotonic() + 1.0
         self.counters.started = time.monotonic()
         try:
             while not cancelled.is_set():
-                messages = consumer.consume(num_messages=min(index.batch_docs, 5000), timeout=0.2)
+                messages = consumer.consume(num_messages=min(settings.index.batch_docs, 5000), timeout=0.2)
                 for message in messages:
                     self._take(message)
-                batch = self._batch
-                full = len(batch.sources) >= index.batch_docs or batch.bytes >= max_bytes
-                old = bool(batch.sources) and time.monotonic() - batch.started >= index.batch_s
                 caught_up = self._caught_up()
-                if full or old or (caught_up and (batch.sources or batch.unparsable)):
+                if self._batch.is_due() or (caught_up and self._batch):
                     self._flush()
-                if self.options.until_caught_up and caught_up and not batch.sources:
+                if self.options.until_caught_up and caught_up and not self._batch:
                     break
                 if progress is not None and time.monotonic() >= next_progress:
                     next_progress = time.monotonic() + 1.0
@@ -145,17 +134,14 @@ class LogIndexer:
             return
         self._at_end.discard(partition)
         self.counters.consumed += 1
-        batch = self._batch
-        if not batch.sources:
-            batch.started = time.monotonic()
-        batch.sources.append(message)
         value = message.value() or b""
         try:
             doc = orjson.loads(value)
             if not isinstance(doc, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
-            batch.unparsable.append((message, f"not a JSON document: {exc}"))
+            self._unparsable.append((message, f"not a JSON document: {exc}"))
+            self._batch.add(message, None)
             return
         event = doc.get("event") if isinstance(doc.get("event"), dict) else None
         doc_id = (
@@ -163,16 +149,16 @@ class LogIndexer:
             if event and "id" in event
             else f"{message.topic()}-{message.partition()}-{message.offset()}"
         )
-        batch.items.append(BulkItem(index_name(self.settings.index.name_template, doc), doc_id, value))
-        batch.bytes += len(value)
+        self._batch.add(message, BulkItem(index_name(self.settings.index.name_template, doc), doc_id, value))
 
     def _caught_up(self) -> bool:
         return bool(self._assigned) and self._assigned <= self._at_end
 
     def _flush(self) -> None:
         """Index the batch, dead-letter what Elasticsearch refuses, then commit."""
-        batch, self._batch = self._batch, Batch()
-        if not batch.sources:
+        batch, unparsable = self._batch.take(), self._unparsable
+        self._unparsable = []
+        if not batch:
             return
         outcome = bulk_index(self.client, batch.items, self._cancelled)
         self.counters.indexed += outcome.indexed
@@ -180,9 +166,9 @@ class LogIndexer:
         self.counters.batches += 1
         for item, reason in outcome.rejected:
             self._dead_letter(item.source, reason, item.index)
-        for message, reason in batch.unparsable:
+        for message, reason in unparsable:
             self._dead_letter(message.value() or b"", reason, f"{message.topic()}/{message.partition()}")
-        if outcome.rejected or batch.unparsable:
+        if outcome.rejected or unparsable:
             assert self._dlq is not None
             if self._dlq.flush(self.settings.kafka.timeout_s * 3):
                 raise KafkaUnavailable("the dead-letter topic did not take the rejected documents; not committing")
@@ -213,10 +199,8 @@ class LogIndexer:
 
     def _revoked_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Before the partitions go to another instance: index and commit what was read."""
-        try:
+        with contextlib.suppress(BulkCancelled):  # uncommitted: the new owner reads it again
             self._flush()
-        except BulkCancelled:
-            self._batch = Batch()  # uncommitted: the new owner reads it again
         revoked = {(p.topic, p.partition) for p in partitions}
         self._assigned -= revoked
         self._at_end -= revoked

@@ -49,18 +49,14 @@ CHECKPOINT_S = 1.0
 def make_parser(spec: LogInput, settings: VacSettings) -> MultilineParser:
     zone = spec.timezone or settings.logs.timezone
     caps = {"max_lines": settings.logs.max_record_lines, "max_bytes": settings.logs.max_record_bytes}
-    parser: MultilineParser
     if spec.parser == "winccoa":
-        parser = WinccoaParser(zone, **caps)
-    elif spec.parser == "tomcat_access":
-        parser = tomcat_access_parser(zone)
-    elif spec.parser == "spring_boot":
-        parser = spring_boot_parser(zone)
-    else:
-        assert spec.pattern is not None  # the settings validate it
-        parser = PatternParser(spec.pattern, spec.time_format, zone, spec.multiline)
-    parser.max_lines, parser.max_bytes = caps["max_lines"], caps["max_bytes"]
-    return parser
+        return WinccoaParser(zone, **caps)
+    if spec.parser == "tomcat_access":
+        return tomcat_access_parser(zone, **caps)
+    if spec.parser == "spring_boot":
+        return spring_boot_parser(zone, **caps)
+    assert spec.pattern is not None  # the settings validate it
+    return PatternParser(spec.pattern, spec.time_format, zone, spec.multiline, **caps)
 
 
 @dataclass(frozen=True)
@@ -102,6 +98,8 @@ class Harvester:
         self.gone = False
         """No watched path holds this file any more (renamed away or deleted)."""
         self.truncated = False
+        self.scanned_mtime_ns = 0
+        """The file's mtime when its head was last compared: unchanged, no need to read it again."""
         self.origin = FileOrigin(host, path, state.key, spec.app_id, spec.fields)
         self.kafka_key = f"{host}:{state.key}".encode()
 
@@ -223,6 +221,9 @@ class LogShipper:
                 self.counters.rotations += 1
                 harvester.path = path
             harvester.gone = False
+            if info.st_mtime_ns == harvester.scanned_mtime_ns:
+                continue
+            harvester.scanned_mtime_ns = info.st_mtime_ns
             if info.st_size < harvester.read_offset or not harvester.state.matches_head(read_head(harvester.fd)):
                 self._truncated(harvester)
                 unmatched.append((path, spec, info))

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from vac.es.bulk import BulkCancelled, BulkItem, bulk_index
+from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, bulk_index
 from vac.es.client import make_client
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.settings import VacSettings
@@ -103,51 +103,45 @@ def _ignore(_error: KafkaError | None, _message: Message) -> None:
 
 
 class ElasticsearchSink:
-    """Direct to Elasticsearch (small setups): bulk requests of up to `batch_docs` records or
-    `batch_s` seconds. Documents Elasticsearch rejects for good are reported and counted."""
+    """Direct to Elasticsearch (small setups), batched by the indexer's rule (`index.batch_*`).
+    Documents Elasticsearch rejects for good are reported and counted."""
 
     def __init__(self, settings: VacSettings, on_ack: AckCallback, on_reject: FailCallback, cancelled: threading.Event):
         self._on_ack, self._on_reject, self._cancelled = on_ack, on_reject, cancelled
         self.client = make_client(settings.elasticsearch)
-        self.batch_docs = settings.index.batch_docs
-        self.batch_s = settings.index.batch_s
-        self._items: list[BulkItem] = []
-        self._keys: list[bytes] = []
-        self._first_at = 0.0
+        index = settings.index
+        self._batch: BulkBatch[bytes] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
-        if not self._items:
-            self._first_at = time.monotonic()
-        self._items.append(BulkItem(index, doc_id, value))
-        self._keys.append(key)
-        if len(self._items) >= self.batch_docs:
+        self._batch.add(key, BulkItem(index, doc_id, value))
+        if self._batch.is_due():
             self._send_batch()
 
     def poll(self, timeout_s: float = 0) -> None:
-        if self._items and time.monotonic() - self._first_at >= self.batch_s:
+        if self._batch.is_due():
             self._send_batch()
         elif timeout_s:
             time.sleep(timeout_s)
 
     def _send_batch(self) -> None:
-        items, keys = self._items, self._keys
-        self._items, self._keys = [], []
+        batch = self._batch.take()
         try:
-            outcome = bulk_index(self.client, items, self._cancelled)
+            outcome = bulk_index(self.client, batch.items, self._cancelled)
         except BulkCancelled:
             raise SinkCancelled from None
         rejected = {id(item): reason for item, reason in outcome.rejected}
-        for item, key in zip(items, keys, strict=True):
+        for item, key in zip(batch.items, batch.sources, strict=True):
             if id(item) in rejected:
                 self._on_reject(key, rejected[id(item)])
             self._on_ack(key)  # rejected for good: reported, and not sent again
 
     def flush(self, timeout_s: float) -> int:
-        if self._items:
+        pending = len(self._batch)
+        if pending:
             try:
                 self._send_batch()
             except SinkCancelled:
-                return len(self._items)
+                return pending
         return 0
 
     def publish_health(self, topic: str, key: bytes, value: bytes) -> None:

@@ -82,9 +82,9 @@ class PatternParser(MultilineParser):
         return parsed.astimezone(UTC)
 
 
-def tomcat_access_parser(timezone: str = "UTC") -> PatternParser:
-    return PatternParser(TOMCAT_ACCESS, TOMCAT_TIME, timezone, multiline=False)
+def tomcat_access_parser(timezone: str = "UTC", **caps: int) -> PatternParser:
+    return PatternParser(TOMCAT_ACCESS, TOMCAT_TIME, timezone, multiline=False, **caps)
 
 
-def spring_boot_parser(timezone: str = "UTC") -> PatternParser:
-    return PatternParser(SPRING_BOOT, None, timezone, multiline=True)
+def spring_boot_parser(timezone: str = "UTC", **caps: int) -> PatternParser:
+    return PatternParser(SPRING_BOOT, None, timezone, multiline=True, **caps)

@@ -3,6 +3,7 @@ records: a line that starts no record belongs to the record before it."""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +37,7 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-class MultilineParser:
+class MultilineParser(abc.ABC):
     """Lines in, complete records out. Subclasses say what starts a record; every other line
     joins the record before it, up to the caps (the rest goes on in a new record, and the
     capped one is tagged `truncated`: never silently cut). A line that starts no record and
@@ -50,8 +51,9 @@ class MultilineParser:
         self.max_bytes = max_bytes
         self._current: LogRecord | None = None
 
+    @abc.abstractmethod
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
-        raise NotImplementedError
+        """The record `line` starts, or None if it continues the record before it."""
 
     def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
         """A physical line as (offset, text) pieces; formats with clobbered lines split them."""

@@ -63,3 +63,11 @@ class PermissionDenied(VacError):
 
 class SourceUnavailable(VacError):
     """A data source (OPC UA server, MQTT broker) could not be reached."""
+
+
+class QueryError(UsageError):
+    """Elasticsearch could not parse or run a search as asked."""
+
+
+class IndexNotFound(UsageError):
+    """An index pattern that matches no index."""

@@ -230,6 +230,17 @@ class IndexSettings(Section):
     """Documents Elasticsearch rejects, with the reason (`vac index replay-dlq` resends them)."""
 
 
+class QuerySettings(Section):
+    timezone: str | None = None
+    """Zone of times typed without one and of times shown (null: this machine's)."""
+    since: str = "15m"
+    """Start of the default time window, as Kibana's."""
+    fields: list[str] = ["@timestamp", "host", "app", "level", "manager", "text"]
+    """Columns of the table (app, host, file, offset and id are short names)."""
+    limit: int = Field(500, ge=1)
+    """Records shown without --limit."""
+
+
 class DashSettings(Section):
     refresh_hz: float = Field(4.0, gt=0, le=30)
     """Screen redraws per second at most, whatever the input rate."""
@@ -253,6 +264,7 @@ class VacSettings(BaseSettings):
     scada: ScadaSettings = ScadaSettings()
     logs: LogsSettings = LogsSettings()
     index: IndexSettings = IndexSettings()
+    query: QuerySettings = QuerySettings()
     dash: DashSettings = DashSettings()
 
 

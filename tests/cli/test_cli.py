@@ -38,6 +38,7 @@ COMMANDS = [
     ["index"],
     ["index", "prune"],
     ["index", "replay-dlq"],
+    ["query"],
 ]
 
 
@@ -289,3 +290,30 @@ def test_ship_to_stdout_prints_one_json_record_per_line(tmp_path: Path) -> None:
     # A line that starts no record and is no known continuation: kept, bytes escaped, flagged.
     assert record["message"].endswith("\ngarbage \\xff\\xfe line") and record["tags"] == ["fragment"]
     assert "lines 3  records 1" in result.stderr
+
+
+def test_query_with_elasticsearch_unreachable_exits_3_within_the_timeout() -> None:
+    env = {"VAC_CONFIG": "", "VAC_ELASTICSEARCH__HOSTS": f'["http://127.0.0.1:{closed_port()}"]',
+           "VAC_ELASTICSEARCH__REQUEST_TIMEOUT_S": "2"}  # fmt: skip
+    started = time.monotonic()
+    result = run_vac("query", "level:SEVERE", env=env)
+    assert time.monotonic() - started < 20
+    assert result.returncode == 3
+    assert "Elasticsearch did not answer" in error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "yesterday-ish"], "neither relative nor a date"),
+        (["--since", "1h", "--until", "2h"], "--until is not after --since"),
+        (["--count", "--top", "manager"], "--count and --top do not go together"),
+        (["--histogram", "5 minutes"], "is not like 30s"),
+        (["--sort", "up"], "use asc or desc"),
+    ],
+)
+def test_query_usage_errors_exit_2_before_asking_elasticsearch(args: list[str], message: str) -> None:
+    env = {"VAC_CONFIG": "", "VAC_ELASTICSEARCH__HOSTS": f'["http://127.0.0.1:{closed_port()}"]'}
+    result = run_vac("query", *args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in error_line(result)

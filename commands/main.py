@@ -16,6 +16,7 @@ from commands import config as config_commands
 from commands import doctor as doctor_commands
 from commands import index as index_commands
 from commands import local as local_commands
+from commands import probe as probe_commands
 from commands import query as query_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
@@ -75,6 +76,7 @@ app.add_typer(stream_commands.app, name="stream")
 app.add_typer(ship_commands.app, name="ship")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(tail_commands.app, name="tail")
+app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)

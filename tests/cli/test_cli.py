@@ -39,6 +39,8 @@ COMMANDS = [
     ["index", "prune"],
     ["index", "replay-dlq"],
     ["query"],
+    ["probe"],
+    ["probe", "latency"],
 ]
 
 

@@ -111,3 +111,11 @@ def test_wrong_credentials_are_refused_clearly(secured_kafka: int, tmp_path: Pat
     result = run_vac("--config", str(config), "tail", "topic", "secret")
     assert result.returncode == 1, result.stderr
     assert error_line(result).startswith(f"vac: error: Kafka at 127.0.0.1:{secured_kafka} refused the credentials")
+
+
+def test_a_probe_topic_the_principal_may_not_write_is_refused_clearly(secured_kafka: int, tmp_path: Path) -> None:
+    config = config_for(tmp_path, secured_kafka, "alice", USERS["alice"])
+    result = run_vac("--config", str(config), "probe", "latency", "--topic", "secret", "--duration", "1")
+    assert result.returncode == 1, result.stderr
+    assert error_line(result).startswith("vac: error: not allowed to ")
+    assert "'secret'" in error_line(result) and "Traceback" not in result.stderr

@@ -55,7 +55,7 @@ def probe_cluster(es: ElasticsearchSettings, timeout_s: float | None = None) -> 
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
         raise SearchUnavailable(
             f"Elasticsearch at {', '.join(es.hosts)} did not answer ({type(exc).__name__})",
-            hint="check elasticsearch.hosts and that it runs (`vac local status` for the local stack)",
+            hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
         ) from None
     except elasticsearch.ApiError as exc:
         raise SearchUnavailable(

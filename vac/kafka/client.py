@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[attr-defined]
 
 from vac.errors import ConfigError, KafkaUnavailable, PermissionDenied
@@ -114,7 +114,7 @@ def cluster_metadata(
         _raise_if_refused(connection)
         raise KafkaUnavailable(
             f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:g} s ({exc.args[0].str()})",
-            hint="check kafka.bootstrap_servers and that the brokers run (`vac local status` for the local stack)",
+            hint="check kafka.bootstrap_servers and that the brokers run (`vac local up` starts the local stack)",
         ) from None
 
 
@@ -163,3 +163,13 @@ def sasl_support(mechanism: str) -> str | None:
     except KafkaException as exc:
         return str(exc.args[0].str())
     return None
+
+
+def take_available(consumer: Consumer, max_messages: int, timeout_s: float) -> list[Message]:
+    """Wait up to `timeout_s` for one message, then take what else is already there, up to
+    `max_messages`. `consume(n, timeout)` alone holds what arrived until n are there or the
+    timeout passes: at a low rate every message would wait the whole timeout."""
+    first = consumer.poll(timeout_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(max_messages - 1, 0)] if max_messages > 1 else [first]

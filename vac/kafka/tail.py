@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
-from vac.kafka.client import Connection, connect
+from vac.kafka.client import Connection, connect, take_available
 from vac.kafka.positions import Position, start_offset, stop_offset
 from vac.kafka.topics import UNGROUPED, check_topics
 from vac.settings import KafkaSettings
@@ -208,7 +208,7 @@ class TopicTail:
             while not cancelled.is_set():
                 if self._bounded and self._assigned and len(self._done) >= len(self._assigned):
                     break
-                messages = consumer.consume(BATCH, 0.2)
+                messages = take_available(consumer, BATCH, 0.2)
                 batch = self._plain_batch(consumer, messages) if plain else None
                 if batch is None:
                     batch = self._filtered_batch(consumer, messages, remaining)

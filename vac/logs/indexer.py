@@ -134,7 +134,10 @@ class LogIndexer:
             return
         self._at_end.discard(partition)
         self.counters.consumed += 1
-        value = message.value() or b""
+        value = message.value()
+        if not value:  # a tombstone, or a probe's write check: no document
+            self._batch.add(message, None)
+            return
         try:
             doc = orjson.loads(value)
             if not isinstance(doc, dict):

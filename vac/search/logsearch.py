@@ -124,7 +124,7 @@ class LogSearch:
         except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
             raise SearchUnavailable(
                 f"Elasticsearch did not answer ({type(exc).__name__})",
-                hint="check elasticsearch.hosts and that it runs (`vac local status` for the local stack)",
+                hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
             ) from None
         except elasticsearch.ApiError as exc:
             raise query_error(exc, self.scope.query) from None

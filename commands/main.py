@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from commands import config as config_commands
+from commands import dash as dash_commands
 from commands import doctor as doctor_commands
 from commands import index as index_commands
 from commands import local as local_commands
@@ -80,6 +81,7 @@ app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
+app.command("dash")(dash_commands.dash)
 
 
 def _show_version(value: bool) -> None:

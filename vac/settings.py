@@ -241,9 +241,35 @@ class QuerySettings(Section):
     """Records shown without --limit."""
 
 
+class AlarmRule(Section):
+    """When a DPE whose name matches `match` (a shell pattern) is in alarm."""
+
+    match: str
+    above: float | None = None
+    """Its value is above this (e.g. 1e-8 mbar for beam vacuum gauges)."""
+    rise_decades: float | None = None
+    """Its value rose by this many decades within `within_s`."""
+    within_s: float = Field(60.0, gt=0)
+    invalid: bool = False
+    """Its status says invalid."""
+
+
 class DashSettings(Section):
     refresh_hz: float = Field(4.0, gt=0, le=30)
     """Screen redraws per second at most, whatever the input rate."""
+    scada_topics: list[str] = ["pressures", "statuses"]
+    """Topics of `vac stream scada` the SCADA screen shows."""
+    history_s: float = Field(120.0, ge=0)
+    """On start, read this far back in the SCADA and log topics (values, charts, histogram)."""
+    stale_after_s: float = Field(30.0, gt=0)
+    """A streamer or shipper whose last heartbeat is older is shown stale."""
+    alarms: list[AlarmRule] = [
+        AlarmRule(match="VGPB*.PR", above=1e-8),
+        AlarmRule(match="VG*.PR", rise_decades=1.0, within_s=60.0),
+        AlarmRule(match="*", invalid=True),
+    ]
+    """Beam vacuum gauges above 1e-8 mbar, any gauge rising a decade within a minute, any
+    invalid value."""
 
 
 class VacSettings(BaseSettings):

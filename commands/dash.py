@@ -1,0 +1,78 @@
+"""`vac dash`: the Textual dashboard for on-call use."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from commands.context import cli_context
+from commands.output import TextOrJson, emit_json, stdout
+from vac.dash.state import DashFeeds, DashState
+
+
+class ScreenName(StrEnum):
+    overview = "overview"
+    scada = "scada"
+    logs = "logs"
+
+
+def dash(
+    ctx: typer.Context,
+    screen: Annotated[ScreenName, typer.Option(help="The screen to open on.")] = ScreenName.overview,
+    summary_after: Annotated[
+        float, typer.Option(help="Without a terminal: watch this many seconds, print a summary and exit.")
+    ] = 5.0,
+    output: Annotated[
+        TextOrJson, typer.Option("--output", "-o", help="The summary as text or JSON.")
+    ] = TextOrJson.text,
+) -> None:
+    """Pipeline health, live SCADA values with alarms, and the live log stream, in a terminal.
+
+    Keys: 1 overview, 2 SCADA, 3 logs, / filter, ? help, q quit. Without a terminal (a pipe,
+    a cron job) it watches for --summary-after seconds and prints what it saw instead.
+
+    Example: vac dash --screen scada
+    """
+    settings = cli_context(ctx).settings()
+    state = DashState(settings)
+    feeds = DashFeeds(state, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)
+    if sys.stdout.isatty() and sys.stdin.isatty():
+        from tui.app import VacDash  # Textual loads only for the screen
+
+        VacDash(state, feeds, screen.value).run()
+        return
+    feeds.start()
+    try:
+        time.sleep(summary_after)
+    finally:
+        feeds.stop()
+    summary = _summary(state)
+    if output is TextOrJson.json:
+        emit_json(summary)
+    else:
+        for key, value in summary.items():
+            stdout.print(f"{key}: {value}", markup=False)
+
+
+def _summary(state: DashState) -> dict[str, Any]:
+    with state.lock:
+        pipeline = state.pipeline
+        return {
+            "kafka": "up" if pipeline.kafka_up else "down",
+            "elasticsearch": pipeline.es_status or "down",
+            "topic_rates": {topic: round(rate, 1) for topic, rate in pipeline.rates.items()},
+            "indexer_lag": pipeline.index_lag,
+            "dpes_seen": len(state.board.rows),
+            "changes_seen": state.changes,
+            "alarms": [f"{a.dpe}: {a.message}" for a in state.alarms.listed()[:10]],
+            "alarms_total": len(state.alarms.alarms),
+            "log_records_seen": state.logs.received,
+            "fleet": [
+                {"host": m.host, "component": m.component, "age_s": round(time.time() - m.last_s, 1), "rate": m.rate}
+                for m in state.fleet.listed()
+            ],
+        }

@@ -1,0 +1,170 @@
+"""`vac dash` driven by Textual's Pilot over known contents: navigation, filtering, alarms
+raised and acknowledged, the detail views, the lost-connection banner; and snapshots of every
+screen at 80x24 and 120x40."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from tests.tui.dash_fixture import change, dashboard
+from tui.app import DpeDetail, HelpScreen, LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
+from vac.dash.state import DashFeeds, DashState
+from vac.settings import VacSettings
+
+
+def drive(
+    app: VacDash, steps: Callable[[Pilot[None], VacDash], Awaitable[None]], size: tuple[int, int] = (120, 40)
+) -> None:
+    async def run() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause(0.3)
+            await steps(pilot, app)
+
+    asyncio.run(run())
+
+
+def rows(app: VacDash, table_id: str) -> list[list[str]]:
+    table = app.screen.query_one(f"#{table_id}", DataTable)
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+def banner(app: VacDash) -> str:
+    return str(app.screen.query_one("#banner", Static).render())
+
+
+def test_number_keys_switch_screens_and_question_mark_opens_help() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("2")
+        assert isinstance(app.screen, ScadaScreen)
+        await pilot.press("3")
+        assert isinstance(app.screen, LogsScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("1")
+        assert isinstance(app.screen, OverviewScreen)
+        assert rows(app, "topics")[0] == ["pressures", "9,950"]
+        fleet = rows(app, "fleet")
+        assert [r[:3] for r in fleet] == [["cs-ccr-vac1", "stream-scada", "3s"], ["cs-ccr-vac2", "ship-logs", "2m"]]
+
+    drive(dashboard(), steps)
+
+
+def test_typing_a_filter_narrows_the_dpe_table() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        assert len(rows(app, "dpes")) == 4
+        await pilot.press("slash", *"sector:1L", "enter")
+        await pilot.pause(0.3)
+        assert [r[0] for r in rows(app, "dpes")] == ["VGI_3_300.PR", "VGR_4_400.PR"]
+        await pilot.press("escape")  # clears the filter
+        await pilot.pause(0.3)
+        assert len(rows(app, "dpes")) == 4
+        await pilot.press("slash", *"VGPB*", "enter")
+        await pilot.pause(0.3)
+        assert [r[0] for r in rows(app, "dpes")] == ["VGPB_1_100.PR", "VGPB_2_200.PR"]
+        await pilot.press("slash", *"status:bad", "enter")  # / selects the filter: typing replaces it
+        await pilot.pause(0.3)
+        assert [r[0] for r in rows(app, "dpes")] == ["VGI_3_300.PR"]
+
+    drive(dashboard("scada"), steps)
+
+
+def test_alarms_are_raised_acknowledged_and_leave_once_cleared() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        alarms = rows(app, "alarms")
+        assert [(r[1], r[3]) for r in alarms] == [("VGPB_2_200.PR", "active, NEW"), ("VGI_3_300.PR", "active, NEW")]
+        assert "2 alarms to acknowledge" in banner(app)
+        await pilot.press("tab")  # to the alarm list
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert [r[3] for r in rows(app, "alarms")] == ["active, NEW", "active, acked"]
+        assert "1 alarm to acknowledge" in banner(app)
+        # The gauge comes back below its limit: the acknowledged alarm leaves, the other stays.
+        app.state.take_scada([("pressures", change("VGPB_2_200.PR", 3.0e-10, 1), 0)])
+        await pilot.pause(0.5)
+        assert [(r[1], r[3]) for r in rows(app, "alarms")] == [("VGI_3_300.PR", "active, NEW")]
+        # A decade up within the minute raises a new alarm.
+        app.state.take_scada([("pressures", change("VGPB_1_100.PR", 9.0e-9, 0), 0)])
+        await pilot.pause(0.5)
+        assert any(r[1] == "VGPB_1_100.PR" and "rose 1.6 decades" in r[2] for r in rows(app, "alarms"))
+        await pilot.press("A")
+        await pilot.pause(0.3)
+        assert "all quiet" in banner(app) or "to acknowledge" not in banner(app)
+
+    drive(dashboard("scada"), steps)
+
+
+def test_enter_opens_the_chart_of_a_dpe_and_the_whole_log_record() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("down", "enter")  # the second row: VGPB_1_100.PR
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DpeDetail) and app.screen.dpe == "VGPB_1_100.PR"
+        assert "250e-12 mbar" in str(app.screen.query_one("#detail-head", Static).render())
+        await pilot.press("escape")
+        await pilot.press("3")
+        await pilot.pause(0.3)
+        await pilot.press("up", "up", "enter")  # the SEVERE record with a continuation line
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LogDetail)
+        shown = str(app.screen.query_one("#record", Static).render())
+        assert "Connection lost\nLine: 17" in shown and "Connection lost to VGPB_2_200" in shown  # its neighbour
+
+    drive(dashboard("scada"), steps)
+
+
+def test_the_log_screen_filters_by_query_and_by_errors() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        assert len(rows(app, "records")) == 5
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        assert {r[3] for r in rows(app, "records")} == {"SEVERE"}
+        await pilot.press("e", "slash", *'manager:WCCOActrl "connection lost"', "enter")
+        await pilot.pause(0.3)
+        assert [r[5] for r in rows(app, "records")] == ["Connection lost to VGPB_2_200"]
+        assert rows(app, "codes")[0][:2] == ["CTRL/71", "1"]
+
+    drive(dashboard("logs"), steps)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_lost_kafka_shows_on_the_screen() -> None:
+    port = closed_port()
+    settings = VacSettings.model_validate({
+        "kafka": {"bootstrap_servers": f"127.0.0.1:{port}", "timeout_s": 2},
+        "elasticsearch": {"hosts": [f"http://127.0.0.1:{port}"], "request_timeout_s": 2},
+    })  # fmt: skip
+    state = DashState(settings)
+    app = VacDash(state, DashFeeds(state, check_every_s=0.5))
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        for _ in range(40):
+            if "Kafka: no connection" in banner(app):
+                break
+            await pilot.pause(0.25)
+        assert "Kafka: no connection" in banner(app)
+        assert "Kafka: DOWN" in str(app.screen.query_one("#services", Static).render())
+
+    drive(app, steps)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", ["overview", "scada", "logs"])
+def test_snapshot(snap_compare: Any, screen: str, size: tuple[int, int]) -> None:
+    assert snap_compare(dashboard(screen), terminal_size=size, run_before=_settle)
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.pause(0.3)

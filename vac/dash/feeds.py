@@ -1,0 +1,95 @@
+"""Reading topics for the dashboard on a background thread: from `history_s` ago, then live.
+The feed survives Kafka going away (it says so, and resumes by itself) and topics that do not
+exist yet (it looks again)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from vac.kafka.client import client_config, new_client, quiet_logger, take_available
+from vac.settings import VacSettings
+
+Batch = list[tuple[str, bytes, int]]
+"""(topic, value, timestamp ms) of the messages that arrived together."""
+RETRY_S = 2.0
+
+
+class TopicFeed:
+    def __init__(
+        self, settings: VacSettings, topics: list[str], history_s: float, on_batch: Callable[[Batch], None]
+    ) -> None:
+        self.settings, self.topics, self.history_s, self.on_batch = settings, topics, history_s, on_batch
+        self.connected: bool | None = None
+        self.problem = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"feed-{'+'.join(topics)}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _error(self, error: KafkaError) -> None:
+        if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            self.connected, self.problem = False, "no connection to Kafka"
+
+    def _run(self) -> None:
+        consumer = new_client(
+            Consumer,
+            client_config(
+                self.settings.kafka,
+                logger=quiet_logger(),
+                error_cb=self._error,
+                **{"group.id": "vac-dash", "enable.auto.commit": False, "enable.partition.eof": False},
+            ),
+        )
+        try:
+            assigned: set[str] = set()
+            next_look = 0.0
+            while not self._stop.is_set():
+                if len(assigned) < len(self.topics) and time.monotonic() >= next_look:
+                    next_look = time.monotonic() + RETRY_S
+                    assigned |= self._assign_new(consumer, assigned)
+                if not assigned:
+                    self._stop.wait(0.2)
+                    continue
+                messages = take_available(consumer, 2000, 0.1)
+                batch: Batch = []
+                for message in messages:
+                    if message.error() is None:
+                        batch.append((message.topic() or "", message.value() or b"", message.timestamp()[1]))
+                if batch:
+                    self.connected, self.problem = True, ""
+                    self.on_batch(batch)
+        finally:
+            consumer.close()
+
+    def _assign_new(self, consumer: Consumer, assigned: set[str]) -> set[str]:
+        """Assign the partitions of the topics that exist now, from `history_s` ago."""
+        try:
+            metadata = consumer.list_topics(timeout=RETRY_S)
+        except KafkaException:
+            self.connected, self.problem = False, "no connection to Kafka"
+            return set()
+        self.connected = True if self.connected is None or not self.problem else self.connected
+        since_ms = int((time.time() - self.history_s) * 1000)
+        new = [t for t in self.topics if t not in assigned and t in metadata.topics]
+        wanted = [TopicPartition(t, p, since_ms) for t in new for p in metadata.topics[t].partitions]
+        if not wanted:
+            return set()
+        try:
+            starts = consumer.offsets_for_times(wanted, timeout=RETRY_S)
+        except KafkaException:
+            return set()
+        # No message since then: start at the end (-1 from offsets_for_times means "none").
+        for tp in starts:
+            if tp.offset < 0:
+                tp.offset = -1  # OFFSET_END
+        consumer.incremental_assign(starts)
+        return set(new)

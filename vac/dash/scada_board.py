@@ -1,0 +1,123 @@
+"""The latest value of every DPE seen on the SCADA topics, with a short history for charts,
+filtered and sorted as the operator asks."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+HISTORY_POINTS = 600
+SORT_KEYS = ("name", "value", "age", "sector", "dcum", "status")
+
+
+@dataclass
+class DpeRow:
+    name: str
+    value: float
+    source_s: float
+    """Source time, epoch seconds."""
+    sector: str = ""
+    mainpart: str = ""
+    dcum: str = ""
+    type: str = "float"
+    flags: dict[str, bool] = field(default_factory=dict)
+    history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+
+    @property
+    def unit(self) -> str:
+        return "mbar" if self.name.endswith(".PR") else ""
+
+    @property
+    def status(self) -> str:
+        bad = [name.replace("_", " ") for name, on in self.flags.items() if on and name != "from_general_query"]
+        return ", ".join(bad) if bad else "ok"
+
+    def age_s(self, now_s: float) -> float:
+        return max(0.0, now_s - self.source_s)
+
+
+def _epoch_s(timestamp: Any) -> float | None:
+    if not isinstance(timestamp, str):
+        return None
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class ScadaBoard:
+    def __init__(self) -> None:
+        self.rows: dict[str, DpeRow] = {}
+        self.records = 0
+        self.unreadable = 0
+
+    def apply(self, record: Any, fallback_s: float) -> DpeRow | None:
+        """Take one change record (the streamer's JSON, legacy or vac format)."""
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            self.unreadable += 1
+            return None
+        value = record.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.unreadable += 1
+            return None
+        self.records += 1
+        name = record["id"]
+        source_s = _epoch_s(record.get("timestamp")) or fallback_s
+        row = self.rows.get(name)
+        if row is None:
+            row = self.rows[name] = DpeRow(name, float(value), source_s)
+        row.value, row.source_s = float(value), source_s
+        row.sector = str(record.get("sector", row.sector))
+        row.mainpart = str(record.get("mainpart", row.mainpart))
+        row.dcum = str(record.get("DCUM", row.dcum))
+        row.type = str(record.get("type", row.type))
+        status = record.get("status")
+        if isinstance(status, dict):
+            row.flags = {k: bool(v) for k, v in status.items() if k != "word"}
+        elif "validityBit" in record:
+            row.flags = {"invalid": record["validityBit"] == 0}
+        if not record.get("heartbeat"):
+            row.history.append((source_s, float(value)))
+        return row
+
+    def matching(self, filter_text: str, sort: str = "name", now_s: float = 0.0) -> list[DpeRow]:
+        """Rows matching every word of `filter_text`: `sector:S`, `mainpart:M`, `status:invalid`
+        (or `status:bad` for any problem), otherwise a name pattern (`VGPB*`) or part of a name."""
+        checks = [_check(word) for word in filter_text.split()]
+        rows = [row for row in self.rows.values() if all(check(row) for check in checks)]
+        return sorted(rows, key=_sort_key(sort, now_s))
+
+
+def _check(word: str) -> Any:
+    key, _, wanted = word.partition(":")
+    wanted_lower = wanted.lower()
+    if wanted and key in ("sector", "mainpart"):
+        if any(char in wanted for char in "*?["):
+            return lambda row: fnmatch.fnmatchcase(getattr(row, key).lower(), wanted_lower)
+        return lambda row: wanted_lower in getattr(row, key).lower()
+    if wanted and key == "status":
+        if wanted_lower in ("bad", "any"):
+            return lambda row: row.status != "ok"
+        return lambda row: wanted_lower in row.status
+    lowered = word.lower()
+    if any(char in word for char in "*?["):
+        return lambda row: fnmatch.fnmatchcase(row.name.lower(), lowered)
+    return lambda row: lowered in row.name.lower()
+
+
+def _sort_key(sort: str, now_s: float) -> Any:
+    if sort == "value":
+        return lambda row: -row.value if math.isfinite(row.value) else math.inf
+    if sort == "age":
+        return lambda row: row.age_s(now_s)
+    if sort == "sector":
+        return lambda row: (row.sector, row.name)
+    if sort == "dcum":
+        return lambda row: (float(row.dcum) if row.dcum.replace(".", "", 1).isdigit() else math.inf, row.name)
+    if sort == "status":
+        return lambda row: (row.status == "ok", row.name)
+    return lambda row: row.name

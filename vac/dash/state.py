@@ -1,0 +1,117 @@
+"""Everything the dashboard shows, fed by background readers and read by the screen at most
+`refresh_hz` times a second: input rate and redraw rate are independent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import orjson
+
+from vac.dash.alarms import Alarm, AlarmBook
+from vac.dash.feeds import Batch, TopicFeed
+from vac.dash.log_window import LogWindow
+from vac.dash.pipeline import Fleet, PipelineMonitor, PipelineSnapshot
+from vac.dash.scada_board import ScadaBoard
+from vac.settings import VacSettings
+
+
+class DashState:
+    def __init__(self, settings: VacSettings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.board = ScadaBoard()
+        self.alarms = AlarmBook(list(settings.dash.alarms))
+        self.logs = LogWindow()
+        self.fleet = Fleet()
+        self.pipeline = PipelineSnapshot()
+        self.raised: list[Alarm] = []
+        """Alarms raised since the screen last looked (for a notification)."""
+        self.changes = 0
+        self.version = 0
+        """Grows with every update: the screen redraws only when it moved."""
+
+    def take_scada(self, batch: Batch) -> None:
+        now = self.clock()
+        with self.lock:
+            for _topic, value, timestamp_ms in batch:
+                try:
+                    record = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    self.board.unreadable += 1
+                    continue
+                row = self.board.apply(record, timestamp_ms / 1000 if timestamp_ms > 0 else now)
+                if row is not None:
+                    self.changes += 1
+                    self.raised += self.alarms.evaluate(row, now)
+            self.version += 1
+
+    def take_logs(self, batch: Batch) -> None:
+        with self.lock:
+            for _topic, value, _timestamp in batch:
+                try:
+                    doc = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(doc, dict):
+                    self.logs.add(doc)
+            self.version += 1
+
+    def take_health(self, batch: Batch) -> None:
+        now = self.clock()
+        with self.lock:
+            for _topic, value, _timestamp in batch:
+                try:
+                    self.fleet.apply(orjson.loads(value), now)
+                except orjson.JSONDecodeError:
+                    continue
+            self.version += 1
+
+    def take_pipeline(self, snapshot: PipelineSnapshot) -> None:
+        with self.lock:
+            self.pipeline = snapshot
+            self.version += 1
+
+
+class DashFeeds:
+    """The background readers of one dashboard: SCADA topics, the log topic, the health topic,
+    and a pipeline check every few seconds."""
+
+    def __init__(self, state: DashState, check_every_s: float = 3.0) -> None:
+        settings = state.settings
+        history = settings.dash.history_s
+        self.state = state
+        self.feeds = [
+            TopicFeed(settings, list(settings.dash.scada_topics), history, state.take_scada),
+            TopicFeed(settings, [settings.logs.topic], max(history, 600.0), state.take_logs),
+            TopicFeed(settings, [settings.health_topic], 600.0, state.take_health),
+        ]
+        self.check_every_s = check_every_s
+        self._stop = threading.Event()
+        self._monitor = threading.Thread(target=self._check, name="dash-pipeline", daemon=True)
+
+    def start(self) -> None:
+        for feed in self.feeds:
+            feed.start()
+        self._monitor.start()
+
+    def _check(self) -> None:
+        monitor = PipelineMonitor(self.state.settings)
+        try:
+            while not self._stop.is_set():
+                self.state.take_pipeline(monitor.check())
+                self._stop.wait(self.check_every_s)
+        finally:
+            monitor.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for feed in self.feeds:
+            feed.stop()
+        self._monitor.join(10)
+
+    @property
+    def kafka_problem(self) -> str:
+        return next((feed.problem for feed in self.feeds if feed.problem), "")

@@ -25,9 +25,12 @@ from vac.search.fields import field_value
 from vac.units import engineering
 
 LEVEL_STYLES = {"FATAL": "bold red", "SEVERE": "red", "ERROR": "red", "WARNING": "yellow", "WARN": "yellow"}
-MAX_DPE_ROWS = 400
+MAX_DPE_ROWS = 200
 """Rows of the DPE table; the filter narrows 10,000 DPEs down to what matters."""
 MAX_LOG_ROWS = 300
+MAX_ALARM_ROWS = 50
+TABLES_EVERY_S = 1.0
+"""A sector event can raise a thousand; the newest unacknowledged come first."""
 
 
 def _clock(epoch_s: float) -> str:
@@ -53,8 +56,9 @@ class DashScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._drawn_version = -1
+        self._tables_at = 0.0
         self.set_interval(1 / self.dash.state.settings.dash.refresh_hz, self._tick)
-        self._tick()
+        self._tick(force=True)
 
     @property
     def dash(self) -> VacDash:
@@ -62,18 +66,23 @@ class DashScreen(Screen[None]):
         assert isinstance(app, VacDash)
         return app
 
-    def _tick(self) -> None:
+    def _tick(self, force: bool = False) -> None:
+        """Redraw; the big tables at most once a second unless the operator just asked for
+        something (`force`): rebuilding them is what costs, and a second is what ages show."""
         state = self.dash.state
-        if state.version == self._drawn_version and not self.always_redraw:
+        if state.version == self._drawn_version and not self.always_redraw and not force:
             return
+        tables = force or time.monotonic() - self._tables_at >= TABLES_EVERY_S
+        if tables:
+            self._tables_at = time.monotonic()
         with state.lock:
             self._drawn_version = state.version
-            self.redraw(state)
+            self.redraw(state, tables)
 
     always_redraw = True
     """Ages and connection states move with time, not only with data."""
 
-    def redraw(self, state: DashState) -> None:
+    def redraw(self, state: DashState, tables: bool) -> None:
         raise NotImplementedError
 
     def banner_text(self, state: DashState) -> Text:
@@ -114,7 +123,7 @@ class OverviewScreen(DashScreen):
         self.query_one("#fleet", DataTable).add_columns("host", "component", "heartbeat", "rate/s", "behind", "errors")
         super().on_mount()
 
-    def redraw(self, state: DashState) -> None:
+    def redraw(self, state: DashState, tables: bool) -> None:
         self.query_one("#banner", Static).update(self.banner_text(state))
         pipeline = state.pipeline
         services = Text()
@@ -132,6 +141,8 @@ class OverviewScreen(DashScreen):
         lag = "-" if pipeline.index_lag is None else f"{pipeline.index_lag:,}"
         services.append(f"indexer lag: {lag}  changes seen: {state.changes:,}  log records: {state.logs.received:,}")
         self.query_one("#services", Static).update(services)
+        if not tables:
+            return
         topics = self.query_one("#topics", DataTable)
         topics.clear()
         for topic in self.dash.state_topics():
@@ -183,7 +194,7 @@ class ScadaScreen(DashScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "dpe-filter":
             self.filter_text = event.value
-            self._drawn_version = -1
+            self._tick(force=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#dpes", DataTable).focus()
@@ -197,8 +208,7 @@ class ScadaScreen(DashScreen):
 
     def action_cycle_sort(self) -> None:
         self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
-        self.notify(f"sorted by {self.sort}")
-        self._tick()
+        self._tick(force=True)  # the count line says what it is sorted by
 
     def action_acknowledge(self) -> None:
         state = self.dash.state
@@ -215,12 +225,12 @@ class ScadaScreen(DashScreen):
                         state.alarms.acknowledge(alarm.key)
                         if dpe is None:
                             break
-        self._tick()
+        self._tick(force=True)
 
     def action_acknowledge_all(self) -> None:
         with self.dash.state.lock:
             self.dash.state.alarms.acknowledge_all()
-        self._tick()
+        self._tick(force=True)
 
     def _selected_dpe(self) -> str | None:
         table = self.query_one("#dpes", DataTable)
@@ -232,8 +242,10 @@ class ScadaScreen(DashScreen):
         if event.data_table.id == "dpes":
             self.app.push_screen(DpeDetail(str(event.row_key.value)))
 
-    def redraw(self, state: DashState) -> None:
+    def redraw(self, state: DashState, tables: bool) -> None:
         self.query_one("#banner", Static).update(self.banner_text(state))
+        if not tables:
+            return
         now = self.dash.now()
         try:
             rows = state.board.matching(self.filter_text, self.sort, now)
@@ -258,7 +270,9 @@ class ScadaScreen(DashScreen):
         alarms = self.query_one("#alarms", DataTable)
         alarm_cursor = alarms.cursor_row
         alarms.clear()
-        for alarm in state.alarms.listed():
+        listed = state.alarms.listed()
+        alarms.border_title = f"alarms: {len(listed):,} listed, {state.alarms.unacknowledged:,} to acknowledge"
+        for alarm in listed[:MAX_ALARM_ROWS]:
             condition = "cleared" if alarm.cleared_s is not None else "active"
             acked = "acked" if alarm.acked else "NEW"
             style = "" if alarm.acked else ("bold red" if alarm.cleared_s is None else "yellow")
@@ -360,7 +374,7 @@ class LogsScreen(DashScreen):
             self.notify(exc.message, severity="error")
             return
         self._drawn_version = -1
-        self._tick()
+        self._tick(force=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "records" and 0 <= event.cursor_row < len(self.shown):
@@ -368,8 +382,10 @@ class LogsScreen(DashScreen):
 
     always_redraw = False
 
-    def redraw(self, state: DashState) -> None:
+    def redraw(self, state: DashState, tables: bool) -> None:
         self.query_one("#banner", Static).update(self.banner_text(state))
+        if not tables:
+            return
         now = self.dash.now()
         minutes = state.logs.per_minute(30, now)
         plot_widget = self.query_one("#log-histogram", PlotextPlot)

@@ -89,11 +89,11 @@ def test_alarms_are_raised_acknowledged_and_leave_once_cleared() -> None:
         assert "1 alarm to acknowledge" in banner(app)
         # The gauge comes back below its limit: the acknowledged alarm leaves, the other stays.
         app.state.take_scada([("pressures", change("VGPB_2_200.PR", 3.0e-10, 1), 0)])
-        await pilot.pause(0.5)
+        await pilot.pause(1.3)  # new data reaches the tables within a second
         assert [(r[1], r[3]) for r in rows(app, "alarms")] == [("VGI_3_300.PR", "active, NEW")]
         # A decade up within the minute raises a new alarm.
         app.state.take_scada([("pressures", change("VGPB_1_100.PR", 9.0e-9, 0), 0)])
-        await pilot.pause(0.5)
+        await pilot.pause(1.3)
         assert any(r[1] == "VGPB_1_100.PR" and "rose 1.6 decades" in r[2] for r in rows(app, "alarms"))
         await pilot.press("A")
         await pilot.pause(0.3)

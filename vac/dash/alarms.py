@@ -8,7 +8,7 @@ import fnmatch
 import math
 from dataclasses import dataclass
 
-from vac.dash.scada_board import DpeRow
+from vac.dash.scada_board import LOW_WINDOW_S, DpeRow
 from vac.settings import AlarmRule
 from vac.units import engineering
 
@@ -32,11 +32,10 @@ def _conditions(rule: AlarmRule, row: DpeRow, now_s: float) -> list[tuple[str, s
     found = []
     if rule.above is not None and row.value > rule.above:
         found.append(("above", f"{engineering(row.value)} {row.unit} above {engineering(rule.above)}".strip()))
-    if rule.rise_decades is not None and row.value > 0 and row.history:
-        since = now_s - rule.within_s
-        lows = [value for at, value in row.history if at >= since and value > 0]
-        if lows:
-            rise = math.log10(row.value / min(lows))
+    if rule.rise_decades is not None and row.value > 0:
+        low = row.lowest_since(now_s - min(rule.within_s, LOW_WINDOW_S))
+        if low is not None and low > 0:
+            rise = math.log10(row.value / low)
             if rise >= rule.rise_decades:
                 found.append(("rise", f"rose {rise:.1f} decades within {rule.within_s:g} s"))
     if rule.invalid and row.flags.get("invalid"):
@@ -48,6 +47,8 @@ class AlarmBook:
     def __init__(self, rules: list[AlarmRule]) -> None:
         self.rules = rules
         self.alarms: dict[tuple[str, str], Alarm] = {}
+        self._kinds: dict[str, set[str]] = {}
+        """The kinds of alarm listed per DPE: evaluating one DPE never walks the whole list."""
         self._rules_of: dict[str, list[AlarmRule]] = {}
 
     def _rules_for(self, name: str) -> list[AlarmRule]:
@@ -67,15 +68,24 @@ class AlarmBook:
             alarm = self.alarms.get((row.name, kind))
             if alarm is None or alarm.cleared_s is not None:
                 alarm = self.alarms[(row.name, kind)] = Alarm(row.name, kind, message, now_s)
+                self._kinds.setdefault(row.name, set()).add(kind)
                 raised.append(alarm)
             else:
                 alarm.message = message
-        for (dpe, kind), alarm in list(self.alarms.items()):
-            if dpe == row.name and kind not in active and alarm.cleared_s is None:
+        for kind in list(self._kinds.get(row.name, ())):
+            alarm = self.alarms[(row.name, kind)]
+            if kind not in active and alarm.cleared_s is None:
                 alarm.cleared_s = now_s
                 if alarm.acked:
-                    del self.alarms[(dpe, kind)]
+                    self._remove(alarm.key)
         return raised
+
+    def _remove(self, key: tuple[str, str]) -> None:
+        del self.alarms[key]
+        kinds = self._kinds[key[0]]
+        kinds.discard(key[1])
+        if not kinds:
+            del self._kinds[key[0]]
 
     def acknowledge(self, key: tuple[str, str]) -> None:
         alarm = self.alarms.get(key)
@@ -83,7 +93,7 @@ class AlarmBook:
             return
         alarm.acked = True
         if alarm.cleared_s is not None:
-            del self.alarms[key]
+            self._remove(key)
 
     def acknowledge_all(self) -> None:
         for key in list(self.alarms):

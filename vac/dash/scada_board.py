@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 HISTORY_POINTS = 600
+LOW_WINDOW_S = 300.0
+"""The longest window a rise alarm can look back over."""
 SORT_KEYS = ("name", "value", "age", "sector", "dcum", "status")
 
 
@@ -26,6 +28,25 @@ class DpeRow:
     type: str = "float"
     flags: dict[str, bool] = field(default_factory=dict)
     history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    lows: deque[tuple[float, float]] = field(default_factory=deque)
+    """The sliding minimum of the last LOW_WINDOW_S: each value is kept only while no later
+    value is lower, so the minimum is always the first (O(1) per change, not a scan)."""
+
+    def remember(self, at_s: float, value: float) -> None:
+        self.history.append((at_s, value))
+        lows = self.lows
+        while lows and lows[-1][1] >= value:
+            lows.pop()
+        lows.append((at_s, value))
+        while lows[0][0] < at_s - LOW_WINDOW_S:
+            lows.popleft()
+
+    def lowest_since(self, since_s: float) -> float | None:
+        """The lowest value since `since_s` (within the last LOW_WINDOW_S)."""
+        for at_s, value in self.lows:
+            if at_s >= since_s:
+                return value
+        return None
 
     @property
     def unit(self) -> str:
@@ -81,7 +102,7 @@ class ScadaBoard:
         elif "validityBit" in record:
             row.flags = {"invalid": record["validityBit"] == 0}
         if not record.get("heartbeat"):
-            row.history.append((source_s, float(value)))
+            row.remember(source_s, float(value))
         return row
 
     def matching(self, filter_text: str, sort: str = "name", now_s: float = 0.0) -> list[DpeRow]:

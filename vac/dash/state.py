@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import orjson
 
-from vac.dash.alarms import Alarm, AlarmBook
+from vac.dash.alarms import AlarmBook
 from vac.dash.feeds import Batch, TopicFeed
 from vac.dash.log_window import LogWindow
 from vac.dash.pipeline import Fleet, PipelineMonitor, PipelineSnapshot
@@ -27,25 +27,24 @@ class DashState:
         self.logs = LogWindow()
         self.fleet = Fleet()
         self.pipeline = PipelineSnapshot()
-        self.raised: list[Alarm] = []
-        """Alarms raised since the screen last looked (for a notification)."""
         self.changes = 0
         self.version = 0
         """Grows with every update: the screen redraws only when it moved."""
 
     def take_scada(self, batch: Batch) -> None:
         now = self.clock()
+        records = []
+        for _topic, value, timestamp_ms in batch:  # parsed outside the lock: the screen waits less
+            try:
+                records.append((orjson.loads(value), timestamp_ms / 1000 if timestamp_ms > 0 else now))
+            except orjson.JSONDecodeError:
+                records.append((None, now))
         with self.lock:
-            for _topic, value, timestamp_ms in batch:
-                try:
-                    record = orjson.loads(value)
-                except orjson.JSONDecodeError:
-                    self.board.unreadable += 1
-                    continue
-                row = self.board.apply(record, timestamp_ms / 1000 if timestamp_ms > 0 else now)
+            for record, at_s in records:
+                row = self.board.apply(record, at_s)
                 if row is not None:
                     self.changes += 1
-                    self.raised += self.alarms.evaluate(row, now)
+                    self.alarms.evaluate(row, now)
             self.version += 1
 
     def take_logs(self, batch: Batch) -> None:

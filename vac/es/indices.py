@@ -39,6 +39,13 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
         client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template))
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
         raise SearchUnavailable(f"Elasticsearch did not answer ({type(exc).__name__})") from None
+    except elasticsearch.ApiError as exc:
+        reason = str(exc.body["error"].get("reason", exc.message)) if isinstance(exc.body, dict) else str(exc)
+        raise UsageError(
+            f"Elasticsearch refused the index template {template_name(name_template)}: {reason}",
+            hint="another template with the same index pattern and priority is in the way: delete it "
+            "(DELETE _index_template/NAME) or change index.name_template",
+        ) from None
 
 
 def parse_age(text: str) -> tuple[int, int]:

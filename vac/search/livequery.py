@@ -1,6 +1,6 @@
 """The query-string syntax of `vac query`, evaluated on documents in memory (the live log
 stream has no Elasticsearch behind it). A subset: `field:value` (quoted phrases, `*` and
-`?` wildcards), bare words and phrases matched in the message, `NOT`/`-` to negate, terms
+`?` wildcards), bare words and phrases matched in the message and text, `NOT`/`-` to negate, terms
 joined by AND (the default operator, as in `vac query`); `OR` is not supported here."""
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ def _term(field: str | None, value: str) -> Predicate:
         return wanted in text if field in (None, "message", "text") else text == wanted
 
     def check(doc: dict[str, Any]) -> bool:
-        value_in_doc = field_value(doc, field or "message")
-        if value_in_doc is None:
-            return False
-        if isinstance(value_in_doc, list):
-            return any(matches(str(item)) for item in value_in_doc)
-        return matches(str(value_in_doc))
+        # A bare word looks in the texts, as Elasticsearch's default fields would.
+        for name in (field,) if field else ("message", "text"):
+            value_in_doc = field_value(doc, name)
+            if isinstance(value_in_doc, list) and any(matches(str(item)) for item in value_in_doc):
+                return True
+            if value_in_doc is not None and not isinstance(value_in_doc, list) and matches(str(value_in_doc)):
+                return True
+        return False
 
     return check
 

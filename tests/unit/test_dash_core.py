@@ -1,0 +1,135 @@
+"""The dashboard's state without a screen: the SCADA board's filters and sorts, alarm rules
+(limit, rise by decades, invalid) with acknowledge and clear, the live log query, the
+per-minute histogram and the fleet's heartbeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from vac.dash.alarms import AlarmBook
+from vac.dash.log_window import LogFilter, LogWindow
+from vac.dash.pipeline import Fleet
+from vac.dash.scada_board import ScadaBoard
+from vac.errors import UsageError
+from vac.search.livequery import compile_query
+from vac.settings import AlarmRule
+
+T0 = 1_800_000_000.0
+
+
+def record(dpe: str, value: float, at: float, invalid: bool = False, sector: str = "VACSEC7R") -> dict[str, object]:
+    stamp = f"2027-01-15T08:{int(at - T0) // 60:02d}:{int(at - T0) % 60:02d}.000000Z"
+    return {"id": dpe, "value": value, "timestamp": stamp, "sector": sector, "mainpart": "ARC78", "DCUM": "12",
+            "status": {"invalid": invalid, "out_of_range": False, "word": 0}}  # fmt: skip
+
+
+def test_the_board_keeps_the_latest_value_and_filters_like_an_operator_types() -> None:
+    board = ScadaBoard()
+    board.apply(record("VGPB_1.PR", 1e-10, T0), T0)
+    board.apply(record("VGPB_1.PR", 2e-10, T0 + 1), T0)
+    board.apply(record("VGI_2.PR", 1e-6, T0, invalid=True, sector="VACSEC1L"), T0)
+    board.apply({"id": "VVS_3.RR1", "value": 17, "validityBit": 0}, T0)
+    assert board.apply({"value": 1.0}, T0) is None and board.apply({"id": "X", "value": "high"}, T0) is None
+    assert board.unreadable == 2 and board.rows["VGPB_1.PR"].value == 2e-10
+    assert len(board.rows["VGPB_1.PR"].history) == 2
+    names = lambda text, sort="name": [r.name for r in board.matching(text, sort, T0 + 10)]  # noqa: E731
+    assert names("vgpb") == ["VGPB_1.PR"]
+    assert names("VG*") == ["VGI_2.PR", "VGPB_1.PR"]
+    assert names("sector:1l") == ["VGI_2.PR"]
+    assert names("status:invalid") == ["VGI_2.PR", "VVS_3.RR1"]
+    assert names("status:bad VG*") == ["VGI_2.PR"]
+    assert names("", "value") == ["VVS_3.RR1", "VGI_2.PR", "VGPB_1.PR"]
+
+
+def test_alarms_raise_on_limit_rise_and_invalid_and_leave_once_cleared_and_acknowledged() -> None:
+    rules = [AlarmRule(match="VGPB*.PR", above=1e-8), AlarmRule(match="VG*.PR", rise_decades=1.0, within_s=60),
+             AlarmRule(match="*", invalid=True)]  # fmt: skip
+    board, book = ScadaBoard(), AlarmBook(rules)
+
+    def feed(value: float, at: float, invalid: bool = False) -> list[str]:
+        row = board.apply(record("VGPB_1.PR", value, at, invalid), at)
+        assert row is not None
+        return [alarm.kind for alarm in book.evaluate(row, at)]
+
+    assert feed(1e-10, T0) == []
+    assert feed(5e-10, T0 + 10) == []  # 0.7 decades: not yet
+    assert feed(2e-9, T0 + 20) == ["rise"]
+    assert feed(3e-8, T0 + 30) == ["above"]  # the rise alarm is still on, not raised again
+    assert book.unacknowledged == 2
+    book.acknowledge(("VGPB_1.PR", "above"))
+    assert feed(3e-8, T0 + 100, invalid=True) == ["invalid"]  # the minute has passed: the rise clears
+    assert {(a.kind, a.cleared_s is not None, a.acked) for a in book.listed()} == {
+        ("above", False, True), ("invalid", False, False), ("rise", True, False)}  # fmt: skip
+    assert feed(1e-10, T0 + 110) == []  # all clear: the acknowledged one leaves, the others wait
+    assert sorted(a.kind for a in book.listed()) == ["invalid", "rise"]
+    book.acknowledge_all()
+    assert book.listed() == [] and book.active_dpes() == set()
+
+
+DOCS = [
+    {"@timestamp": "2027-01-15T08:00:10Z", "level": "INFO", "manager": "WCCOActrl", "type": "CTRL", "number": 4,
+     "text": "Connection to (SYS: 1) established", "message": "WCCOActrl (2) ... established",
+     "fields": {"app_id": "vac_lhc_1_scada_logs"}, "host": {"name": "cs-ccr-vac1"}, "event": {"id": "a"}},
+    {"@timestamp": "2027-01-15T08:01:20Z", "level": "SEVERE", "manager": "WCCILdist", "type": "SYS", "number": 39,
+     "text": "Connection lost", "message": "WCCILdist (0) ... Connection lost\n  Line: 17",
+     "fields": {"app_id": "vac_sps_scada_logs"}, "host": {"name": "cs-ccr-vac2"}, "event": {"id": "b"}},
+    {"@timestamp": "2027-01-15T08:01:40Z", "level": "SEVERE", "manager": "WCCILdist", "type": "SYS", "number": 39,
+     "text": "Connection lost", "message": "WCCILdist (0) ... Connection lost", "tags": ["fragment"],
+     "fields": {"app_id": "vac_sps_scada_logs"}, "host": {"name": "cs-ccr-vac2"}, "event": {"id": "c"}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("level:SEVERE", ["b", "c"]),
+        ('"connection lost"', ["b", "c"]),
+        ("manager:WCCI*", ["b", "c"]),
+        ("connection NOT level:SEVERE", ["a"]),
+        ("-tags:fragment level:severe", ["b"]),
+        ("app:vac_sps_scada_logs AND host:cs-ccr-vac2", ["b", "c"]),
+        ("number:39", ["b", "c"]),
+        ("Line", ["b"]),
+    ],
+)
+def test_the_live_query_matches_as_vac_query_would(query: str, ids: list[str]) -> None:
+    check = compile_query(query)
+    assert [doc["event"]["id"] for doc in DOCS if check(doc)] == ids  # type: ignore[index]
+
+
+def test_the_live_query_refuses_what_it_cannot_do() -> None:
+    with pytest.raises(UsageError, match="OR is not supported"):
+        compile_query("level:SEVERE OR level:FATAL")
+    with pytest.raises(UsageError):
+        compile_query('text:"unclosed')
+
+
+def test_the_log_window_drops_repeats_and_counts_per_minute_and_code() -> None:
+    window = LogWindow(keep=100)
+    for doc in [*DOCS, DOCS[0]]:
+        window.add(dict(doc))
+    assert window.received == 3
+    minutes = window.per_minute(3, now_s=_epoch("2027-01-15T08:02:00Z"))
+    assert [dict(counts) for _, counts in minutes] == [{"INFO": 1}, {"SEVERE": 2}, {}]
+    assert window.top_codes(2) == [
+        ("SYS/39", 2, "Connection lost"),
+        ("CTRL/4", 1, "Connection to (SYS: 1) established"),
+    ]
+    window.set_filter(LogFilter(levels={"severe"}, host="vac2"))
+    assert [d["event"]["id"] for d in window.shown()] == ["b", "c"]
+
+
+def _epoch(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def test_the_fleet_keeps_each_components_latest_heartbeat() -> None:
+    fleet = Fleet()
+    fleet.apply({"host": "a", "component": "ship-logs", "time": "2027-01-15T08:00:10Z", "lines_per_s": 5.0,
+                 "files": [{"behind_bytes": 100}, {"behind_bytes": 20}]}, 0)  # fmt: skip
+    fleet.apply({"host": "a", "component": "ship-logs", "time": "2027-01-15T08:00:00Z", "lines_per_s": 1.0}, 0)
+    fleet.apply({"no": "component"}, 0)
+    [member] = fleet.listed()
+    assert member.rate == 5.0 and member.behind == "120 B"

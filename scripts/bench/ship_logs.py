@@ -7,8 +7,12 @@ Builds a WinCC OA-style log of about --mb MB from the real sample (its records r
 CRLF line ends), ships it with `vac ship logs --once --from-beginning` into a fresh Kafka topic
 (idempotent, acks=all), then indexes that topic with `vac index --until-caught-up` into a fresh
 index family. Prints lines/s acknowledged by Kafka, documents/s indexed, and the shipper's
-peak RSS (from wait4). Not yet here: the rsyslog (imfile -> omkafka) peer and the plain
-`_bulk` loader the issue asks to compare with.
+peak RSS (from wait4).
+
+The peer, in the same run: rsyslog (Debian's rsyslogd with imfile -> omkafka, installed by
+`apt-get install rsyslog rsyslog-kafka`) reads the same file, joins the same multi-line records
+(startmsg.regex) and sends each as a JSON message to its own topic with acks=all and lz4; its
+time is until the topic holds every record. rsyslog does not parse the records (vac does).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +58,64 @@ def timed(command: list[str]) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, out
 
 
+RSYSLOG_CONF = """
+global(workDirectory="{work}")
+module(load="imfile")
+module(load="omkafka")
+template(name="json" type="list") {{
+  constant(value="{{\\"message\\":\\"") property(name="msg" format="json") constant(value="\\"}}")
+}}
+input(type="imfile" file="{log}" tag="pvss" freshStartTail="off" readTimeout="1"
+      startmsg.regex="^WCC[A-Za-z]+ *\\\\(" ruleset="to_kafka")
+ruleset(name="to_kafka") {{
+  action(type="omkafka" broker=["{broker}"] topic="{topic}" template="json"
+         confParam=["acks=all", "enable.idempotence=true", "compression.codec=lz4", "linger.ms=20",
+                    "batch.num.messages=10000", "queue.buffering.max.messages=100000"])
+}}
+"""
+
+
+def topic_messages(broker: str, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": "bench"})
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in metadata.partitions)
+    finally:
+        consumer.close()
+
+
+def rsyslog_peer(work: Path, log: Path, broker: str, topic: str, records: int) -> tuple[float, float] | None:
+    """Seconds until rsyslog put all `records` into `topic`, and its peak RSS in MB."""
+    rsyslogd = shutil.which("rsyslogd") or ("/usr/sbin/rsyslogd" if Path("/usr/sbin/rsyslogd").exists() else None)
+    if rsyslogd is None:
+        print("(rsyslogd is not installed: apt-get install rsyslog rsyslog-kafka; no peer)", file=sys.stderr)
+        return None
+    state = work / "rsyslog"
+    state.mkdir()
+    conf = state / "rsyslog.conf"
+    conf.write_text(RSYSLOG_CONF.format(work=state, log=log, broker=broker, topic=topic))
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    AdminClient({"bootstrap.servers": broker}).create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
+    start = time.perf_counter()
+    process = subprocess.Popen([rsyslogd, "-n", "-f", str(conf), "-i", str(state / "pid")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        while topic_messages(broker, topic) < records:
+            if process.poll() is not None:
+                sys.exit(f"rsyslogd stopped: {process.stderr.read().decode() if process.stderr else ''}")
+            if time.perf_counter() - start > 1800:
+                sys.exit("rsyslog did not deliver every record within 30 minutes")
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, _, usage = os.wait4(process.pid, 0)
+    return elapsed, usage.ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=200)
@@ -72,6 +137,9 @@ def main() -> None:
                 "--once", "--from-beginning", "--registry", str(work / "registry.json"), "-q", "-o", "json"]  # fmt: skip
         ship_s, ship_rss, out = timed(ship)
         shipped = json.loads(out)
+        broker = str(base.get("kafka", {}).get("bootstrap_servers", "127.0.0.1:9092"))
+        records = len(re.findall(rb"^WCC[A-Za-z]+ *\(", log.read_bytes(), re.M))
+        peer = rsyslog_peer(work, log, broker, f"bench.rsyslog.{run}", records)
         index_s, index_rss, out = timed(
             [VAC, "--config", str(config), "index", "--until-caught-up", "-q", "-o", "json"]
         )
@@ -81,6 +149,11 @@ def main() -> None:
           f"{ship_rss:>14.0f}")  # fmt: skip
     print(f"{'index (documents)':<28}{indexed['indexed']:>14,}{index_s:>10.1f}{indexed['indexed'] / index_s:>14,.0f}"
           f"{index_rss:>14.0f}")  # fmt: skip
+    if peer is not None:
+        peer_s, peer_rss = peer
+        print(f"{'rsyslog imfile->omkafka':<28}{shipped['lines']:>14,}{peer_s:>10.1f}{shipped['lines'] / peer_s:>14,.0f}"
+              f"{peer_rss:>14.0f}")  # fmt: skip
+        print(f"vac ship / rsyslog: {peer_s / ship_s:.2f}x the rate (time {ship_s:.1f} s vs {peer_s:.1f} s)")
     print(f"records shipped {shipped['records']:,}, acked {shipped['acked']:,}, failed {shipped['failed']}")
 
 

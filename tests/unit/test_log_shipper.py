@@ -21,6 +21,8 @@ from vac.settings import LogInput, VacSettings
 class RecordingSink:
     """Keeps every document; acknowledges what it holds when polled or flushed."""
 
+    needs_index = True
+
     def __init__(self, shipper: LogShipper) -> None:
         self.shipper = shipper
         self.docs: list[dict[str, Any]] = []

@@ -35,7 +35,10 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def to_document(record: LogRecord, origin: FileOrigin, read_at: datetime) -> dict[str, Any]:
+def to_document(
+    record: LogRecord, origin: FileOrigin, read_at: datetime, ingested: str | None = None
+) -> dict[str, Any]:
+    """`ingested`: `read_at` already formatted (the shipper formats it once per batch)."""
     doc: dict[str, Any] = {
         # A record without a time of its own (parse failure) is dated when it was read.
         "@timestamp": iso_utc(record.timestamp or read_at),
@@ -43,7 +46,7 @@ def to_document(record: LogRecord, origin: FileOrigin, read_at: datetime) -> dic
         "fields": {"app_id": origin.app_id, **origin.fields},
         "host": {"name": origin.host},
         "log": {"file": {"path": origin.path}, "offset": record.offset},
-        "event": {"id": doc_id(origin.key, record.offset), "ingested": iso_utc(read_at)},
+        "event": {"id": doc_id(origin.key, record.offset), "ingested": ingested or iso_utc(read_at)},
     }
     if record.level is not None:
         doc["level"] = record.level

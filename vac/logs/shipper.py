@@ -29,7 +29,7 @@ import orjson
 
 from vac import __version__
 from vac.errors import UsageError
-from vac.logs.documents import FileOrigin, doc_id, index_name, to_document
+from vac.logs.documents import FileOrigin, doc_id, index_name, iso_utc, to_document
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
 from vac.logs.sinks import Sink, SinkCancelled
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
@@ -381,8 +381,9 @@ class LogShipper:
         topic = harvester.spec.topic or self.settings.logs.topic
         template = self.settings.index.name_template
         counters = self.counters
+        ingested = iso_utc(read_at)
         for record in records:
-            doc = to_document(record, harvester.origin, read_at)
+            doc = to_document(record, harvester.origin, read_at, ingested)
             if record.tags:
                 counters.tags.update(record.tags)
             harvester.in_flight.append(record.end)
@@ -391,7 +392,7 @@ class LogShipper:
                 topic,
                 harvester.kafka_key,
                 doc_id(harvester.state.key, record.offset),
-                index_name(template, doc),
+                index_name(template, doc) if sink.needs_index else "",
                 orjson.dumps(doc),
             )
 

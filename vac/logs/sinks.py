@@ -46,6 +46,9 @@ class SinkCancelled(Exception):
 
 
 class Sink(Protocol):
+    needs_index: bool
+    """Whether `send` uses the index name (only Elasticsearch does; it costs per record)."""
+
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None: ...
 
     def poll(self, timeout_s: float = 0) -> None: ...
@@ -60,6 +63,8 @@ class Sink(Protocol):
 
 
 class KafkaSink:
+    needs_index = False
+
     def __init__(self, settings: VacSettings, on_ack: AckCallback, on_fail: FailCallback, cancelled: threading.Event):
         self._on_ack, self._on_fail, self._cancelled = on_ack, on_fail, cancelled
         config = client_config(
@@ -105,6 +110,8 @@ def _ignore(_error: KafkaError | None, _message: Message) -> None:
 class ElasticsearchSink:
     """Direct to Elasticsearch (small setups), batched by the indexer's rule (`index.batch_*`).
     Documents Elasticsearch rejects for good are reported and counted."""
+
+    needs_index = True
 
     def __init__(self, settings: VacSettings, on_ack: AckCallback, on_reject: FailCallback, cancelled: threading.Event):
         self._on_ack, self._on_reject, self._cancelled = on_ack, on_reject, cancelled
@@ -153,6 +160,8 @@ class ElasticsearchSink:
 
 class StdoutSink:
     """JSON lines on stdout; a record counts as delivered once the line is flushed."""
+
+    needs_index = False
 
     def __init__(self, on_ack: AckCallback) -> None:
         self._on_ack = on_ack

@@ -33,6 +33,7 @@ _HEADER = re.compile(
 # Inside a line only a known manager prefix may start a clobbering record: a free name would
 # swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
 _CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
+_PARENS = re.compile(r"[()]")
 _CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)")
 
 
@@ -40,24 +41,23 @@ def split_params(rest: str) -> list[str]:
     """`text, param, param`: split on `, ` outside parentheses."""
     if "(" not in rest:  # the common case, at C speed
         return rest.split(", ")
+    # Split everywhere at C speed, then glue back the pieces that were inside parentheses
+    # (a `)` with none open is ignored, as a reader would).
     parts: list[str] = []
-    current: list[str] = []
+    pending: str | None = None
     depth = 0
-    i = 0
-    while i < len(rest):
-        char = rest[i]
-        if char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        if depth == 0 and rest.startswith(", ", i):
-            parts.append("".join(current))
-            current = []
-            i += 2
-            continue
-        current.append(char)
-        i += 1
-    parts.append("".join(current))
+    for piece in rest.split(", "):
+        pending = piece if pending is None else f"{pending}, {piece}"
+        for paren in _PARENS.findall(piece):
+            if paren == "(":
+                depth += 1
+            elif depth:
+                depth -= 1
+        if depth == 0:
+            parts.append(pending)
+            pending = None
+    if pending is not None:
+        parts.append(pending)
     return parts
 
 
@@ -107,6 +107,9 @@ class WinccoaParser(MultilineParser):
     def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
         """A physical line split where a clobbering record starts (or at a bare CR)."""
         line = raw[:-1] if raw.endswith(b"\r") else raw
+        if b"\r" not in line and line.find(b"WCC", 1) < 0 and line.find(b"PVSS", 1) < 0:
+            yield offset, decode(line)  # no second record in it: the common case, no regex
+            return
         for chunk_start, chunk in _split_cr(line):
             starts = [m.start() for m in _CLOBBER.finditer(chunk) if m.start() > 0]
             bounds = [0, *starts, len(chunk)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,34 @@ def test_a_corrupt_registry_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "PVSS_II.log").write_bytes(header(1))
     with pytest.raises(Exception, match="registry .* is unreadable"):
         ship_once(tmp_path)
+
+
+def test_a_file_deleted_while_being_read_is_read_to_its_end_and_released(tmp_path: Path) -> None:
+    """The shipper holds the file open: lines written before the delete are still shipped,
+    once, and the file is let go afterwards (no descriptor kept on a deleted file)."""
+    log = tmp_path / "PVSS_II.log"
+    lines = 30_000  # about 2 MB: more than one read
+    log.write_bytes(b"".join(header(n) for n in range(lines)))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log*")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+
+    class DeletesOnFirstRecord(RecordingSink):
+        def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
+            if log.exists():
+                log.unlink()  # the first megabyte is read; the rest is only on the open descriptor
+            super().send(topic, key, doc_id, index, value)
+
+    sink = DeletesOnFirstRecord(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    deadline = time.monotonic() + 20
+    while shipper.counters.files_released == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    tailing.join(10)
+    assert not log.exists()
+    numbers = [int(doc["text"].rsplit(" ", 1)[1]) for doc in sink.docs]
+    assert numbers == list(range(lines))  # every line, once, in order
+    assert shipper.counters.acked == lines
+    assert shipper.counters.files_released == 1 and shipper.harvesters == {}

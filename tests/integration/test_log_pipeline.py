@@ -283,3 +283,45 @@ def test_kafka_and_elasticsearch_away_and_back_lose_nothing(pipeline: Pipeline, 
     pipeline.index()  # whatever the indexer had not reached when it was stopped
     numbers = Counter(int(d["text"].removeprefix("line ")) for d in pipeline.documents())
     assert set(numbers) == set(range(writer.written)) and max(numbers.values()) == 1
+
+
+def test_two_indexers_share_the_work_and_one_killed_loses_nothing(pipeline: Pipeline) -> None:
+    """Two `vac index` in one consumer group; one is killed with SIGKILL mid-way. Its partitions
+    go to the other after the session timeout, from the last commit: everything is indexed,
+    what the killed one had sent but not committed is sent again under the same ids."""
+    config = yaml.safe_load(pipeline.config_file.read_text())
+    config["kafka"]["properties"] = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
+    config["index"]["batch_docs"] = 500
+    pipeline.config_file.write_text(yaml.safe_dump(config))
+    big = pipeline.workdir / "big" / "PVSS_II.log"
+    big.parent.mkdir()
+    big.write_bytes(SAMPLE.read_bytes() * 20)
+    shipped = pipeline.ship_once(str(big))
+    assert shipped["acked"] == 20 * 4364
+    command = [VAC, "--config", str(pipeline.config_file), "index", "-q"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    second = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while _count(pipeline) < 10_000 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first.kill()  # SIGKILL: no flush, no commit
+        first.wait(10)
+        deadline = time.monotonic() + 120
+        while _count(pipeline) < 20 * 4364 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _count(pipeline) == 20 * 4364
+        assert second.poll() is None, second.stderr.read() if second.stderr else ""
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+    lag = run_vac("--config", str(pipeline.config_file), "topics", "describe", config["logs"]["topic"], "-o", "json")
+    groups = {g["group"]: g for g in json.loads(lag.stdout)["groups"]}
+    assert groups[config["index"]["group_id"]]["lag"] == 0  # the survivor committed everything
+
+
+def _count(pipeline: Pipeline) -> int:
+    pipeline.es.indices.refresh(index=f"{pipeline.index_family}-*", allow_no_indices=True)
+    return int(pipeline.es.count(index=f"{pipeline.index_family}-*", allow_no_indices=True)["count"])

@@ -98,7 +98,8 @@ def rsyslog_peer(work: Path, log: Path, broker: str, topic: str, records: int) -
     conf.write_text(RSYSLOG_CONF.format(work=state, log=log, broker=broker, topic=topic))
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    AdminClient({"bootstrap.servers": broker}).create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
+    admin = AdminClient({"bootstrap.servers": broker})  # kept: the future dies with its client
+    admin.create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
     start = time.perf_counter()
     process = subprocess.Popen([rsyslogd, "-n", "-f", str(conf), "-i", str(state / "pid")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip

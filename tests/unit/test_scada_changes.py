@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import orjson
@@ -9,7 +10,7 @@ import pytest
 
 from vac.errors import ConfigError
 from vac.scada import status
-from vac.scada.change import Change, IsoClock, encode
+from vac.scada.change import Change, ChangeEncoder, IsoClock, encode
 from vac.scada.deadband import ChangeFilter, DeadbandRules
 from vac.scada.dpes import Dpe, generate_installation, load_dpes
 from vac.sources.simulator import Simulator
@@ -146,3 +147,20 @@ def test_the_simulator_is_deterministic_per_seed() -> None:
     assert first(1) != first(2)
     pressures = [c for c in next(Simulator(dpes, 50_000, 1).batches(threading.Event())) if c.dpe.endswith(".PR")]
     assert pressures and all(1e-13 < float(c.value) < 1e-3 for c in pressures)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_the_fast_encoder_writes_exactly_what_the_reference_does(legacy: bool) -> None:
+    rng = random.Random(7)
+    dpes = generate_installation(200, seed=3)
+    dpes[0] = Dpe("VGI_1.PR", "k", "pressures", "float", 'sec "7"', "ARC\\78", "1.5", validity_bit=3)
+    encoder, clock = ChangeEncoder(legacy), IsoClock()
+    words = [status.ACTIVE, status.ACTIVE | 1 << 5, 0, status.ACTIVE | status.FROM_GI]
+    for n in range(2000):
+        dpe = dpes[n % len(dpes)]
+        value: float | int = rng.randrange(1 << 32) if dpe.type == "unsigned" else rng.lognormvariate(-20, 3)
+        moment = 1_700_000_000_000_000 + rng.randrange(10**9)
+        one = Change(dpe.name, value, moment, rng.choice(words))
+        heartbeat = n % 17 == 0
+        expected = encode(dpe, one, n, moment + 5000, clock, legacy, heartbeat)
+        assert encoder.encode(dpe, one, n, encoder.ingest_field(moment + 5000), heartbeat) == expected

@@ -78,3 +78,52 @@ def encode(
         if heartbeat:
             record["heartbeat"] = True
     return orjson.dumps(record)
+
+
+class ChangeEncoder:
+    """`encode`, byte for byte, at a fraction of the cost: what never changes for a DPE (its
+    name, sector, mainpart, DCUM, type) and each distinct status word are encoded once; per
+    change only the value, times and sequence number are formatted. One instance per stream."""
+
+    def __init__(self, legacy: bool = False) -> None:
+        self.legacy = legacy
+        self.clock = IsoClock()
+        self._parts: dict[str, tuple[bytes, bytes, bool]] = {}
+        self._status: dict[int, tuple[bool, bytes]] = {}
+
+    def ingest_field(self, ingest_us: int) -> bytes:
+        """The `ingest_ts` of the changes sent now (formatted once per batch, not per change)."""
+        return b',"ingest_ts":"' + self.clock.format(ingest_us).encode() + b'"'
+
+    def _dpe_parts(self, dpe: Dpe) -> tuple[bytes, bytes, bool]:
+        parts = self._parts.get(dpe.name)
+        if parts is None:
+            head = b'{"id":' + orjson.dumps(dpe.name) + b',"value":'
+            middle = (
+                b',"sector":' + orjson.dumps(dpe.sector) + b',"mainpart":' + orjson.dumps(dpe.mainpart)
+                + b',"DCUM":' + orjson.dumps(dpe.dcum)
+            )  # fmt: skip
+            if not self.legacy:
+                middle += b',"type":' + orjson.dumps(dpe.type)
+            parts = self._parts[dpe.name] = (head, middle, dpe.validity_bit is not None)
+        return parts
+
+    def _status_part(self, status64: int) -> tuple[bool, bytes]:
+        status = self._status.get(status64)
+        if status is None:
+            flags = _status_record(status64)
+            status = self._status[status64] = (bool(flags["invalid"]), b',"status":' + orjson.dumps(flags))
+        return status
+
+    def encode(self, dpe: Dpe, change: Change, seq: int, ingest_field: bytes, heartbeat: bool = False) -> bytes:
+        head, middle, has_validity = self._dpe_parts(dpe)
+        invalid, status = self._status_part(change.status64)
+        validity = (b',"validityBit":0' if invalid else b',"validityBit":1') if has_validity else b""
+        stamp = self.clock.format(change.source_us).encode()
+        value = orjson.dumps(change.value)
+        if self.legacy:
+            return b'%s%s%s,"timestamp":"%s"%s}' % (head, value, validity, stamp, middle)
+        return b'%s%s%s,"timestamp":"%s"%s%s%s,"seq":%d%s}' % (
+            head, value, validity, stamp, middle, status, ingest_field, seq,
+            b',"heartbeat":true' if heartbeat else b"",
+        )  # fmt: skip

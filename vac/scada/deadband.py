@@ -29,29 +29,29 @@ class DeadbandRules:
 class ChangeFilter:
     def __init__(self, rules: DeadbandRules) -> None:
         self.rules = rules
-        self._sent: dict[str, tuple[Any, int]] = {}
-        """DPE -> (value, status) last sent."""
+        self._last: dict[str, Change] = {}
+        """DPE -> the change last sent."""
         self._sent_at: dict[str, float] = {}
         """DPE -> monotonic time of the last send."""
-        self._last: dict[str, Change] = {}
 
     def accept(self, dpe: Dpe, change: Change, now: float) -> bool:
         """True if `change` must go out; records it as sent then."""
-        previous = self._sent.get(dpe.name)
-        if previous is not None and not self._differs(dpe, previous, change):
+        previous = self._last.get(dpe.name)
+        if (
+            previous is not None
+            and previous.status64 == change.status64  # a change of status always goes out
+            and not self._differs(dpe, previous.value, change.value)
+        ):
             return False
-        self._sent[dpe.name] = (change.value, change.status64)
-        self._sent_at[dpe.name] = now
         self._last[dpe.name] = change
+        self._sent_at[dpe.name] = now
         return True
 
-    def _differs(self, dpe: Dpe, previous: tuple[Any, int], change: Change) -> bool:
-        old, old_status = previous
-        new = change.value
-        if change.status64 != old_status:
-            return True
+    def _differs(self, dpe: Dpe, old: Any, new: Any) -> bool:
+        if new == old:  # the common case of a repeated value, whatever the rules
+            return False
         if not (isinstance(new, float) and isinstance(old, float)):
-            return bool(new != old)
+            return True
         if math.isnan(new) or math.isnan(old):
             return not (math.isnan(new) and math.isnan(old))
         if dpe.is_pressure:

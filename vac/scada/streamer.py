@@ -29,7 +29,7 @@ from vac import __version__
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.scada import status as status_bits
-from vac.scada.change import Change, IsoClock, encode, now_us
+from vac.scada.change import Change, ChangeEncoder, IsoClock, now_us
 from vac.scada.deadband import ChangeFilter, DeadbandRules
 from vac.scada.dpes import Dpe
 from vac.settings import VacSettings
@@ -109,6 +109,7 @@ class ScadaStreamer:
         self._filter = ChangeFilter(options.rules)
         self._seq: dict[str, int] = {}
         self._clock = IsoClock()
+        self._encoder = ChangeEncoder(options.legacy)
         self._keys = {name: name.encode() for name in self.dpes}
         self._topics = {name: options.topic or dpe.topic for name, dpe in self.dpes.items()}
         self._host = socket.gethostname()
@@ -144,9 +145,10 @@ class ScadaStreamer:
                 producer.poll(0)
                 if now >= next_housekeeping:
                     next_housekeeping = now + HOUSEKEEPING_S
+                    ingest = self._encoder.ingest_field(now_us())
                     for change in self._filter.silent(now):
                         counters.heartbeats += 1
-                        self._send(producer, self.dpes[change.dpe], change, heartbeat=True)
+                        self._send(producer, self.dpes[change.dpe], change, ingest, heartbeat=True)
                     if progress is not None:
                         progress(self.status(source.bad_input))
                 if now >= next_health:
@@ -172,6 +174,7 @@ class ScadaStreamer:
 
     def _stream_batch(self, producer: Producer, batch: list[Change], now: float, bad: BadInput) -> None:
         counters, dpes, accept = self.counters, self.dpes, self._filter.accept
+        ingest = self._encoder.ingest_field(now_us())  # one batch, one moment of ingestion
         for change in batch:
             dpe = dpes.get(change.dpe)
             if dpe is None:
@@ -185,14 +188,14 @@ class ScadaStreamer:
             if not accept(dpe, change, now):
                 counters.suppressed += 1
                 continue
-            self._send(producer, dpe, change)
+            self._send(producer, dpe, change, ingest)
         if batch:
             counters.last_change = now
 
-    def _send(self, producer: Producer, dpe: Dpe, change: Change, heartbeat: bool = False) -> None:
+    def _send(self, producer: Producer, dpe: Dpe, change: Change, ingest: bytes, heartbeat: bool = False) -> None:
         seq = self._seq.get(dpe.name, 0) + 1
         self._seq[dpe.name] = seq
-        value = encode(dpe, change, seq, now_us(), self._clock, self.options.legacy, heartbeat)
+        value = self._encoder.encode(dpe, change, seq, ingest, heartbeat)
         topic, key, timestamp = self._topics[dpe.name], self._keys[dpe.name], change.source_us // 1000
         while True:
             try:

@@ -101,7 +101,7 @@ def query(
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else list(settings.query.fields)
     chosen = resolve(output)
     client = make_client(settings.elasticsearch)
-    search = LogSearch(client, scope)
+    search = LogSearch(client, scope, settings.elasticsearch.hosts)
     try:
         search.check()
         with quiet_on_closed_pipe():

@@ -35,6 +35,13 @@ def port_free(port: int) -> bool:
     return True
 
 
+def closed_port() -> int:
+    """A port nothing listens on (bound for a moment by the OS, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def free_base_port(start: int, *offsets: int) -> int:
     """The first port p >= start such that p and p + each offset are free. Tests keep below
     32768, out of Linux's ephemeral range, where outgoing connections take ports at random."""

@@ -5,7 +5,6 @@ screen at 80x24 and 120x40."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from tests.helpers import closed_port
 from tests.tui.dash_fixture import change, dashboard
 from tui.app import DpeDetail, HelpScreen, LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
 from vac.dash.state import DashFeeds, DashState
@@ -132,12 +132,6 @@ def test_the_log_screen_filters_by_query_and_by_errors() -> None:
         assert rows(app, "codes")[0][:2] == ["CTRL/71", "1"]
 
     drive(dashboard("logs"), steps)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_lost_kafka_shows_on_the_screen() -> None:

@@ -37,6 +37,15 @@ def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> El
     return Elasticsearch(es.hosts, **options)
 
 
+def unreachable(exc: Exception, hosts: list[str] | None = None) -> SearchUnavailable:
+    """The one way vac says that Elasticsearch did not answer."""
+    where = f" at {', '.join(hosts)}" if hosts else ""
+    return SearchUnavailable(
+        f"Elasticsearch{where} did not answer ({type(exc).__name__})",
+        hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
+    )
+
+
 @dataclass(frozen=True)
 class SearchClusterInfo:
     cluster_name: str
@@ -53,10 +62,7 @@ def probe_cluster(es: ElasticsearchSettings, timeout_s: float | None = None) -> 
         health = client.cluster.health()
         nodes = client.nodes.info(metric="settings")["nodes"]
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-        raise SearchUnavailable(
-            f"Elasticsearch at {', '.join(es.hosts)} did not answer ({type(exc).__name__})",
-            hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
-        ) from None
+        raise unreachable(exc, es.hosts) from None
     except elasticsearch.ApiError as exc:
         raise SearchUnavailable(
             f"Elasticsearch at {', '.join(es.hosts)} refused the health check: {exc.message}",

@@ -12,7 +12,8 @@ from typing import Any
 import elasticsearch
 from elasticsearch import Elasticsearch
 
-from vac.errors import SearchUnavailable, UsageError
+from vac.errors import UsageError
+from vac.es.client import unreachable
 
 
 def index_pattern(name_template: str) -> str:
@@ -38,7 +39,7 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
     try:
         client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template))
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-        raise SearchUnavailable(f"Elasticsearch did not answer ({type(exc).__name__})") from None
+        raise unreachable(exc) from None
     except elasticsearch.ApiError as exc:
         reason = str(exc.body["error"].get("reason", exc.message)) if isinstance(exc.body, dict) else str(exc)
         raise UsageError(

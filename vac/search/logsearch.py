@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 import elasticsearch
 from elasticsearch import Elasticsearch
 
-from vac.errors import IndexNotFound, QueryError, SearchUnavailable
+from vac.errors import IndexNotFound, QueryError
+from vac.es.client import unreachable
 from vac.search.fields import field_path, field_value
 
 PAGE = 1000
@@ -112,9 +113,11 @@ class TopValues:
 
 
 class LogSearch:
-    def __init__(self, client: Elasticsearch, scope: SearchScope) -> None:
+    def __init__(self, client: Elasticsearch, scope: SearchScope, hosts: list[str] | None = None) -> None:
         self.client = client
         self.scope = scope
+        self.hosts = hosts
+        """For the error message when none of them answers."""
 
     def _call(self, request: Callable[[], T]) -> T:
         """Elasticsearch's answers as vac errors: unreachable, a query it cannot parse, a
@@ -122,10 +125,7 @@ class LogSearch:
         try:
             return request()
         except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-            raise SearchUnavailable(
-                f"Elasticsearch did not answer ({type(exc).__name__})",
-                hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
-            ) from None
+            raise unreachable(exc, self.hosts) from None
         except elasticsearch.ApiError as exc:
             raise query_error(exc, self.scope.query) from None
 
@@ -223,7 +223,7 @@ class LogSearch:
         not seen (Kibana's auto-refresh misses them as well)."""
         while not cancelled.wait(poll_s):
             since = datetime.now(UTC) - timedelta(seconds=lookback_s)
-            recent = LogSearch(self.client, replace(self.scope, since=since, until=None))
+            recent = LogSearch(self.client, hosts=self.hosts, scope=replace(self.scope, since=since, until=None))
             arrived = [hit for hit in recent.hits(100_000, "asc", source) if hit["_id"] not in seen]
             for hit in arrived:
                 seen[hit["_id"]] = str(field_value(hit["_source"], "@timestamp") or "")
@@ -236,8 +236,8 @@ class LogSearch:
         """The `count` records of the scope's source before `moment`, and `count` from it on
         (Kibana's surrounding documents). The query and time window do not apply."""
         base = replace(self.scope, query="", since=None, until=None)
-        before = LogSearch(self.client, replace(base, until=moment)).hits(count, "desc", source)
-        after = LogSearch(self.client, replace(base, since=moment)).hits(count, "asc", source)
+        before = LogSearch(self.client, hosts=self.hosts, scope=replace(base, until=moment)).hits(count, "desc", source)
+        after = LogSearch(self.client, hosts=self.hosts, scope=replace(base, since=moment)).hits(count, "asc", source)
         return list(reversed(list(before))), list(after)
 
     def histogram(self, interval: str, interval_s: float, time_zone: str | None = None) -> Histogram:

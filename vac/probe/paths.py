@@ -223,6 +223,7 @@ class ScadaPath:
         self.streamer = ScadaStreamer(settings, self.dpes, StreamOptions(topic=topic, health_interval_s=3600))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.receiver: TopicReceiver | None = None
         self.schedule: Schedule | None = None
 
     def plan(self, schedule: Schedule) -> None:
@@ -261,7 +262,8 @@ class ScadaPath:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(60)
-        self.receiver.close()
+        if self.receiver is not None:
+            self.receiver.close()
 
 
 PROBE_LINE = re.compile(r"vacprobe (\w+) (\d+)")

@@ -60,8 +60,8 @@ def run_probe(
         if schedule_box:
             receipts.arrived(seq, (received_ns - schedule_box[0].planned_ns(seq)) // 1000)
 
-    path.start(arrived)
     try:
+        path.start(arrived)  # a path that fails to start still cleans up what it began
         schedule = Schedule(time.time_ns() + int(START_DELAY_S * 1e9), load.rate, load.count)
         schedule_box.append(schedule)
         path.plan(schedule)

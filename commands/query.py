@@ -98,6 +98,9 @@ def query(
     if scope.until is not None and scope.since is not None and scope.until <= scope.since:
         raise UsageError("--until is not after --since")
     interval = parse_interval(histogram) if histogram else None
+    moment = parse_time(around, now, local) if around else None
+    if moment is not None and not (host or app):
+        raise UsageError("--around needs the source: give --host and/or --app")
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else list(settings.query.fields)
     chosen = resolve(output)
     client = make_client(settings.elasticsearch)
@@ -116,8 +119,8 @@ def query(
                 # JSON keeps whole documents unless columns were asked for.
                 writer = HitWriter(chosen, columns, local, lucene, whole=fields is None)
                 source = None if fields is None or chosen is not SearchOutput.table else _source(columns)
-                if around:
-                    _around(search, parse_time(around, now, local), context, writer, source)
+                if moment is not None:
+                    _around(search, moment, context, writer, source)
                 elif follow:
                     _follow(search, limit or settings.query.limit, writer, source, poll)
                 else:
@@ -167,8 +170,6 @@ def _top(search: LogSearch, name: str, size: int, chosen: SearchOutput) -> None:
 
 
 def _around(search: LogSearch, moment: datetime, context: int, writer: HitWriter, source: list[str] | None) -> None:
-    if not search.scope.hosts and not search.scope.apps:
-        raise UsageError("--around needs the source: give --host and/or --app")
     before, after = search.around(moment, context, source)
     marker = after[0]["_id"] if after else None
     writer.write([*before, *after], marker=marker if writer.output is SearchOutput.table else None)

@@ -306,6 +306,7 @@ def test_query_with_elasticsearch_unreachable_exits_3_within_the_timeout() -> No
         (["--count", "--top", "manager"], "--count and --top do not go together"),
         (["--histogram", "5 minutes"], "is not like 30s"),
         (["--sort", "up"], "use asc or desc"),
+        (["--around", "2019-08-03 14:00"], "--around needs the source"),
     ],
 )
 def test_query_usage_errors_exit_2_before_asking_elasticsearch(args: list[str], message: str) -> None:

@@ -248,3 +248,15 @@ def test_errors_say_what_is_wrong_with_their_exit_code(indexed: Indexed) -> None
     assert too_many.returncode == 2 and "bars" in error_line(too_many)
     full_text = indexed.query("--top", "text", *WINDOW)
     assert full_text.returncode == 2 and "full text" in error_line(full_text)
+
+
+def test_the_dashboard_log_screen_opens_with_the_last_hour_from_elasticsearch(indexed: Indexed) -> None:
+    from vac.dash.state import DashFeeds, DashState
+    from vac.settings import load_settings
+
+    index = f"{indexed.family}-lhc_1-{datetime.now(UTC):%Y.%m}"
+    recent = {"@timestamp": _now(), "text": "indexed a minute ago", "level": "WARNING", "event": {"id": "recent-1"}}
+    indexed.es.index(index=index, id="recent-1", document=recent, refresh=True)
+    state = DashState(load_settings(indexed.config_file).settings)
+    DashFeeds(state)._log_history()
+    assert [doc["text"] for doc in state.logs.shown()] == ["indexed a minute ago"]  # the 2019 sample is older

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -14,6 +15,10 @@ from vac.dash.feeds import Batch, TopicFeed
 from vac.dash.log_window import LogWindow
 from vac.dash.pipeline import Fleet, PipelineMonitor, PipelineSnapshot
 from vac.dash.scada_board import ScadaBoard
+from vac.errors import VacError
+from vac.es.client import make_client
+from vac.es.indices import index_pattern
+from vac.search.logsearch import LogSearch, SearchScope
 from vac.settings import VacSettings
 
 
@@ -74,6 +79,9 @@ class DashState:
             self.version += 1
 
 
+HISTORY_RECORDS = 500
+
+
 class DashFeeds:
     """The background readers of one dashboard: SCADA topics, the log topic, the health topic,
     and a pipeline check every few seconds."""
@@ -82,9 +90,10 @@ class DashFeeds:
         settings = state.settings
         history = settings.dash.history_s
         self.state = state
+        self.log_feed = TopicFeed(settings, [settings.logs.topic], max(history, 600.0), state.take_logs)
         self.feeds = [
             TopicFeed(settings, list(settings.dash.scada_topics), history, state.take_scada),
-            TopicFeed(settings, [settings.logs.topic], max(history, 600.0), state.take_logs),
+            self.log_feed,
             TopicFeed(settings, [settings.health_topic], 600.0, state.take_health),
         ]
         self.check_every_s = check_every_s
@@ -93,10 +102,30 @@ class DashFeeds:
 
     def start(self) -> None:
         for feed in self.feeds:
-            feed.start()
+            if feed is not self.log_feed:  # it starts after the history from Elasticsearch
+                feed.start()
         self._monitor.start()
 
+    def _log_history(self) -> None:
+        """The newest records of the last hour from Elasticsearch, before the live stream:
+        the log screen opens with what happened, not empty (Kafka repeats are dropped by id)."""
+        settings = self.state.settings
+        client = make_client(settings.elasticsearch, timeout_s=5.0)
+        scope = SearchScope(index_pattern(settings.index.name_template), since=datetime.now(UTC) - timedelta(hours=1))
+        try:
+            hits = list(LogSearch(client, scope).hits(HISTORY_RECORDS, "desc"))
+        except VacError:
+            hits = []  # no Elasticsearch: the live stream alone
+        finally:
+            client.close()
+        with self.state.lock:
+            for hit in reversed(hits):
+                self.state.logs.add(hit["_source"])
+            self.state.version += 1
+
     def _check(self) -> None:
+        self._log_history()
+        self.log_feed.start()
         monitor = PipelineMonitor(self.state.settings)
         try:
             while not self._stop.is_set():

@@ -117,6 +117,34 @@ def rsyslog_peer(work: Path, log: Path, broker: str, topic: str, records: int) -
     return elapsed, usage.ru_maxrss / 1024
 
 
+PLAIN_LOADER = """
+import sys, time
+from confluent_kafka import Consumer, TopicPartition
+from elasticsearch import Elasticsearch
+broker, topic, es_url, index, expected = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+consumer = Consumer({"bootstrap.servers": broker, "group.id": "bench-plain-" + index, "auto.offset.reset": "earliest",
+                     "enable.auto.commit": False})
+consumer.subscribe([topic])
+es = Elasticsearch(es_url, request_timeout=120)
+done = 0
+while done < expected:
+    messages = [m for m in consumer.consume(2000, 1.0) if m.error() is None]
+    if not messages:
+        continue
+    body = b"".join(b'{"index":{"_index":"%s"}}\n%s\n' % (index.encode(), m.value()) for m in messages)
+    es.bulk(operations=body)
+    done += len(messages)
+print(done)
+"""
+
+
+def plain_loader(broker: str, topic: str, es_url: str, index: str, expected: int) -> tuple[float, float]:
+    """The peer of `vac index`: a plain consumer + `_bulk` loop (no ids, no retries, no
+    commits, no dead letters) from the same topic; seconds and peak RSS."""
+    seconds, rss, _ = timed([sys.executable, "-c", PLAIN_LOADER, broker, topic, es_url, index, str(expected)])
+    return seconds, rss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=200)
@@ -145,11 +173,16 @@ def main() -> None:
             [VAC, "--config", str(config), "index", "--until-caught-up", "-q", "-o", "json"]
         )
         indexed = json.loads(out)
+        es_url = str((base.get("elasticsearch", {}).get("hosts") or ["http://127.0.0.1:9200"])[0])
+        plain_s, plain_rss = plain_loader(broker, base["logs"]["topic"], es_url, f"benchplain-{run}", shipped["acked"])
     print(f"{'stage':<28}{'count':>14}{'seconds':>10}{'per second':>14}{'peak RSS MB':>14}")
     print(f"{'ship (lines acked by Kafka)':<28}{shipped['lines']:>14,}{ship_s:>10.1f}{shipped['lines'] / ship_s:>14,.0f}"
           f"{ship_rss:>14.0f}")  # fmt: skip
     print(f"{'index (documents)':<28}{indexed['indexed']:>14,}{index_s:>10.1f}{indexed['indexed'] / index_s:>14,.0f}"
           f"{index_rss:>14.0f}")  # fmt: skip
+    print(f"{'plain consumer + _bulk':<28}{shipped['acked']:>14,}{plain_s:>10.1f}{shipped['acked'] / plain_s:>14,.0f}"
+          f"{plain_rss:>14.0f}")  # fmt: skip
+    print(f"vac index / plain _bulk loader: {plain_s / index_s:.2f}x the rate")
     if peer is not None:
         peer_s, peer_rss = peer
         print(f"{'rsyslog imfile->omkafka':<28}{shipped['lines']:>14,}{peer_s:>10.1f}{shipped['lines'] / peer_s:>14,.0f}"

@@ -76,12 +76,14 @@ ruleset(name="to_kafka") {{
 
 
 def topic_messages(broker: str, topic: str) -> int:
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": broker, "group.id": "bench"})
     try:
         metadata = consumer.list_topics(topic, timeout=10).topics[topic]
         return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in metadata.partitions)
+    except KafkaException:  # a new topic's leader is not known yet
+        return 0
     finally:
         consumer.close()
 
@@ -117,7 +119,7 @@ def rsyslog_peer(work: Path, log: Path, broker: str, topic: str, records: int) -
     return elapsed, usage.ru_maxrss / 1024
 
 
-PLAIN_LOADER = """
+PLAIN_LOADER = r"""
 import sys, time
 from confluent_kafka import Consumer, TopicPartition
 from elasticsearch import Elasticsearch

@@ -535,10 +535,12 @@ class VacDash(App[None]):
         self.push_screen(HelpScreen())
 
     def connection_problem(self) -> str:
+        """The pipeline check (every few seconds) decides, so the banner also goes away by
+        itself; before its first answer, a reader that lost the brokers speaks."""
         pipeline = self.state.pipeline
         if pipeline.kafka_up is False:
             return "Kafka: no connection"
-        if self.feeds is not None and self.feeds.kafka_problem:
+        if pipeline.kafka_up is None and self.feeds is not None and self.feeds.kafka_problem:
             return f"Kafka: {self.feeds.kafka_problem}"
         return ""
 

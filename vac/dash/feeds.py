@@ -78,7 +78,7 @@ class TopicFeed:
         except KafkaException:
             self.connected, self.problem = False, "no connection to Kafka"
             return set()
-        self.connected = True if self.connected is None or not self.problem else self.connected
+        self.connected, self.problem = True, ""  # the brokers answered again
         since_ms = int((time.time() - self.history_s) * 1000)
         new = [t for t in self.topics if t not in assigned and t in metadata.topics]
         wanted = [TopicPartition(t, p, since_ms) for t in new for p in metadata.topics[t].partitions]

@@ -51,6 +51,12 @@ def _value(row: DpeRow) -> str:
     return engineering(row.value)
 
 
+def _vac_dash(app: App[Any]) -> VacDash:
+    """The app every screen here belongs to, typed."""
+    assert isinstance(app, VacDash)
+    return app
+
+
 class DashScreen(Screen[None]):
     """A screen that redraws from the shared state when it changed."""
 
@@ -62,9 +68,7 @@ class DashScreen(Screen[None]):
 
     @property
     def dash(self) -> VacDash:
-        app = self.app
-        assert isinstance(app, VacDash)
-        return app
+        return _vac_dash(self.app)
 
     def _tick(self, force: bool = False) -> None:
         """Redraw; the big tables at most once a second unless the operator just asked for
@@ -83,7 +87,8 @@ class DashScreen(Screen[None]):
     """Ages and connection states move with time, not only with data."""
 
     def redraw(self, state: DashState, tables: bool) -> None:
-        raise NotImplementedError
+        """What every screen shows: the banner. Screens add theirs after calling this."""
+        self.query_one("#banner", Static).update(self.banner_text(state))
 
     def banner_text(self, state: DashState) -> Text:
         """Connection problems and unacknowledged alarms, on every screen."""
@@ -124,7 +129,7 @@ class OverviewScreen(DashScreen):
         super().on_mount()
 
     def redraw(self, state: DashState, tables: bool) -> None:
-        self.query_one("#banner", Static).update(self.banner_text(state))
+        super().redraw(state, tables)
         pipeline = state.pipeline
         services = Text()
         if pipeline.kafka_up is None:
@@ -243,7 +248,7 @@ class ScadaScreen(DashScreen):
             self.app.push_screen(DpeDetail(str(event.row_key.value)))
 
     def redraw(self, state: DashState, tables: bool) -> None:
-        self.query_one("#banner", Static).update(self.banner_text(state))
+        super().redraw(state, tables)
         if not tables:
             return
         now = self.dash.now()
@@ -300,10 +305,9 @@ class DpeDetail(ModalScreen[None]):
             yield Static("Esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        app = self.app
-        assert isinstance(app, VacDash)
-        with app.state.lock:
-            row = app.state.board.rows.get(self.dpe)
+        state = _vac_dash(self.app).state
+        with state.lock:
+            row = state.board.rows.get(self.dpe)
             points = list(row.history) if row else []
         head = Text(self.dpe, style="bold")
         if row is not None:
@@ -383,7 +387,7 @@ class LogsScreen(DashScreen):
     always_redraw = False
 
     def redraw(self, state: DashState, tables: bool) -> None:
-        self.query_one("#banner", Static).update(self.banner_text(state))
+        super().redraw(state, tables)
         if not tables:
             return
         now = self.dash.now()
@@ -445,10 +449,9 @@ class LogDetail(ModalScreen[None]):
             yield Static("Esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        app = self.app
-        assert isinstance(app, VacDash)
-        with app.state.lock:
-            before, after = app.state.logs.neighbours(self.doc)
+        state = _vac_dash(self.app).state
+        with state.lock:
+            before, after = state.logs.neighbours(self.doc)
         text = Text()
         for doc in before:
             text.append(str(doc.get("message", "")) + "\n", style="dim")

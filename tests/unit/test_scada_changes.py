@@ -50,35 +50,35 @@ def test_a_broken_dpe_config_names_the_entry(tmp_path: Path) -> None:
 
 def test_equal_values_are_suppressed_and_status_changes_always_go() -> None:
     rules = ChangeFilter(DeadbandRules())
-    assert rules.accept(GAUGE, change(GAUGE, 1e-9), 0.0)
-    assert not rules.accept(GAUGE, change(GAUGE, 1e-9), 0.1)
+    assert rules.of(GAUGE).accept(change(GAUGE, 1e-9), 0.0)
+    assert not rules.of(GAUGE).accept(change(GAUGE, 1e-9), 0.1)
     invalid = status.ACTIVE | 1 << status.BITS["aut_inv"]
-    assert rules.accept(GAUGE, change(GAUGE, 1e-9, invalid), 0.2)
+    assert rules.of(GAUGE).accept(change(GAUGE, 1e-9, invalid), 0.2)
 
 
 def test_pressures_use_a_relative_deadband_against_the_last_sent_value() -> None:
     rules = ChangeFilter(DeadbandRules(pressure_relative=0.05))
-    assert rules.accept(GAUGE, change(GAUGE, 1.00e-9), 0)
-    assert not rules.accept(GAUGE, change(GAUGE, 1.04e-9), 1)  # within 5%
-    assert not rules.accept(GAUGE, change(GAUGE, 1.045e-9), 2)  # still within 5% of the last *sent*
-    assert rules.accept(GAUGE, change(GAUGE, 1.06e-9), 3)  # a drift that adds up goes out
-    assert rules.accept(GAUGE, change(GAUGE, 1.06e-7), 4)
+    assert rules.of(GAUGE).accept(change(GAUGE, 1.00e-9), 0)
+    assert not rules.of(GAUGE).accept(change(GAUGE, 1.04e-9), 1)  # within 5%
+    assert not rules.of(GAUGE).accept(change(GAUGE, 1.045e-9), 2)  # still within 5% of the last *sent*
+    assert rules.of(GAUGE).accept(change(GAUGE, 1.06e-9), 3)  # a drift that adds up goes out
+    assert rules.of(GAUGE).accept(change(GAUGE, 1.06e-7), 4)
 
 
 def test_other_floats_use_an_absolute_deadband_and_words_none() -> None:
     rules = ChangeFilter(DeadbandRules(pressure_relative=0.5, float_absolute=0.1))
-    assert rules.accept(CURRENT, change(CURRENT, 2.0), 0)
-    assert not rules.accept(CURRENT, change(CURRENT, 2.05), 1)
-    assert rules.accept(CURRENT, change(CURRENT, 2.2), 2)
-    assert rules.accept(WORD, change(WORD, 0x101), 0)
-    assert rules.accept(WORD, change(WORD, 0x103), 1)  # any bit counts
-    assert not rules.accept(WORD, change(WORD, 0x103), 2)
+    assert rules.of(CURRENT).accept(change(CURRENT, 2.0), 0)
+    assert not rules.of(CURRENT).accept(change(CURRENT, 2.05), 1)
+    assert rules.of(CURRENT).accept(change(CURRENT, 2.2), 2)
+    assert rules.of(WORD).accept(change(WORD, 0x101), 0)
+    assert rules.of(WORD).accept(change(WORD, 0x103), 1)  # any bit counts
+    assert not rules.of(WORD).accept(change(WORD, 0x103), 2)
 
 
 def test_silent_dpes_get_a_heartbeat_once_per_silence() -> None:
     rules = ChangeFilter(DeadbandRules(max_silence_s=10))
-    rules.accept(GAUGE, change(GAUGE, 1e-9), 0)
-    rules.accept(WORD, change(WORD, 1), 5)
+    rules.of(GAUGE).accept(change(GAUGE, 1e-9), 0)
+    rules.of(WORD).accept(change(WORD, 1), 5)
     assert rules.silent(9) == []
     assert [c.dpe for c in rules.silent(10)] == [GAUGE.name]
     assert rules.silent(11) == []  # its clock restarted
@@ -153,7 +153,7 @@ def test_the_simulator_is_deterministic_per_seed() -> None:
 def test_the_fast_encoder_writes_exactly_what_the_reference_does(legacy: bool) -> None:
     rng = random.Random(7)
     dpes = generate_installation(200, seed=3)
-    dpes[0] = Dpe("VGI_1.PR", "k", "pressures", "float", 'sec "7"', "ARC\\78", "1.5", validity_bit=3)
+    dpes[0] = Dpe("VGI_1%s.PR", "k", "pressures", "float", 'sec "7"', "ARC\\78 %d", "1.5", validity_bit=3)
     encoder, clock = ChangeEncoder(legacy), IsoClock()
     words = [status.ACTIVE, status.ACTIVE | 1 << 5, 0, status.ACTIVE | status.FROM_GI]
     for n in range(2000):

@@ -8,7 +8,6 @@ change of status always goes out.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,44 +25,62 @@ class DeadbandRules:
     """Re-send the last value of a DPE silent this long (0: never)."""
 
 
-class ChangeFilter:
-    def __init__(self, rules: DeadbandRules) -> None:
-        self.rules = rules
-        self._last: dict[str, Change] = {}
-        """DPE -> the change last sent."""
-        self._sent_at: dict[str, float] = {}
-        """DPE -> monotonic time of the last send."""
+class DpeFilter:
+    """The rule of one DPE and what it last sent. One per DPE, so the streamer finds a
+    change's filter with the rest of the DPE's state in a single lookup."""
 
-    def accept(self, dpe: Dpe, change: Change, now: float) -> bool:
+    __slots__ = ("relative", "absolute", "last", "sent_at")
+
+    def __init__(self, dpe: Dpe, rules: DeadbandRules) -> None:
+        self.relative = rules.pressure_relative if dpe.is_pressure else None
+        self.absolute = rules.float_absolute
+        self.last: Change | None = None
+        self.sent_at = 0.0
+        """Monotonic time of the last send."""
+
+    def accept(self, change: Change, now: float) -> bool:
         """True if `change` must go out; records it as sent then."""
-        previous = self._last.get(dpe.name)
+        last = self.last
         if (
-            previous is not None
-            and previous.status64 == change.status64  # a change of status always goes out
-            and not self._differs(dpe, previous.value, change.value)
+            last is not None
+            and last.status64 == change.status64  # a change of status always goes out
+            and not self._differs(last.value, change.value)
         ):
             return False
-        self._last[dpe.name] = change
-        self._sent_at[dpe.name] = now
+        self.last = change
+        self.sent_at = now
         return True
 
-    def _differs(self, dpe: Dpe, old: Any, new: Any) -> bool:
+    def _differs(self, old: Any, new: Any) -> bool:
         if new == old:  # the common case of a repeated value, whatever the rules
             return False
         if not (isinstance(new, float) and isinstance(old, float)):
             return True
-        if math.isnan(new) or math.isnan(old):
-            return not (math.isnan(new) and math.isnan(old))
-        if dpe.is_pressure:
-            return old == 0.0 or abs(new - old) > self.rules.pressure_relative * abs(old)
-        return abs(new - old) > self.rules.float_absolute
+        if new != new or old != old:  # NaN: a repeated NaN is no change
+            return not (new != new and old != old)
+        if self.relative is not None:
+            return old == 0.0 or abs(new - old) > self.relative * abs(old)
+        return abs(new - old) > self.absolute
+
+
+class ChangeFilter:
+    def __init__(self, rules: DeadbandRules) -> None:
+        self.rules = rules
+        self._filters: dict[str, DpeFilter] = {}
+
+    def of(self, dpe: Dpe) -> DpeFilter:
+        """The DPE's filter, made on first use."""
+        found = self._filters.get(dpe.name)
+        if found is None:
+            found = self._filters[dpe.name] = DpeFilter(dpe, self.rules)
+        return found
 
     def silent(self, now: float) -> list[Change]:
         """The last sent change of every DPE silent for max_silence_s (their clocks restart)."""
         if self.rules.max_silence_s <= 0:
             return []
         cutoff = now - self.rules.max_silence_s
-        due = [name for name, sent_at in self._sent_at.items() if sent_at <= cutoff]
-        for name in due:
-            self._sent_at[name] = now
-        return [self._last[name] for name in due]
+        due = [found for found in self._filters.values() if found.last is not None and found.sent_at <= cutoff]
+        for found in due:
+            found.sent_at = now
+        return [found.last for found in due if found.last is not None]

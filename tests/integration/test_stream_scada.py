@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -17,6 +19,11 @@ pytestmark = pytest.mark.integration
 
 LHC_DPES = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
 FIELDS = {"id", "value", "timestamp", "sector", "mainpart", "DCUM", "type", "status", "ingest_ts", "seq"}
+
+
+def epoch_ms(iso: str) -> int:
+    moment = datetime.fromisoformat(iso)
+    return calendar.timegm(moment.timetuple()) * 1000 + moment.microsecond // 1000
 
 
 def test_twenty_thousand_changes_a_second_arrive_complete_and_in_order(local_stack: StackEndpoints) -> None:
@@ -58,6 +65,7 @@ def test_twenty_thousand_changes_a_second_arrive_complete_and_in_order(local_sta
         assert value.keys() >= FIELDS
         assert envelope["key"] == value["id"]
         assert value["timestamp"].endswith("Z") and len(value["timestamp"]) == 27  # ISO UTC, microseconds
+        assert envelope["timestamp"] == epoch_ms(value["timestamp"])  # the record's time is the source time
         seqs[value["id"]].append(value["seq"])
         partition_of[value["id"]].add(envelope["partition"])
     assert len(seqs) > 9_000  # nearly every one of the 9,927 DPEs changed

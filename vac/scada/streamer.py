@@ -48,6 +48,8 @@ PRODUCER_TUNING = {
     "queue.buffering.max.kbytes": 131_072,
 }
 HOUSEKEEPING_S = 1.0
+UNASSIGNED = -1
+"""No partition given: librdkafka's partitioner picks it from the key."""
 
 
 class ChangeSource(Protocol):
@@ -200,7 +202,7 @@ class ScadaStreamer:
                 time.sleep(0.1)
 
     def _stream_batch(self, producer: Producer, batch: list[Change], now: float, bad: BadInput) -> None:
-        counters, outlets, fill = self.counters, self._outlets, self._encoder.fill
+        counters, outlets, fill, produce = self.counters, self._outlets, self._encoder.fill, producer.produce
         ingest = self._encoder.ingest_field(now_us())  # one batch, one moment of ingestion
         for change in batch:
             outlet = outlets.get(change.dpe)
@@ -220,8 +222,8 @@ class ScadaStreamer:
                 continue
             outlet.seq += 1
             record = fill(outlet.template, change, outlet.seq, ingest)
-            try:
-                producer.produce(outlet.topic, key=outlet.key, value=record, timestamp=change.source_us // 1000)
+            try:  # positional: keyword parsing cost 0.6 us a call, a twelfth of a change's cost
+                produce(outlet.topic, record, outlet.key, UNASSIGNED, None, None, change.source_us // 1000)
             except BufferError:
                 self._produce_when_room(producer, outlet, record, change)
             counters.sent += 1

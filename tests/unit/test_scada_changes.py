@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import orjson
@@ -164,3 +165,22 @@ def test_the_fast_encoder_writes_exactly_what_the_reference_does(legacy: bool) -
         heartbeat = n % 17 == 0
         expected = encode(dpe, one, n, moment + 5000, clock, legacy, heartbeat)
         assert encoder.encode(dpe, one, n, encoder.ingest_field(moment + 5000), heartbeat) == expected
+
+
+def test_the_simulated_sequence_does_not_depend_on_how_time_cuts_it_into_batches() -> None:
+    import threading
+
+    dpes = generate_installation(300, seed=4)
+
+    def first(count: int, pause_s: float) -> list[tuple[str, object, int]]:
+        changes: list[Change] = []
+        for batch in Simulator(dpes, 200_000, seed=9).batches(threading.Event()):
+            changes += batch
+            if len(changes) >= count:
+                return [(c.dpe, c.value, c.status64) for c in changes[:count]]
+            time.sleep(pause_s)  # other pauses, other batch sizes
+        raise AssertionError("the simulator stopped")
+
+    assert first(3000, 0.0) == first(3000, 0.004)
+    words = [value for dpe, value, _ in first(3000, 0.0) if dpe.endswith(".RR1")]
+    assert words and all(type(value) is int for value in words)

@@ -30,6 +30,10 @@ from vac.sources.badinput import BadInput
 
 TICK_S = 0.002
 MAX_BATCH = 5000
+BLOCK = 256
+"""Changes are drawn in blocks of this many, whatever the pace: a DPE picked twice in one block
+draws both values from the same state, so fixed blocks keep the sequence a function of the
+seed alone."""
 LEVELS = {"VGR": -6.0, "VGM": -6.0, "VPI": -9.0, "VGI": -10.0, "VGP": -9.5}
 INVALID = status_bits.ACTIVE | (1 << status_bits.BITS["aut_inv"])
 INVALID_SHARE = 1e-4
@@ -39,8 +43,7 @@ class Simulator:
     def __init__(self, dpes: list[Dpe], rate: float, seed: int = 0) -> None:
         self.dpes = dpes
         self.rate = rate
-        # One generator per kind of draw: each takes exactly one draw per change, so the
-        # sequence does not depend on how the changes were cut into batches.
+        # One generator per kind of draw, so that one kind's draws never shift another's.
         self._pick, self._drift, self._bit, self._flag, self._event = (
             np.random.default_rng(stream) for stream in np.random.SeedSequence(seed).spawn(5)
         )
@@ -64,8 +67,7 @@ class Simulator:
         return -8.0
 
     def _draw(self, count: int, first_us: int, step_us: float) -> list[Change]:
-        """`count` changes of DPEs picked at random, due `step_us` apart from `first_us`.
-        A DPE picked twice in one batch gets two values drawn from the same state."""
+        """`count` changes of DPEs picked at random, due `step_us` apart from `first_us`."""
         picks = self._pick.integers(0, len(self.dpes), count)
         level = self._log_level[picks]
         level += 0.1 * (self._base[picks] - level) + self._drift.normal(0.0, 0.05, count)  # mean-reverting drift
@@ -94,6 +96,7 @@ class Simulator:
         started, started_us = time.monotonic(), now_us()
         step_us = 1e6 / self.rate
         last = started
+        drawn: list[Change] = []  # drawn ahead in whole blocks, not due yet
         while not cancelled.is_set():
             now = time.monotonic()
             due = int((now - started) * self.rate) - self.emitted
@@ -103,6 +106,9 @@ class Simulator:
             self._maybe_event(now - last)
             last = now
             count = min(due, MAX_BATCH)
-            batch = self._draw(count, started_us + round(self.emitted * step_us), step_us)
+            while len(drawn) < count:
+                first = self.emitted + len(drawn)
+                drawn += self._draw(BLOCK, started_us + round(first * step_us), step_us)
+            batch, drawn = drawn[:count], drawn[count:]
             self.emitted += count
             yield batch

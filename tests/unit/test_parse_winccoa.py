@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from vac.logs.documents import iso_utc
 from vac.parse.winccoa import LogRecord, WinccoaParser, split_params
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
@@ -53,6 +54,13 @@ def test_a_plain_record(sample: list[LogRecord]) -> None:
     assert first.timestamp == datetime(2019, 8, 3, 12, 53, 25, 608000, tzinfo=UTC)  # 14:53:25.608 CEST
     assert first.text.startswith("maxLogFileSize limit reached (10 MB). Renamed the logfile C:\\PVSS_projects")
     assert first.params == [] and first.offset == 0 and first.lines == 1
+
+
+def test_the_timestamp_text_is_the_timestamp_formatted(sample: list[LogRecord]) -> None:
+    assert sample[0].timestamp_text == "2019-08-03T12:53:25.608Z"
+    assert all(record.timestamp and record.timestamp_text == iso_utc(record.timestamp) for record in sample)
+    (winter,) = parse(b"WCCOActrl     (2), 2026.11.28 03:07:00.001, CTRL, INFO, 1, x")
+    assert winter.timestamp_text == "2026-11-28T02:07:00.001Z"
 
 
 def test_code_0_has_an_empty_text(sample: list[LogRecord]) -> None:

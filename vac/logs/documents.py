@@ -41,7 +41,7 @@ def to_document(
     """`ingested`: `read_at` already formatted (the shipper formats it once per batch)."""
     doc: dict[str, Any] = {
         # A record without a time of its own (parse failure) is dated when it was read.
-        "@timestamp": iso_utc(record.timestamp or read_at),
+        "@timestamp": record.timestamp_text or iso_utc(record.timestamp or read_at),
         "message": record.message,
         "fields": {"app_id": origin.app_id, **origin.fields},
         "host": {"name": origin.host},

@@ -29,6 +29,7 @@ import orjson
 
 from vac import __version__
 from vac.errors import UsageError
+from vac.hotloop import rare_collections
 from vac.logs.documents import FileOrigin, doc_id, index_name, iso_utc, to_document
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
 from vac.logs.sinks import Sink, SinkCancelled
@@ -417,33 +418,9 @@ class LogShipper:
         cancelled: threading.Event,
         progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        counters = self.counters
-        counters.started = time.monotonic()
-        next_scan = next_checkpoint = 0.0
-        next_health = time.monotonic()
         try:
-            while not cancelled.is_set() and self.failure is None:
-                now = time.monotonic()
-                if now >= next_scan:
-                    self.scan()
-                    next_scan = now + self.settings.logs.scan_interval_s
-                read = 0
-                for harvester in list(self.harvesters.values()):
-                    read += self._read(sink, harvester, at_end=self.options.once)
-                    if harvester.parser.pending_offset is not None and self._record_complete(harvester, now):
-                        self._deliver(sink, harvester, harvester.parser.flush(), datetime.now(UTC))
-                    self._refresh_fingerprint(harvester)
-                sink.poll(0 if read else 0.05)
-                if now >= next_checkpoint:
-                    next_checkpoint = now + CHECKPOINT_S
-                    self.registry.save()
-                    if progress is not None:
-                        progress(self.status())
-                if now >= next_health:
-                    next_health = now + self.settings.logs.health_interval_s
-                    self._publish_health(sink)
-                if self.options.once and not read and self._all_read():
-                    break
+            with rare_collections():
+                self._ship(sink, cancelled, progress)
         except SinkCancelled:
             pass
         finally:
@@ -457,6 +434,34 @@ class LogShipper:
         if self.failure:
             summary["first_failure"] = self.failure
         return summary
+
+    def _ship(self, sink: Sink, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None) -> None:
+        counters = self.counters
+        counters.started = time.monotonic()
+        next_scan = next_checkpoint = 0.0
+        next_health = time.monotonic()
+        while not cancelled.is_set() and self.failure is None:
+            now = time.monotonic()
+            if now >= next_scan:
+                self.scan()
+                next_scan = now + self.settings.logs.scan_interval_s
+            read = 0
+            for harvester in list(self.harvesters.values()):
+                read += self._read(sink, harvester, at_end=self.options.once)
+                if harvester.parser.pending_offset is not None and self._record_complete(harvester, now):
+                    self._deliver(sink, harvester, harvester.parser.flush(), datetime.now(UTC))
+                self._refresh_fingerprint(harvester)
+            sink.poll(0 if read else 0.05)
+            if now >= next_checkpoint:
+                next_checkpoint = now + CHECKPOINT_S
+                self.registry.save()
+                if progress is not None:
+                    progress(self.status())
+            if now >= next_health:
+                next_health = now + self.settings.logs.health_interval_s
+                self._publish_health(sink)
+            if self.options.once and not read and self._all_read():
+                break
 
     def _record_complete(self, harvester: Harvester, now: float) -> bool:
         """The record in progress is complete when its file is quiet (or, with --once, read)."""

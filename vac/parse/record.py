@@ -16,6 +16,9 @@ class LogRecord:
     offset: int
     """Byte offset of its first line in the file."""
     timestamp: datetime | None = None
+    timestamp_text: str | None = None
+    """`timestamp` as ISO 8601 UTC with milliseconds (`2019-08-03T12:53:25.608Z`), when the
+    parser has it at hand (formatting a datetime per record cost a tenth of the shipping)."""
     level: str | None = None
     type: str | None = None
     number: int | None = None
@@ -55,9 +58,9 @@ class MultilineParser(abc.ABC):
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
         """The record `line` starts, or None if it continues the record before it."""
 
-    def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
+    def pieces(self, offset: int, raw: bytes) -> list[tuple[int, str]]:
         """A physical line as (offset, text) pieces; formats with clobbered lines split them."""
-        yield offset, decode(raw[:-1] if raw.endswith(b"\r") else raw)
+        return [(offset, decode(raw[:-1] if raw.endswith(b"\r") else raw))]
 
     def is_expected_continuation(self, line: str) -> bool:
         """Whether a line that starts no record is a normal part of the one before it; one
@@ -67,32 +70,39 @@ class MultilineParser(abc.ABC):
     def feed(self, offset: int, raw: bytes, end: int) -> list[LogRecord]:
         """One physical line (without its newline) that spans [offset, end) of the file; the
         records it completed."""
-        done: list[LogRecord] = []
-        pieces = list(self.pieces(offset, raw))
+        pieces = self.pieces(offset, raw)
+        if len(pieces) == 1:  # the common case, without the bookkeeping of a split line
+            done = self._take(offset, pieces[0][1], end, clobbered=False)
+            return [] if done is None else [done]
+        completed: list[LogRecord] = []
         for index, (piece_offset, piece) in enumerate(pieces):
             piece_end = pieces[index + 1][0] if index + 1 < len(pieces) else end
-            record = self.parse_first_line(piece, piece_offset)
-            if record is not None and piece_offset != offset:
-                record.tags.append("clobbered")
-            current = self._current
-            if record is None:
-                if current is None or not self.multiline:
-                    record = LogRecord(message=piece, offset=piece_offset, tags=["parse_failure"])
-                elif self._full(current, piece):
-                    current.tags.append("truncated")
-                    record = LogRecord(message=piece, offset=piece_offset, tags=["continued"])
-                else:
-                    self._append(current, piece)
-                    current.end = piece_end
-                    continue
-            record.end = piece_end
-            if current is not None:
-                done.append(current)
-            self._current = record
-        if not self.multiline and self._current is not None:
-            done.append(self._current)
-            self._current = None
-        return done
+            done = self._take(piece_offset, piece, piece_end, clobbered=piece_offset != offset)
+            if done is not None:
+                completed.append(done)
+        return completed
+
+    def _take(self, offset: int, piece: str, end: int, clobbered: bool) -> LogRecord | None:
+        """One piece of a line, spanning [offset, end); the record it completed, if any."""
+        record = self.parse_first_line(piece, offset)
+        if record is not None and clobbered:
+            record.tags.append("clobbered")
+        current = self._current
+        if record is None:
+            if current is None or not self.multiline:
+                record = LogRecord(message=piece, offset=offset, tags=["parse_failure"])
+            elif self._full(current, piece):
+                current.tags.append("truncated")
+                record = LogRecord(message=piece, offset=offset, tags=["continued"])
+            else:
+                self._append(current, piece)
+                current.end = end
+                return None
+        record.end = end
+        if not self.multiline:  # every line a record of its own: complete at once
+            return record
+        self._current = record
+        return current
 
     def flush(self) -> list[LogRecord]:
         """The record in progress, when no more lines will come soon (idle or end of input)."""

@@ -25,7 +25,7 @@ from vac.parse.record import LogRecord, MultilineParser, decode
 __all__ = ["LogRecord", "WinccoaParser", "split_params"]
 
 _HEADER = re.compile(
-    r"(?P<manager>[A-Za-z][\w.-]*?)\s*\((?P<manager_id>\d+)\), "
+    r"(?P<manager>[A-Za-z][\w.-]*)\s*\((?P<manager_id>\d+)\), "  # greedy: a name holds no space or (
     r"(?P<time>\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}), "
     r"(?P<category>[A-Z_]+),\s*(?P<severity>[A-Z_]+),\s*(?P<code>\d+)(?:/(?P<catalog>[\w.-]+))?,\s?(?P<rest>.*)",
     re.S,
@@ -65,35 +65,38 @@ class WinccoaParser(MultilineParser):
     def __init__(self, timezone: str = "Europe/Zurich", max_lines: int = 500, max_bytes: int = 128 * 1024) -> None:
         super().__init__(max_lines, max_bytes)
         self.zone = ZoneInfo(timezone)
-        self._seconds: dict[str, datetime] = {}
+        self._seconds: dict[str, tuple[datetime, str]] = {}
 
-    def _utc(self, local_time: str) -> datetime | None:
-        """`2019.08.03 14:53:25.608` (local) in UTC. The zone conversion is done once per
-        second of log time: strptime with a zone costs more than the rest of a record."""
+    def _utc(self, local_time: str) -> tuple[datetime, str] | None:
+        """`2019.08.03 14:53:25.608` (local) in UTC, as a datetime and as ISO text. The zone
+        conversion and formatting are done once per second of log time: strptime with a zone
+        costs more than the rest of a record."""
         second, _, millis = local_time.rpartition(".")
         base = self._seconds.get(second)
         if base is None:
             try:
-                base = datetime.strptime(second, "%Y.%m.%d %H:%M:%S").replace(tzinfo=self.zone).astimezone(UTC)
+                moment = datetime.strptime(second, "%Y.%m.%d %H:%M:%S").replace(tzinfo=self.zone).astimezone(UTC)
             except ValueError:
                 return None
             if len(self._seconds) > 4096:
                 self._seconds.clear()
-            self._seconds[second] = base
-        return base + timedelta(milliseconds=int(millis))
+            base = self._seconds[second] = (moment, moment.strftime("%Y-%m-%dT%H:%M:%S."))
+        moment, prefix = base
+        return moment + timedelta(milliseconds=int(millis)), f"{prefix}{millis}Z"
 
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
         match = _HEADER.match(line)
         if match is None:
             return None
-        timestamp = self._utc(match["time"])
-        if timestamp is None:
+        utc = self._utc(match["time"])
+        if utc is None:
             return None
         text, *params = split_params(match["rest"].rstrip())
         return LogRecord(
             message=line,
             offset=offset,
-            timestamp=timestamp,
+            timestamp=utc[0],
+            timestamp_text=utc[1],
             level=match["severity"],
             type=match["category"],
             number=int(match["code"]),
@@ -104,17 +107,18 @@ class WinccoaParser(MultilineParser):
             params=params,
         )
 
-    def pieces(self, offset: int, raw: bytes) -> Iterator[tuple[int, str]]:
+    def pieces(self, offset: int, raw: bytes) -> list[tuple[int, str]]:
         """A physical line split where a clobbering record starts (or at a bare CR)."""
         line = raw[:-1] if raw.endswith(b"\r") else raw
         if b"\r" not in line and line.find(b"WCC", 1) < 0 and line.find(b"PVSS", 1) < 0:
-            yield offset, decode(line)  # no second record in it: the common case, no regex
-            return
+            return [(offset, decode(line))]  # no second record in it: the common case, no regex
+        pieces = []
         for chunk_start, chunk in _split_cr(line):
             starts = [m.start() for m in _CLOBBER.finditer(chunk) if m.start() > 0]
             bounds = [0, *starts, len(chunk)]
             for start, end in zip(bounds, bounds[1:], strict=False):
-                yield offset + chunk_start + start, decode(chunk[start:end])
+                pieces.append((offset + chunk_start + start, decode(chunk[start:end])))
+        return pieces
 
     def is_expected_continuation(self, line: str) -> bool:
         return _CONTINUATION.match(line) is not None

@@ -11,14 +11,13 @@ change that Kafka finally refuses is counted as failed and reported.
 from __future__ import annotations
 
 import contextlib
-import gc
 import math
 import os
 import resource
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +26,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from hdrh.histogram import HdrHistogram
 
 from vac import __version__
+from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.scada import status as status_bits
@@ -154,7 +154,7 @@ class ScadaStreamer:
         )
         self._wait_for_leaders(producer)
         try:
-            with _rare_collections():
+            with rare_collections():
                 self._stream(producer, source, cancelled, progress)
         finally:
             self._publish_health(producer, source.bad_input)
@@ -309,22 +309,6 @@ class ScadaStreamer:
         if counters.first_failure:
             summary["first_failure"] = counters.first_failure
         return summary
-
-
-@contextlib.contextmanager
-def _rare_collections() -> Generator[None]:
-    """Each change makes a few short-lived objects that hold no cycles. At 100,000 changes/s
-    the cyclic collector ran every few milliseconds and its passes over the long-lived DPE
-    state took a tenth of the time: freeze that state and collect the young generation less
-    often while streaming."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def _ignore(_error: KafkaError | None, _message: Message) -> None:

@@ -110,8 +110,10 @@ class WinccoaParser(MultilineParser):
     def pieces(self, offset: int, raw: bytes) -> list[tuple[int, str]]:
         """A physical line split where a clobbering record starts (or at a bare CR)."""
         line = raw[:-1] if raw.endswith(b"\r") else raw
-        if b"\r" not in line and line.find(b"WCC", 1) < 0 and line.find(b"PVSS", 1) < 0:
-            return [(offset, decode(line))]  # no second record in it: the common case, no regex
+        if b"\r" not in line and (
+            (line.find(b"WCC", 1) < 0 and line.find(b"PVSS", 1) < 0) or _CLOBBER.search(line, 1) is None
+        ):
+            return [(offset, decode(line))]  # no second record in it: the common case
         pieces = []
         for chunk_start, chunk in _split_cr(line):
             starts = [m.start() for m in _CLOBBER.finditer(chunk) if m.start() > 0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from vac.parse.record import LogRecord
@@ -24,6 +25,20 @@ class FileOrigin:
     """The file's stable key (see `vac.logs.registry.content_key`)."""
     app_id: str
     fields: dict[str, str]
+
+    # The parts of every document of this file that never change, built once and shared by
+    # its documents (they are only ever serialised, never changed).
+    @cached_property
+    def fields_part(self) -> dict[str, str]:
+        return {"app_id": self.app_id, **self.fields}
+
+    @cached_property
+    def host_part(self) -> dict[str, str]:
+        return {"name": self.host}
+
+    @cached_property
+    def file_part(self) -> dict[str, str]:
+        return {"path": self.path}
 
 
 def doc_id(key: str, offset: int) -> str:
@@ -43,9 +58,9 @@ def to_document(
         # A record without a time of its own (parse failure) is dated when it was read.
         "@timestamp": record.timestamp_text or iso_utc(record.timestamp or read_at),
         "message": record.message,
-        "fields": {"app_id": origin.app_id, **origin.fields},
-        "host": {"name": origin.host},
-        "log": {"file": {"path": origin.path}, "offset": record.offset},
+        "fields": origin.fields_part,
+        "host": origin.host_part,
+        "log": {"file": origin.file_part, "offset": record.offset},
         "event": {"id": doc_id(origin.key, record.offset), "ingested": ingested or iso_utc(read_at)},
     }
     if record.level is not None:

@@ -30,7 +30,7 @@ import orjson
 from vac import __version__
 from vac.errors import UsageError
 from vac.hotloop import rare_collections
-from vac.logs.documents import FileOrigin, doc_id, index_name, iso_utc, to_document
+from vac.logs.documents import FileOrigin, index_name, iso_utc, to_document
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
 from vac.logs.sinks import Sink, SinkCancelled
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
@@ -392,7 +392,7 @@ class LogShipper:
             sink.send(
                 topic,
                 harvester.kafka_key,
-                doc_id(harvester.state.key, record.offset),
+                doc["event"]["id"],
                 index_name(template, doc) if sink.needs_index else "",
                 orjson.dumps(doc),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from pathlib import Path
@@ -55,6 +56,16 @@ def test_equal_values_are_suppressed_and_status_changes_always_go() -> None:
     assert not rules.of(GAUGE).accept(change(GAUGE, 1e-9), 0.1)
     invalid = status.ACTIVE | 1 << status.BITS["aut_inv"]
     assert rules.of(GAUGE).accept(change(GAUGE, 1e-9, invalid), 0.2)
+
+
+def test_a_repeated_nan_is_no_change_with_or_without_a_deadband() -> None:
+    invalid = status.ACTIVE | 1 << status.BITS["aut_inv"]
+    for rules in (ChangeFilter(DeadbandRules()), ChangeFilter(DeadbandRules(pressure_relative=0.1))):
+        gauge = rules.of(GAUGE)
+        assert gauge.accept(change(GAUGE, math.nan, invalid), 0)
+        assert not gauge.accept(change(GAUGE, math.nan, invalid), 1)
+        assert gauge.accept(change(GAUGE, 1e-9, invalid), 2)
+        assert gauge.accept(change(GAUGE, math.nan, invalid), 3)
 
 
 def test_pressures_use_a_relative_deadband_against_the_last_sent_value() -> None:

@@ -29,11 +29,13 @@ class DpeFilter:
     """The rule of one DPE and what it last sent. One per DPE, so the streamer finds a
     change's filter with the rest of the DPE's state in a single lookup."""
 
-    __slots__ = ("relative", "absolute", "last", "sent_at")
+    __slots__ = ("relative", "absolute", "banded", "last", "sent_at")
 
     def __init__(self, dpe: Dpe, rules: DeadbandRules) -> None:
         self.relative = rules.pressure_relative if dpe.is_pressure else None
         self.absolute = rules.float_absolute
+        self.banded = bool(self.relative if self.relative is not None else self.absolute and dpe.type == "float")
+        """Whether a value unequal to the last one can still be suppressed."""
         self.last: Change | None = None
         self.sent_at = 0.0
         """Monotonic time of the last send."""
@@ -41,12 +43,13 @@ class DpeFilter:
     def accept(self, change: Change, now: float) -> bool:
         """True if `change` must go out; records it as sent then."""
         last = self.last
-        if (
-            last is not None
-            and last.status64 == change.status64  # a change of status always goes out
-            and not self._differs(last.value, change.value)
-        ):
-            return False
+        if last is not None and last.status64 == change.status64:  # a change of status always goes out
+            new = change.value
+            if new == last.value:
+                return False
+            # Without a deadband any other value is news (NaN, unequal to itself, is not).
+            if (self.banded or new != new) and not self._differs(last.value, new):
+                return False
         self.last = change
         self.sent_at = now
         return True

@@ -4,15 +4,16 @@ Pressures drift log-normally around a level per family (beam vacuum 1e-11..1e-8 
 insulation vacuum of Pirani and membrane gauges around 1e-6); now and then a sector rises by
 two to three decades and decays back; valves open and close, pumps trip, status words change
 bits, and about one change in 10,000 is flagged invalid. The same seed gives the same
-sequence of DPEs and values.
+sequence of DPEs and values, apart from when the pressure events strike (they follow the
+wall clock).
 
 Pacing is open-loop: by each tick the number of changes due is rate x elapsed time, and each
 change's source time is the moment it was due. A stall is caught up afterwards, and a
 streamer that cannot keep up shows as an achieved rate below the asked one
 (`rate_sustained: false` in its summary) and as latency, never as a quiet slowdown.
 
-A batch is drawn with numpy, all its changes at once: per change in Python, the simulator
-cost more than encoding and sending the change (5 us against 1 us now).
+Changes are drawn with numpy, a block at a time: drawn one by one in Python they cost 5 us
+each, more than encoding and sending them; now under 1 us.
 """
 
 from __future__ import annotations

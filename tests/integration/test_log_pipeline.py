@@ -188,7 +188,10 @@ class RotatingWriter(threading.Thread):
 def test_kill_9_during_rotations_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
     logs = pipeline.workdir / "logs"
     logs.mkdir()
-    writer = RotatingWriter(logs)
+    # A rotated file stays on disk for two rotations (the next one replaces it): 6 s here. That
+    # must outlast the time no shipper runs (a kill, up to 0.3 s, and a start of about 1 s, more
+    # on a busy CI machine); at 3 s a file could vanish unread and no shipper could help it.
+    writer = RotatingWriter(logs, rate=1000, rotate_every=3000)
     registry = pipeline.workdir / "registry.json"
     command = [
         VAC, "--config", str(pipeline.config_file), "ship", "logs", "--path", str(logs / "PVSS_II.log*"),
@@ -199,7 +202,7 @@ def test_kill_9_during_rotations_loses_and_duplicates_nothing(pipeline: Pipeline
     try:
         for _ in range(10):
             shipper = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            time.sleep(rng.uniform(1.0, 2.5))
+            time.sleep(rng.uniform(1.5, 3.0))
             assert shipper.poll() is None, shipper.stderr.read() if shipper.stderr else ""
             shipper.send_signal(signal.SIGKILL)
             shipper.wait()

@@ -90,21 +90,18 @@ class DashFeeds:
         settings = state.settings
         history = settings.dash.history_s
         self.state = state
+        self.scada_feed = TopicFeed(settings, list(settings.dash.scada_topics), history, state.take_scada)
         self.log_feed = TopicFeed(settings, [settings.logs.topic], max(history, 600.0), state.take_logs)
-        self.feeds = [
-            TopicFeed(settings, list(settings.dash.scada_topics), history, state.take_scada),
-            self.log_feed,
-            TopicFeed(settings, [settings.health_topic], 600.0, state.take_health),
-        ]
+        self.health_feed = TopicFeed(settings, [settings.health_topic], 600.0, state.take_health)
+        self.feeds = [self.scada_feed, self.log_feed, self.health_feed]
         self.check_every_s = check_every_s
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._check, name="dash-pipeline", daemon=True)
 
     def start(self) -> None:
-        for feed in self.feeds:
-            if feed is not self.log_feed:  # it starts after the history from Elasticsearch
-                feed.start()
-        self._monitor.start()
+        self.scada_feed.start()
+        self.health_feed.start()
+        self._monitor.start()  # it starts the log feed after the history from Elasticsearch
 
     def _log_history(self) -> None:
         """The newest records of the last hour from Elasticsearch, before the live stream:

@@ -34,7 +34,7 @@ class DpeFilter:
     def __init__(self, dpe: Dpe, rules: DeadbandRules) -> None:
         self.relative = rules.pressure_relative if dpe.is_pressure else None
         self.absolute = rules.float_absolute
-        self.banded = bool(self.relative if self.relative is not None else self.absolute and dpe.type == "float")
+        self.banded = bool(self.absolute if self.relative is None else self.relative)
         """Whether a value unequal to the last one can still be suppressed."""
         self.last: Change | None = None
         self.sent_at = 0.0

@@ -30,7 +30,7 @@ from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.scada import status as status_bits
-from vac.scada.change import Change, ChangeEncoder, IsoClock, RecordTemplate, now_us
+from vac.scada.change import Change, ChangeEncoder, RecordTemplate, now_us
 from vac.scada.deadband import ChangeFilter, DeadbandRules, DpeFilter
 from vac.scada.dpes import Dpe
 from vac.settings import VacSettings
@@ -124,7 +124,6 @@ class ScadaStreamer:
         self.options = options
         self.counters = StreamCounters()
         self._filter = ChangeFilter(options.rules)
-        self._clock = IsoClock()
         self._encoder = ChangeEncoder(options.legacy)
         self._outlets = {dpe.name: self._outlet(dpe) for dpe in dpes}
         self._host = socket.gethostname()
@@ -265,7 +264,7 @@ class ScadaStreamer:
             "component": "stream-scada",
             "version": __version__,
             "pid": os.getpid(),
-            "time": self._clock.format(now_us()),
+            "time": self._encoder.clock.format(now_us()),
         } | self.status(bad)
         # A full queue already says Kafka is behind; the next heartbeat will go.
         with contextlib.suppress(BufferError):

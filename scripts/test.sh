@@ -8,6 +8,10 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff check vac commands tui tests
 .venv/bin/ruff format --check vac commands tui tests
 .venv/bin/mypy
+if command -v cargo >/dev/null 2>&1; then
+  cargo test --quiet --release --manifest-path native/Cargo.toml
+  export VAC_REQUIRE_NATIVE=1  # the compiled parser's tests fail instead of skipping
+fi
 set +e
 .venv/bin/pytest "$@"
 status=$?

@@ -19,6 +19,7 @@ from vac.kafka.client import probe_cluster as probe_kafka
 from vac.kafka.client import sasl_support
 from vac.local.java import find_java
 from vac.local.maven import strip_ansi
+from vac.logs.reading import native_available
 from vac.settings import VacSettings
 
 MIN_JAVA = 17
@@ -40,6 +41,7 @@ def run_checks(settings: VacSettings) -> list[Check]:
         check_kafka(settings),
         check_sasl(settings),
         check_elasticsearch(settings),
+        check_log_parser(settings),
     ]
 
 
@@ -121,3 +123,16 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     status = "ok" if info.status in ("green", "yellow") else "fail"
     cluster = f"Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}"
     return Check("elasticsearch", status, f"{where}: {cluster}")
+
+
+def check_log_parser(settings: VacSettings) -> Check:
+    if not settings.logs.native_parser:
+        return Check("log parser", "ok", "Python (logs.native_parser is off)")
+    if native_available():
+        return Check("log parser", "ok", "compiled WinCC OA parser (vac_native)")
+    return Check(
+        "log parser",
+        "warn",
+        "vac_native is not installed: WinCC OA logs are parsed in Python (same documents, slower)",
+        "install Rust (rustup.rs), then run scripts/bootstrap.sh again",
+    )

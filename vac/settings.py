@@ -213,6 +213,9 @@ class LogsSettings(Section):
     max_record_lines: int = Field(500, ge=1)
     max_record_bytes: int = Field(128 * 1024, ge=1024)
     """Caps per record: the rest goes on in a new record, and the capped one is tagged truncated."""
+    native_parser: bool = True
+    """Parse WinCC OA logs with the compiled parser (`vac_native`) when it is installed; the
+    Python parser gives the same documents, at about a third of the speed."""
     health_interval_s: float = Field(10.0, gt=0)
     """Heartbeat records to the health topic."""
 

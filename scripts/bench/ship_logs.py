@@ -6,8 +6,11 @@
 Builds a WinCC OA-style log of about --mb MB from the real sample (its records repeated, with
 CRLF line ends), ships it with `vac ship logs --once --from-beginning` into a fresh Kafka topic
 (idempotent, acks=all), then indexes that topic with `vac index --until-caught-up` into a fresh
-index family. Prints lines/s acknowledged by Kafka, documents/s indexed, and the shipper's
-peak RSS (from wait4).
+index family. Prints lines/s acknowledged by Kafka (over the whole run of the process, start-up
+included, and as the shipper counts them from its first read), documents/s indexed, and the
+peak RSS of each (from wait4). The shipper runs twice: with the compiled WinCC OA parser
+(`vac_native`, the default) and with the Python one (`logs.native_parser: false`), into a
+topic of its own. Writes a PNG chart (--plot) when matplotlib is installed.
 
 The peer, in the same run: rsyslog (Debian's rsyslogd with imfile -> omkafka, installed by
 `apt-get install rsyslog rsyslog-kafka`) reads the same file, joins the same multi-line records
@@ -29,8 +32,10 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import yaml
+from charts import pyplot  # noqa: E402  (a sibling module: scripts run from their folder)
 
 ROOT = Path(__file__).resolve().parents[2]
 VAC = str(Path(sys.executable).parent / "vac")
@@ -151,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--config", type=Path, help="vac config of the stack (default: the built-in local stack)")
+    parser.add_argument("--plot", type=Path, default=Path("bench-ship-logs.png"))
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6]
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,14 +166,40 @@ def main() -> None:
         base["index"] = {"group_id": f"bench-index-{run}", "name_template": f"benchlogs-{run}" + "-{app}-{yyyy.MM}"}
         config = work / "bench.yaml"
         config.write_text(yaml.safe_dump(base))
+        python_config = work / "bench-python.yaml"
+        python_config.write_text(
+            yaml.safe_dump(base | {"logs": {"topic": f"bench.logs.{run}.python", "native_parser": False}})
+        )
         log = work / "PVSS_II.log"
         lines = build_log(log, args.mb)
         size_mb = log.stat().st_size / (1 << 20)
         print(f"log: {size_mb:,.0f} MB, {lines:,} lines", file=sys.stderr)
-        ship = [VAC, "--config", str(config), "ship", "logs", "--path", str(log), "--app-id", "vac_bench_scada_logs",
-                "--once", "--from-beginning", "--registry", str(work / "registry.json"), "-q", "-o", "json"]  # fmt: skip
-        ship_s, ship_rss, out = timed(ship)
-        shipped = json.loads(out)
+
+        def ship(config: Path, registry: str) -> tuple[float, float, dict[str, Any]]:
+            seconds, rss, out = timed(
+                [
+                    VAC,
+                    "--config",
+                    str(config),
+                    "ship",
+                    "logs",
+                    "--path",
+                    str(log),
+                    "--app-id",
+                    "vac_bench_scada_logs",
+                    "--once",
+                    "--from-beginning",
+                    "--registry",
+                    str(work / registry),
+                    "-q",
+                    "-o",
+                    "json",
+                ]  # fmt: skip
+            )
+            return seconds, rss, json.loads(out)
+
+        ship_s, ship_rss, shipped = ship(config, "registry.json")
+        python_s, python_rss, python_shipped = ship(python_config, "registry-python.json")
         broker = str(base.get("kafka", {}).get("bootstrap_servers", "127.0.0.1:9092"))
         records = len(re.findall(rb"^WCC[A-Za-z]+ *\(", log.read_bytes(), re.M))
         peer = rsyslog_peer(work, log, broker, f"bench.rsyslog.{run}", records)
@@ -177,20 +209,51 @@ def main() -> None:
         indexed = json.loads(out)
         es_url = str((base.get("elasticsearch", {}).get("hosts") or ["http://127.0.0.1:9200"])[0])
         plain_s, plain_rss = plain_loader(broker, base["logs"]["topic"], es_url, f"benchplain-{run}", shipped["acked"])
-    print(f"{'stage':<28}{'count':>14}{'seconds':>10}{'per second':>14}{'peak RSS MB':>14}")
-    print(f"{'ship (lines acked by Kafka)':<28}{shipped['lines']:>14,}{ship_s:>10.1f}{shipped['lines'] / ship_s:>14,.0f}"
-          f"{ship_rss:>14.0f}")  # fmt: skip
-    print(f"{'index (documents)':<28}{indexed['indexed']:>14,}{index_s:>10.1f}{indexed['indexed'] / index_s:>14,.0f}"
-          f"{index_rss:>14.0f}")  # fmt: skip
-    print(f"{'plain consumer + _bulk':<28}{shipped['acked']:>14,}{plain_s:>10.1f}{shipped['acked'] / plain_s:>14,.0f}"
-          f"{plain_rss:>14.0f}")  # fmt: skip
+    print(f"{'stage':<30}{'count':>12}{'seconds':>9}{'per second':>12}{'peak RSS MB':>13}{'from 1st read/s':>17}")
+    row("ship (lines acked by Kafka)", shipped["lines"], ship_s, ship_rss, shipped["lines_per_s"])
+    row("  same, Python parser", python_shipped["lines"], python_s, python_rss, python_shipped["lines_per_s"])
+    print(f"compiled / Python parser: {python_s / ship_s:.2f}x the rate")
+    row("index (documents)", indexed["indexed"], index_s, index_rss)
+    row("plain consumer + _bulk", shipped["acked"], plain_s, plain_rss)
     print(f"vac index / plain _bulk loader: {plain_s / index_s:.2f}x the rate")
     if peer is not None:
         peer_s, peer_rss = peer
-        print(f"{'rsyslog imfile->omkafka':<28}{shipped['lines']:>14,}{peer_s:>10.1f}{shipped['lines'] / peer_s:>14,.0f}"
-              f"{peer_rss:>14.0f}")  # fmt: skip
+        row("rsyslog imfile->omkafka", shipped["lines"], peer_s, peer_rss)
         print(f"vac ship / rsyslog: {peer_s / ship_s:.2f}x the rate (time {ship_s:.1f} s vs {peer_s:.1f} s)")
-    print(f"records shipped {shipped['records']:,}, acked {shipped['acked']:,}, failed {shipped['failed']}")
+    print(
+        f"records shipped {shipped['records']:,}, acked {shipped['acked']:,}, failed {shipped['failed']}"
+        f" (Python parser: {python_shipped['acked']:,} acked, {python_shipped['failed']} failed)"
+    )
+    rates = {
+        "vac ship logs": shipped["lines"] / ship_s,
+        "vac ship logs, Python parser": python_shipped["lines"] / python_s,
+    }
+    if peer is not None:
+        rates["rsyslog imfile -> omkafka"] = shipped["lines"] / peer[0]
+    plot(args.plot, rates)
+
+
+def row(stage: str, count: int, seconds: float, rss: float, own_rate: float | None = None) -> None:
+    own = f"{own_rate:>17,.0f}" if own_rate is not None else ""
+    print(f"{stage:<30}{count:>12,}{seconds:>9.1f}{count / seconds:>12,.0f}{rss:>13.0f}{own}")
+
+
+def plot(path: Path, rates: dict[str, float]) -> None:
+    plt = pyplot()
+    if plt is None:
+        return
+    figure, axes = plt.subplots(figsize=(7, 2.6))
+    names, values = list(reversed(rates)), [rates[name] / 1000 for name in reversed(rates)]
+    colours = ["#1f77b4" if name == "vac ship logs" else "#888888" for name in names]
+    bars = axes.barh(names, values, color=colours)
+    axes.bar_label(bars, labels=[f"{v:,.0f}k/s" for v in values], padding=4)
+    axes.axvline(150, linestyle="--", color="#d62728", linewidth=1, label="target 150k/s")
+    axes.set_xlabel("thousand lines/s acked by Kafka (whole run, start-up included)")
+    axes.set_xlim(0, max(values) * 1.3)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    print(f"plot: {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

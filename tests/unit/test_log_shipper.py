@@ -55,6 +55,14 @@ def header(n: int, text: str = "hello") -> bytes:
     return f"WCCOActrl    (1), {stamp}, CTRL, INFO, 7, {text} {n}\r\n".encode()
 
 
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def parser_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with both WinCC OA parsers (the compiled one falls back to Python
+    where vac_native is not installed)."""
+    monkeypatch.setenv("VAC_LOGS__NATIVE_PARSER", str(request.param == "compiled").lower())
+    return str(request.param)
+
+
 def settings() -> VacSettings:
     return VacSettings(logs={"scan_interval_s": 0.01, "close_inactive_s": 0.01, "idle_flush_s": 0.01})
 

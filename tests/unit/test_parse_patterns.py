@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vac.errors import ConfigError
-from vac.logs.documents import FileOrigin, app_name, index_name, to_document
+from vac.logs.documents import FileOrigin, app_name, index_name, iso_utc, to_document
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
 from vac.parse.record import LogRecord
 from vac.parse.winccoa import WinccoaParser
@@ -91,7 +91,7 @@ def test_a_record_becomes_the_documented_fields() -> None:
         )
     )
     origin = FileOrigin("scada1", "/opt/log/PVSS_II.log", "k1", "vac_lhc_1_scada_logs", {"site": "point5"})
-    doc = to_document(record, origin, datetime(2026, 1, 1, tzinfo=UTC))
+    doc = to_document(record, origin, iso_utc(datetime(2026, 1, 1, tzinfo=UTC)))
     assert doc == {
         "@timestamp": "2019-08-03T12:53:39.670Z",
         "message": "WCCOActrl    (5), 2019.08.03 14:53:39.670, CTRL, WARNING,     54/ctrl, Unexpected state, x, y\n"
@@ -116,7 +116,7 @@ def test_a_record_becomes_the_documented_fields() -> None:
 def test_a_record_without_a_time_is_dated_when_read() -> None:
     origin = FileOrigin("h", "/p", "k", "vac_x_scada_logs", {})
     doc = to_document(
-        LogRecord(message="??", offset=9, tags=["parse_failure"]), origin, datetime(2026, 2, 3, tzinfo=UTC)
+        LogRecord(message="??", offset=9, tags=["parse_failure"]), origin, iso_utc(datetime(2026, 2, 3, tzinfo=UTC))
     )
     assert doc["@timestamp"] == "2026-02-03T00:00:00.000Z" and doc["tags"] == ["parse_failure"]
     assert app_name("vac_lhc_1_scada_logs") == "lhc_1" and app_name("Tomcat") == "tomcat"

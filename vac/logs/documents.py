@@ -50,18 +50,17 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def to_document(
-    record: LogRecord, origin: FileOrigin, read_at: datetime, ingested: str | None = None
-) -> dict[str, Any]:
-    """`ingested`: `read_at` already formatted (the shipper formats it once per batch)."""
+def to_document(record: LogRecord, origin: FileOrigin, ingested: str) -> dict[str, Any]:
+    """`ingested`: when the record was read, as `iso_utc` text (formatted once per batch)."""
+    timestamp = record.timestamp_text or (iso_utc(record.timestamp) if record.timestamp else None)
     doc: dict[str, Any] = {
         # A record without a time of its own (parse failure) is dated when it was read.
-        "@timestamp": record.timestamp_text or iso_utc(record.timestamp or read_at),
+        "@timestamp": timestamp or ingested,
         "message": record.message,
         "fields": origin.fields_part,
         "host": origin.host_part,
         "log": {"file": origin.file_part, "offset": record.offset},
-        "event": {"id": doc_id(origin.key, record.offset), "ingested": ingested or iso_utc(read_at)},
+        "event": {"id": doc_id(origin.key, record.offset), "ingested": ingested},
     }
     if record.level is not None:
         doc["level"] = record.level
@@ -96,7 +95,9 @@ def app_name(app_id: str) -> str:
 
 def index_name(template: str, doc: dict[str, Any]) -> str:
     """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` from the document's own app and time."""
-    stamp = str(doc.get("@timestamp", ""))
-    year, month = (stamp[0:4], stamp[5:7]) if len(stamp) >= 7 else ("0000", "00")
-    app = app_name(str(doc.get("fields", {}).get("app_id", "unknown")))
-    return template.replace("{app}", app).replace("{yyyy.MM}", f"{year}.{month}").replace("{yyyy}", year)
+    return index_name_of(template, str(doc.get("fields", {}).get("app_id", "unknown")), str(doc.get("@timestamp", "")))
+
+
+def index_name_of(template: str, app_id: str, timestamp: str) -> str:
+    year, month = (timestamp[0:4], timestamp[5:7]) if len(timestamp) >= 7 else ("0000", "00")
+    return template.replace("{app}", app_name(app_id)).replace("{yyyy.MM}", f"{year}.{month}").replace("{yyyy}", year)

@@ -30,34 +30,16 @@ import orjson
 from vac import __version__
 from vac.errors import UsageError
 from vac.hotloop import rare_collections
-from vac.logs.documents import FileOrigin, index_name, iso_utc, to_document
+from vac.logs.documents import FileOrigin, doc_id, index_name_of, iso_utc
+from vac.logs.reading import Document, PythonReader, make_reader
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
 from vac.logs.sinks import Sink, SinkCancelled
-from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
-from vac.parse.record import LogRecord, MultilineParser
-from vac.parse.winccoa import WinccoaParser
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.ship")
 
 READ_CHUNK = 1 << 20
-MAX_LINE_PIECE = 32 * 1024
-"""A longer line is passed on in pieces of this size (the parser's caps then split it into
-records tagged truncated/continued): a 10 MB line never sits whole in memory."""
 CHECKPOINT_S = 1.0
-
-
-def make_parser(spec: LogInput, settings: VacSettings) -> MultilineParser:
-    zone = spec.timezone or settings.logs.timezone
-    caps = {"max_lines": settings.logs.max_record_lines, "max_bytes": settings.logs.max_record_bytes}
-    if spec.parser == "winccoa":
-        return WinccoaParser(zone, **caps)
-    if spec.parser == "tomcat_access":
-        return tomcat_access_parser(zone, **caps)
-    if spec.parser == "spring_boot":
-        return spring_boot_parser(zone, **caps)
-    assert spec.pattern is not None  # the settings validate it
-    return PatternParser(spec.pattern, spec.time_format, zone, spec.multiline, **caps)
 
 
 @dataclass(frozen=True)
@@ -89,8 +71,8 @@ class Harvester:
     """One open file, read from `read_offset` on; its records wait in `in_flight` (their end
     offsets, in order) until the sink acknowledges them."""
 
-    def __init__(self, state: FileState, path: str, fd: int, spec: LogInput, parser: MultilineParser, host: str):
-        self.state, self.path, self.fd, self.spec, self.parser = state, path, fd, spec, parser
+    def __init__(self, state: FileState, path: str, fd: int, spec: LogInput, settings: VacSettings, host: str):
+        self.state, self.path, self.fd, self.spec = state, path, fd, spec
         self.read_offset = state.offset
         self.partial = b""
         self.in_flight: deque[int] = deque()
@@ -102,42 +84,26 @@ class Harvester:
         self.scanned_mtime_ns = 0
         """The file's mtime when its head was last compared: unchanged, no need to read it again."""
         self.origin = FileOrigin(host, path, state.key, spec.app_id, spec.fields)
+        self.reader = make_reader(spec, settings, self.origin)
         self.kafka_key = f"{host}:{state.key}".encode()
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
 
-    def lines(self, at_end_of_input: bool) -> tuple[list[tuple[int, bytes, int]], int]:
-        """Complete lines from what the file holds now, as (offset, raw, end); and how many
-        bytes were read. A partial last line waits for its newline (or the end of input)."""
+    def read(self, at_end_of_input: bool, ingested: str) -> tuple[list[Document], int, int]:
+        """The documents finished by what the file holds now; how many lines and bytes were
+        read. A partial last line waits for its newline (or the end of input)."""
         data = os.pread(self.fd, READ_CHUNK, self.read_offset)
-        out: list[tuple[int, bytes, int]] = []
+        if not data and not self.partial:
+            return [], 0, 0
         if data:
             self.last_data = time.monotonic()
         base = self.read_offset - len(self.partial)
         buffer = self.partial + data if self.partial else data
         self.read_offset += len(data)
-        start = 0
-        while True:
-            newline = buffer.find(b"\n", start)
-            if newline < 0:
-                break
-            end = newline + 1
-            while newline - start > MAX_LINE_PIECE:
-                out.append((base + start, buffer[start : start + MAX_LINE_PIECE], base + start + MAX_LINE_PIECE))
-                start += MAX_LINE_PIECE
-            out.append((base + start, buffer[start:newline], base + end))
-            start = end
-        rest = buffer[start:]
-        while len(rest) > MAX_LINE_PIECE:  # a huge line still being written: pass its pieces on
-            out.append((base + start, rest[:MAX_LINE_PIECE], base + start + MAX_LINE_PIECE))
-            start += MAX_LINE_PIECE
-            rest = rest[MAX_LINE_PIECE:]
-        if rest and at_end_of_input and not data:
-            out.append((base + start, rest, base + start + len(rest)))
-            rest = b""
-        self.partial = rest
-        return out, len(data)
+        documents, lines, used = self.reader.feed(buffer, base, at_end_of_input and not data, ingested)
+        self.partial = buffer[used:]
+        return documents, lines, len(data)
 
     def close(self) -> None:
         os.close(self.fd)
@@ -287,7 +253,7 @@ class LogShipper:
                         return True
             if info.st_size < state.offset:  # shrank while we were away
                 state.offset = 0
-            harvester = Harvester(state, path, fd, spec, make_parser(spec, self.settings), self.host)
+            harvester = Harvester(state, path, fd, spec, self.settings, self.host)
         except BaseException:
             os.close(fd)
             raise
@@ -363,7 +329,7 @@ class LogShipper:
     @staticmethod
     def _drained(harvester: Harvester) -> bool:
         """Nothing of it waits: no record in flight, none in progress, no partial line."""
-        return not harvester.in_flight and not harvester.partial and harvester.parser.pending_offset is None
+        return not harvester.in_flight and not harvester.partial and harvester.reader.pending_offset is None
 
     def _forget(self, harvester: Harvester) -> None:
         harvester.close()
@@ -378,38 +344,29 @@ class LogShipper:
                 state.fp_len, state.fp = len(head), fingerprint(head)
 
     # -- records ------------------------------------------------------------------------
-    def _deliver(self, sink: Sink, harvester: Harvester, records: list[LogRecord], read_at: datetime) -> None:
+    def _deliver(self, sink: Sink, harvester: Harvester, documents: list[Document]) -> None:
         topic = harvester.spec.topic or self.settings.logs.topic
         template = self.settings.index.name_template
-        counters = self.counters
-        ingested = iso_utc(read_at)
-        for record in records:
-            doc = to_document(record, harvester.origin, read_at, ingested)
-            if record.tags:
-                counters.tags.update(record.tags)
-            harvester.in_flight.append(record.end)
+        counters, origin, key, in_flight = self.counters, harvester.origin, harvester.kafka_key, harvester.in_flight
+        for end, offset, timestamp, tags, value in documents:
+            if tags:
+                counters.tags.update(tags)
+            in_flight.append(end)
             counters.records += 1
-            sink.send(
-                topic,
-                harvester.kafka_key,
-                doc["event"]["id"],
-                index_name(template, doc) if sink.needs_index else "",
-                orjson.dumps(doc),
-            )
+            if sink.needs_index:
+                index = index_name_of(template, origin.app_id, timestamp)
+                sink.send(topic, key, doc_id(origin.key, offset), index, value)
+            else:
+                sink.send(topic, key, "", "", value)
 
     def _read(self, sink: Sink, harvester: Harvester, at_end: bool) -> int:
-        lines, read = harvester.lines(at_end)
-        if not lines:
-            return read
-        self.counters.lines += len(lines)
+        documents, lines, read = harvester.read(at_end, iso_utc(datetime.now(UTC)))
         self.counters.bytes += read
-        harvester.last_line_at = time.time()
-        parser = harvester.parser
-        records: list[LogRecord] = []
-        for offset, raw, end in lines:
-            records += parser.feed(offset, raw, end)
-        if records:
-            self._deliver(sink, harvester, records, datetime.now(UTC))
+        if lines:
+            self.counters.lines += lines
+            harvester.last_line_at = time.time()
+        if documents:
+            self._deliver(sink, harvester, documents)
         return read
 
     def run(
@@ -448,8 +405,8 @@ class LogShipper:
             read = 0
             for harvester in list(self.harvesters.values()):
                 read += self._read(sink, harvester, at_end=self.options.once)
-                if harvester.parser.pending_offset is not None and self._record_complete(harvester, now):
-                    self._deliver(sink, harvester, harvester.parser.flush(), datetime.now(UTC))
+                if harvester.reader.pending_offset is not None and self._record_complete(harvester, now):
+                    self._deliver(sink, harvester, harvester.reader.flush(iso_utc(datetime.now(UTC))))
                 self._refresh_fingerprint(harvester)
             sink.poll(0 if read else 0.05)
             if now >= next_checkpoint:
@@ -475,7 +432,7 @@ class LogShipper:
     def _all_read(self) -> bool:
         """Every file read to its end and its last record sent (--once then waits for the acks)."""
         return all(
-            h.read_offset >= h.size() and not h.partial and h.parser.pending_offset is None
+            h.read_offset >= h.size() and not h.partial and h.reader.pending_offset is None
             for h in self.harvesters.values()
         )
 
@@ -494,6 +451,7 @@ class LogShipper:
                     "last_line_age_s": None
                     if harvester.last_line_at is None
                     else round(time.time() - harvester.last_line_at, 1),
+                    "parser": "python" if isinstance(harvester.reader, PythonReader) else "compiled",
                 }
             )
         return {

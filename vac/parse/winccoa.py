@@ -27,14 +27,15 @@ __all__ = ["LogRecord", "WinccoaParser", "split_params"]
 _HEADER = re.compile(
     r"(?P<manager>[A-Za-z][\w.-]*)\s*\((?P<manager_id>\d+)\), "  # greedy: a name holds no space or (
     r"(?P<time>\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}), "
-    r"(?P<category>[A-Z_]+),\s*(?P<severity>[A-Z_]+),\s*(?P<code>\d+)(?:/(?P<catalog>[\w.-]+))?,\s?(?P<rest>.*)",
-    re.S,
+    # At most 18 digits: a code is a JSON integer (orjson refuses one beyond 64 bits).
+    r"(?P<category>[A-Z_]+),\s*(?P<severity>[A-Z_]+),\s*(?P<code>\d{1,18})(?:/(?P<catalog>[\w.-]+))?,\s?(?P<rest>.*)",
+    re.S | re.A,  # ASCII classes: the grammar is ASCII, and vac_native matches the same
 )
 # Inside a line only a known manager prefix may start a clobbering record: a free name would
 # swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
 _CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
 _PARENS = re.compile(r"[()]")
-_CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)")
+_CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)", re.A)
 
 
 def split_params(rest: str) -> list[str]:
@@ -74,15 +75,27 @@ class WinccoaParser(MultilineParser):
         second, _, millis = local_time.rpartition(".")
         base = self._seconds.get(second)
         if base is None:
-            try:
-                moment = datetime.strptime(second, "%Y.%m.%d %H:%M:%S").replace(tzinfo=self.zone).astimezone(UTC)
-            except ValueError:
+            moment = self.utc_second(second)
+            if moment is None:
                 return None
             if len(self._seconds) > 4096:
                 self._seconds.clear()
             base = self._seconds[second] = (moment, moment.strftime("%Y-%m-%dT%H:%M:%S."))
         moment, prefix = base
         return moment + timedelta(milliseconds=int(millis)), f"{prefix}{millis}Z"
+
+    def utc_second(self, second: str) -> datetime | None:
+        """`2019.08.03 14:53:25` (local) in UTC; None if there is no such time."""
+        try:
+            return datetime.strptime(second, "%Y.%m.%d %H:%M:%S").replace(tzinfo=self.zone).astimezone(UTC)
+        except ValueError:
+            return None
+
+    def utc_second_prefix(self, second: str) -> str | None:
+        """`utc_second` as the ISO text before the milliseconds (`2019-08-03T12:53:25.`): what
+        `vac_native` asks for once per second of log time."""
+        moment = self.utc_second(second)
+        return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.")
 
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
         match = _HEADER.match(line)

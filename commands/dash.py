@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 import time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
-from vac.dash.state import DashFeeds, DashState
+
+if TYPE_CHECKING:
+    from vac.dash.state import DashState
 
 
 class ScreenName(StrEnum):
@@ -37,6 +39,8 @@ def dash(
 
     Example: vac dash --screen scada
     """
+    from vac.dash.state import DashFeeds, DashState  # lazily: see commands/main.py
+
     settings = cli_context(ctx).settings()
     state = DashState(settings)
     feeds = DashFeeds(state, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)

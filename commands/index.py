@@ -10,10 +10,7 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, info, run_until_stopped
-from vac.es.client import make_client
-from vac.es.indices import delete_indices, expired_indices, index_pattern
 from vac.kafka.admin import ensure_topics
-from vac.logs.indexer import IndexOptions, LogIndexer, replay_dead_letters
 
 app = typer.Typer(
     help="Index the log records of Kafka into Elasticsearch, in a consumer group.\n\n"
@@ -50,6 +47,8 @@ def index(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from vac.logs.indexer import IndexOptions, LogIndexer  # lazily: see commands/main.py
+
     settings = cli_context(ctx).settings()
     topics = topic or [settings.logs.topic]
     ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
@@ -76,6 +75,9 @@ def prune(
 
     Example: vac index prune --older-than 6M --dry-run
     """
+    from vac.es.client import make_client  # lazily: see commands/main.py
+    from vac.es.indices import delete_indices, expired_indices, index_pattern
+
     settings = cli_context(ctx).settings()
     client = make_client(settings.elasticsearch)
     candidates = expired_indices(client, settings.index.name_template, older_than)
@@ -100,6 +102,8 @@ def replay_dlq(
 
     Example: vac index replay-dlq
     """
+    from vac.logs.indexer import replay_dead_letters  # lazily: see commands/main.py
+
     settings = cli_context(ctx).settings()
     sent = replay_dead_letters(settings, to_topic or settings.logs.topic, threading.Event())
     info(f"resent {sent:,} documents from {settings.index.dead_letter_topic} to {to_topic or settings.logs.topic}")

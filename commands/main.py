@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+# The sub-command modules import the heavy parts of the core (Elasticsearch's client, numpy,
+# the probes, the dashboard) inside their commands: every vac start would pay for them.
 from commands import config as config_commands
 from commands import dash as dash_commands
 from commands import doctor as doctor_commands

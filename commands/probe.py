@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,9 +14,9 @@ from rich.table import Table
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, info, stderr, stdout
 from vac.errors import UsageError
-from vac.probe.plot import write_plot
-from vac.probe.runner import ProbeLoad, run_sweep
-from vac.probe.stats import RunResult
+
+if TYPE_CHECKING:
+    from vac.probe.stats import RunResult
 
 app = typer.Typer(
     help="Measure the pipeline.\n\nExample: vac probe latency --path kafka --rate 10000 --duration 20",
@@ -78,6 +78,9 @@ def latency(
 
     Example: vac probe latency --sweep 50,500,5000,10000 --duration 10 --plot sweep.png
     """
+    from vac.probe.plot import write_plot
+    from vac.probe.runner import ProbeLoad, run_sweep  # lazily: see commands/main.py
+
     settings = cli_context(ctx).settings()
     rates = _rates(sweep, rate)
     load = ProbeLoad(

@@ -6,7 +6,7 @@ import csv
 import sys
 import threading
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,11 +22,11 @@ from commands.search_output import (
     top_lines,
 )
 from vac.errors import UsageError
-from vac.es.client import make_client
-from vac.es.indices import index_pattern
 from vac.search.fields import field_path, field_value
-from vac.search.logsearch import LogSearch, SearchScope
 from vac.search.timewindow import parse_interval, parse_time, zone
+
+if TYPE_CHECKING:
+    from vac.search.logsearch import LogSearch
 
 
 def query(
@@ -77,6 +77,10 @@ def query(
 
       vac query --around '2019-08-03 14:53:26' --host pcte197167 --app lhc_1
     """
+    from vac.es.client import make_client  # lazily: see commands/main.py
+    from vac.es.indices import index_pattern
+    from vac.search.logsearch import LogSearch, SearchScope
+
     settings = cli_context(ctx).settings()
     local = zone(settings.query.timezone)
     now = datetime.now(UTC)

@@ -9,15 +9,17 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.text import Text
 
 from commands.output import stdout
 from vac.search.fields import field_value
-from vac.search.logsearch import Histogram, Hit, TopValues
 from vac.search.timewindow import parse_es_time, to_local
+
+if TYPE_CHECKING:
+    from vac.search.logsearch import Histogram, Hit, TopValues
 
 
 class SearchOutput(StrEnum):

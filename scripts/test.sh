@@ -9,6 +9,10 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff format --check vac commands tui tests
 .venv/bin/mypy
 if command -v cargo >/dev/null 2>&1; then
+  if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then  # rustup's default profile
+    cargo fmt --check --manifest-path native/Cargo.toml
+    cargo clippy --quiet --release --manifest-path native/Cargo.toml -- -D warnings
+  fi
   cargo test --quiet --release --manifest-path native/Cargo.toml
   export VAC_REQUIRE_NATIVE=1  # the compiled parser's tests fail instead of skipping
 fi

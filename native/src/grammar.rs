@@ -85,7 +85,10 @@ fn is_name(byte: u8) -> bool {
 
 /// `_HEADER.match(line)`, with `text, *params = split_params(rest.rstrip())`.
 pub fn header(line: &str) -> Option<Header> {
-    let mut cursor = Cursor { bytes: line.as_bytes(), at: 0 };
+    let mut cursor = Cursor {
+        bytes: line.as_bytes(),
+        at: 0,
+    };
     if !cursor.peek()?.is_ascii_alphabetic() {
         return None;
     }

@@ -163,10 +163,19 @@ impl WinccoaDocuments {
 impl WinccoaDocuments {
     /// One physical line without its newline, split where a clobbering record starts or at a
     /// bare CR (`WinccoaParser.pieces` and `MultilineParser.feed`).
-    fn line(&mut self, py: Python<'_>, out: &Out<'_>, offset: u64, raw: &[u8], end: u64, ingested: &str) -> PyResult<()> {
+    fn line(
+        &mut self,
+        py: Python<'_>,
+        out: &Out<'_>,
+        offset: u64,
+        raw: &[u8],
+        end: u64,
+        ingested: &str,
+    ) -> PyResult<()> {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if memchr::memchr(b'\r', line).is_none() && grammar::Clobbers::new(line).next().is_none() {
-            return self.take(py, out, offset, decode(line), end, false, ingested); // the common case
+            return self.take(py, out, offset, decode(line), end, false, ingested);
+            // the common case
         }
         let mut pieces: Vec<(u64, &[u8])> = Vec::new();
         let mut chunk_start = 0;
@@ -185,7 +194,15 @@ impl WinccoaDocuments {
         for index in 0..pieces.len() {
             let (piece_offset, piece) = pieces[index];
             let piece_end = pieces.get(index + 1).map_or(end, |next| next.0);
-            self.take(py, out, piece_offset, decode(piece), piece_end, piece_offset != offset, ingested)?;
+            self.take(
+                py,
+                out,
+                piece_offset,
+                decode(piece),
+                piece_end,
+                piece_offset != offset,
+                ingested,
+            )?;
         }
         Ok(())
     }
@@ -271,7 +288,10 @@ impl WinccoaDocuments {
         let json = &mut self.json;
         json.clear();
         let message = record.message.as_str();
-        let timestamp = record.header.as_ref().map_or(ingested, |(_, timestamp)| timestamp.as_str());
+        let timestamp = record
+            .header
+            .as_ref()
+            .map_or(ingested, |(_, timestamp)| timestamp.as_str());
         json.extend_from_slice(b"{\"@timestamp\":");
         push_json_str(json, timestamp);
         json.extend_from_slice(b",\"message\":");

@@ -138,6 +138,35 @@ def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> N
     assert properties["@timestamp"]["type"] == "date" and properties["manager"]["type"] == "keyword"
 
 
+def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents(pipeline: Pipeline) -> None:
+    """The small-setup sink (no Kafka), once with each WinCC OA parser: the second run
+    overwrites the first document for document, and they are equal but for their read time."""
+
+    def ship(parser: str) -> dict[str, dict[str, Any]]:
+        result = pipeline.vac(
+            "ship", "logs", "--path", str(SAMPLE), "--app-id", "vac_lhc_1_scada_logs", "--once",
+            "--from-beginning", "--to", "elasticsearch", "--registry", str(pipeline.workdir / f"{parser}.json"),
+            "-o", "json",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["acked"] == summary["records"] == 4364 and summary["failed"] == 0
+        assert {file["parser"] for file in summary["files"]} <= {parser}
+        return {doc["_id"]: doc for doc in pipeline.documents()}
+
+    compiled = ship("compiled")
+    config = yaml.safe_load(pipeline.config_file.read_text())
+    config["logs"]["native_parser"] = False
+    pipeline.config_file.write_text(yaml.safe_dump(config))
+    python = ship("python")
+    assert len(compiled) == len(python) == 4364
+    family = pipeline.index_family
+    assert set(pipeline.es.indices.get(index=f"{family}-*")) == {f"{family}-lhc_1-2019.08"}
+    for doc_id, doc in compiled.items():
+        assert doc_id == doc["event"]["id"]
+        assert {**doc, "event": None} == {**python[doc_id], "event": None}
+
+
 def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> None:
     pipeline.ship_once(str(SAMPLE))
     (pipeline.workdir / "registry.json").unlink()  # as if the registry were lost: all is sent again

@@ -13,14 +13,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, bulk_index
-from vac.es.client import make_client
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.settings import VacSettings
+
+if TYPE_CHECKING:
+    from vac.es.bulk import BulkBatch
 
 AckCallback = Callable[[bytes], None]
 FailCallback = Callable[[bytes, str], None]
@@ -115,12 +116,17 @@ class ElasticsearchSink:
 
     def __init__(self, settings: VacSettings, on_ack: AckCallback, on_reject: FailCallback, cancelled: threading.Event):
         self._on_ack, self._on_reject, self._cancelled = on_ack, on_reject, cancelled
+        # Elasticsearch's client is imported by this sink only: it costs every shipper 0.15 s.
+        from vac.es.bulk import BulkBatch, BulkItem
+        from vac.es.client import make_client
+
+        self._item = BulkItem
         self.client = make_client(settings.elasticsearch)
         index = settings.index
         self._batch: BulkBatch[bytes] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
-        self._batch.add(key, BulkItem(index, doc_id, value))
+        self._batch.add(key, self._item(index, doc_id, value))
         if self._batch.is_due():
             self._send_batch()
 
@@ -131,6 +137,8 @@ class ElasticsearchSink:
             time.sleep(timeout_s)
 
     def _send_batch(self) -> None:
+        from vac.es.bulk import BulkCancelled, bulk_index
+
         batch = self._batch.take()
         try:
             outcome = bulk_index(self.client, batch.items, self._cancelled)

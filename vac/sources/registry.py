@@ -8,11 +8,12 @@ from vac.scada.dpes import Dpe
 from vac.scada.streamer import ChangeSource
 from vac.settings import VacSettings
 from vac.sources.jsonlines import open_line_source
-from vac.sources.simulator import Simulator
 
 
 def open_source(spec: str, dpes: list[Dpe], settings: VacSettings, rate: float, seed: int) -> ChangeSource:
     if spec == "sim":
+        from vac.sources.simulator import Simulator  # numpy: only the simulator's users pay
+
         return Simulator(dpes, rate, seed)
     if spec.startswith(("jsonl:", "tcp://")):
         return open_line_source(spec)

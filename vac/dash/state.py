@@ -121,13 +121,15 @@ class DashFeeds:
             self.state.version += 1
 
     def _check(self) -> None:
-        self._log_history()
-        self.log_feed.start()
         monitor = PipelineMonitor(self.state.settings)
         try:
-            while not self._stop.is_set():
+            # Health first: a lost Kafka shows at once, not after the history query has given up.
+            self.state.take_pipeline(monitor.check())
+            self._log_history()
+            if not self._stop.is_set():
+                self.log_feed.start()
+            while not self._stop.wait(self.check_every_s):
                 self.state.take_pipeline(monitor.check())
-                self._stop.wait(self.check_every_s)
         finally:
             monitor.close()
 

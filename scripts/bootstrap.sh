@@ -36,8 +36,11 @@ if command -v cargo >/dev/null 2>&1; then
   digest=$(cat native/Cargo.toml native/Cargo.lock native/pyproject.toml native/vac_native.pyi native/src/*.rs | sha256sum | cut -c1-16)
   if [ "$(cat .venv/vac_native.digest 2>/dev/null)" != "$digest" ] || ! .venv/bin/python -c 'import vac_native' 2>/dev/null; then
     echo "bootstrap: building the compiled WinCC OA parser (native/, cargo)" >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check ./native
-    echo "$digest" >.venv/vac_native.digest
+    if .venv/bin/python -m pip install --quiet --disable-pip-version-check ./native; then
+      echo "$digest" >.venv/vac_native.digest
+    else  # vac still works; scripts/test.sh fails its native tests where cargo is
+      echo "bootstrap: warning: building vac_native failed (above): WinCC OA logs will be parsed in Python" >&2
+    fi
   fi
 else
   echo "bootstrap: no cargo: WinCC OA logs are parsed in Python (same documents, slower; Rust from rustup.rs builds the compiled parser)" >&2

@@ -38,7 +38,8 @@ if command -v cargo >/dev/null 2>&1; then
     echo "bootstrap: building the compiled WinCC OA parser (native/, cargo)" >&2
     if .venv/bin/python -m pip install --quiet --disable-pip-version-check ./native; then
       echo "$digest" >.venv/vac_native.digest
-    else  # vac still works; scripts/test.sh fails its native tests where cargo is
+    else  # vac still works (a stale build must not linger); scripts/test.sh fails its native tests where cargo is
+      .venv/bin/python -m pip uninstall --quiet --yes vac-native >/dev/null 2>&1 || true
       echo "bootstrap: warning: building vac_native failed (above): WinCC OA logs will be parsed in Python" >&2
     fi
   fi

@@ -173,9 +173,9 @@ impl WinccoaDocuments {
         ingested: &str,
     ) -> PyResult<()> {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // The common case: one record's worth of line, no CR, no second header in it.
         if memchr::memchr(b'\r', line).is_none() && grammar::Clobbers::new(line).next().is_none() {
             return self.take(py, out, offset, decode(line), end, false, ingested);
-            // the common case
         }
         let mut pieces: Vec<(u64, &[u8])> = Vec::new();
         let mut chunk_start = 0;

@@ -18,7 +18,7 @@ mod text;
 use grammar::Header;
 use text::{char_count, decode, push_json_str};
 
-/// `vac.logs.shipper.MAX_LINE_PIECE`: a longer line is passed on in pieces of this size.
+/// `vac.logs.reading.MAX_LINE_PIECE`: a longer line is passed on in pieces of this size.
 const MAX_LINE_PIECE: usize = 32 * 1024;
 
 struct Record {

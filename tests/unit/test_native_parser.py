@@ -116,6 +116,9 @@ def test_lines_written_to_break_it_give_the_same_documents() -> None:
 
 
 def test_caps_and_huge_lines_split_records_the_same_way() -> None:
+    import vac_native
+
+    assert vac_native.MAX_LINE_PIECE == MAX_LINE_PIECE
     header = NASTY[0]
     continuation = b"    Line: " + b"x" * 300
     data = b"\n".join([header, *[continuation] * 20, header, b"y" * (3 * MAX_LINE_PIECE + 17), header]) + b"\n"

@@ -15,7 +15,7 @@ from commands.output import TextOrJson, emit_json, run_until_stopped, stderr
 from vac.errors import UsageError
 from vac.kafka.admin import ensure_topics
 from vac.logs.shipper import LogShipper, ShipOptions
-from vac.logs.sinks import ElasticsearchSink, KafkaSink, Sink, StdoutSink
+from vac.logs.sinks import KafkaSink, Sink, StdoutSink
 from vac.settings import LogInput, VacSettings
 
 app = typer.Typer(
@@ -96,6 +96,8 @@ def logs(
         ensure_topics(settings.kafka, [settings.health_topic], 1, settings.scada.replication_factor)
         sink = KafkaSink(settings, shipper.acked, shipper.failed, cancelled)
     elif target is Target.elasticsearch:
+        from vac.logs.es_sink import ElasticsearchSink  # lazily: see commands/main.py
+
         sink = ElasticsearchSink(settings, shipper.acked, shipper.rejected, cancelled)
     else:
         sink = StdoutSink(shipper.acked)

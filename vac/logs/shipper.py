@@ -90,18 +90,18 @@ class Harvester:
     def size(self) -> int:
         return os.fstat(self.fd).st_size
 
-    def read(self, at_end_of_input: bool, ingested: str) -> tuple[list[Document], int, int]:
+    def read(self, at_end_of_input: bool) -> tuple[list[Document], int, int]:
         """The documents finished by what the file holds now; how many lines and bytes were
         read. A partial last line waits for its newline (or the end of input)."""
         data = os.pread(self.fd, READ_CHUNK, self.read_offset)
         if not data and not self.partial:
-            return [], 0, 0
+            return [], 0, 0  # the usual answer of an idle file: no clock read, no parser call
         if data:
             self.last_data = time.monotonic()
         base = self.read_offset - len(self.partial)
         buffer = self.partial + data if self.partial else data
         self.read_offset += len(data)
-        documents, lines, used = self.reader.feed(buffer, base, at_end_of_input and not data, ingested)
+        documents, lines, used = self.reader.feed(buffer, base, at_end_of_input and not data, _now_iso())
         self.partial = buffer[used:]
         return documents, lines, len(data)
 
@@ -348,19 +348,20 @@ class LogShipper:
         topic = harvester.spec.topic or self.settings.logs.topic
         template = self.settings.index.name_template
         counters, origin, key, in_flight = self.counters, harvester.origin, harvester.kafka_key, harvester.in_flight
+        needs_index = sink.needs_index
         for end, offset, timestamp, tags, value in documents:
             if tags:
                 counters.tags.update(tags)
             in_flight.append(end)
             counters.records += 1
-            if sink.needs_index:
+            if needs_index:
                 index = index_name_of(template, origin.app_id, timestamp)
                 sink.send(topic, key, doc_id(origin.key, offset), index, value)
             else:
                 sink.send(topic, key, "", "", value)
 
     def _read(self, sink: Sink, harvester: Harvester, at_end: bool) -> int:
-        documents, lines, read = harvester.read(at_end, iso_utc(datetime.now(UTC)))
+        documents, lines, read = harvester.read(at_end)
         self.counters.bytes += read
         if lines:
             self.counters.lines += lines
@@ -406,7 +407,7 @@ class LogShipper:
             for harvester in list(self.harvesters.values()):
                 read += self._read(sink, harvester, at_end=self.options.once)
                 if harvester.reader.pending_offset is not None and self._record_complete(harvester, now):
-                    self._deliver(sink, harvester, harvester.reader.flush(iso_utc(datetime.now(UTC))))
+                    self._deliver(sink, harvester, harvester.reader.flush(_now_iso()))
                 self._refresh_fingerprint(harvester)
             sink.poll(0 if read else 0.05)
             if now >= next_checkpoint:
@@ -479,6 +480,11 @@ class LogShipper:
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         } | self.status()
         sink.publish_health(self.settings.health_topic, f"{self.host}/ship-logs".encode(), orjson.dumps(record))
+
+
+def _now_iso() -> str:
+    """The read time of records (`event.ingested`, and `@timestamp` of those without one)."""
+    return iso_utc(datetime.now(UTC))
 
 
 def _line_start_before(path: str, size: int) -> int:

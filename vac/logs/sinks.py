@@ -1,4 +1,5 @@
-"""Where the shipper delivers records: Kafka (the default), Elasticsearch directly, or stdout.
+"""Where the shipper delivers records: Kafka (the default), Elasticsearch directly
+(`vac.logs.es_sink`, apart so that Elasticsearch's client loads only for it), or stdout.
 
 Each sink calls `on_ack(key)` once per record, in the order the records of that key were
 sent, when the record is safe (Kafka acknowledged it with acks=all, Elasticsearch indexed it,
@@ -13,15 +14,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.settings import VacSettings
-
-if TYPE_CHECKING:
-    from vac.es.bulk import BulkBatch
 
 AckCallback = Callable[[bytes], None]
 FailCallback = Callable[[bytes, str], None]
@@ -106,64 +104,6 @@ class KafkaSink:
 
 def _ignore(_error: KafkaError | None, _message: Message) -> None:
     pass
-
-
-class ElasticsearchSink:
-    """Direct to Elasticsearch (small setups), batched by the indexer's rule (`index.batch_*`).
-    Documents Elasticsearch rejects for good are reported and counted."""
-
-    needs_index = True
-
-    def __init__(self, settings: VacSettings, on_ack: AckCallback, on_reject: FailCallback, cancelled: threading.Event):
-        self._on_ack, self._on_reject, self._cancelled = on_ack, on_reject, cancelled
-        # Elasticsearch's client is imported by this sink only: it costs every shipper 0.15 s.
-        from vac.es.bulk import BulkBatch, BulkItem
-        from vac.es.client import make_client
-
-        self._item = BulkItem
-        self.client = make_client(settings.elasticsearch)
-        index = settings.index
-        self._batch: BulkBatch[bytes] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
-
-    def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
-        self._batch.add(key, self._item(index, doc_id, value))
-        if self._batch.is_due():
-            self._send_batch()
-
-    def poll(self, timeout_s: float = 0) -> None:
-        if self._batch.is_due():
-            self._send_batch()
-        elif timeout_s:
-            time.sleep(timeout_s)
-
-    def _send_batch(self) -> None:
-        from vac.es.bulk import BulkCancelled, bulk_index
-
-        batch = self._batch.take()
-        try:
-            outcome = bulk_index(self.client, batch.items, self._cancelled)
-        except BulkCancelled:
-            raise SinkCancelled from None
-        rejected = {id(item): reason for item, reason in outcome.rejected}
-        for item, key in zip(batch.items, batch.sources, strict=True):
-            if id(item) in rejected:
-                self._on_reject(key, rejected[id(item)])
-            self._on_ack(key)  # rejected for good: reported, and not sent again
-
-    def flush(self, timeout_s: float) -> int:
-        pending = len(self._batch)
-        if pending:
-            try:
-                self._send_batch()
-            except SinkCancelled:
-                return pending
-        return 0
-
-    def publish_health(self, topic: str, key: bytes, value: bytes) -> None:
-        pass
-
-    def close(self) -> None:
-        self.client.close()
 
 
 class StdoutSink:

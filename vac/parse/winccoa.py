@@ -35,6 +35,8 @@ _HEADER = re.compile(
 # swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
 _CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
 _PARENS = re.compile(r"[()]")
+_ISO_SECOND = "%Y-%m-%dT%H:%M:%S."
+"""A UTC second as the ISO text before its milliseconds."""
 _CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)", re.A)
 
 
@@ -80,7 +82,7 @@ class WinccoaParser(MultilineParser):
                 return None
             if len(self._seconds) > 4096:
                 self._seconds.clear()
-            base = self._seconds[second] = (moment, moment.strftime("%Y-%m-%dT%H:%M:%S."))
+            base = self._seconds[second] = (moment, moment.strftime(_ISO_SECOND))
         moment, prefix = base
         return moment + timedelta(milliseconds=int(millis)), f"{prefix}{millis}Z"
 
@@ -95,7 +97,7 @@ class WinccoaParser(MultilineParser):
         """`utc_second` as the ISO text before the milliseconds (`2019-08-03T12:53:25.`): what
         `vac_native` asks for once per second of log time."""
         moment = self.utc_second(second)
-        return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        return None if moment is None else moment.strftime(_ISO_SECOND)
 
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
         match = _HEADER.match(line)

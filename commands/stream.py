@@ -66,7 +66,7 @@ def scada(
 ) -> None:
     """Stream every value change of the DPEs into Kafka (key = DPE, timestamp = source time).
 
-    Example: vac stream scada --dpes ../shared/data/winccoa/LHC_KafkaStream.config --rate 20000 --duration 15 -o json
+    Example: vac stream scada --dpes data/winccoa/LHC_KafkaStream.config --rate 20000 --duration 15 -o json
     """
     if rate <= 0:
         raise UsageError(f"--rate {rate:g}: must be above 0")

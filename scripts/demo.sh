@@ -12,9 +12,9 @@ $vac local up
 $vac doctor
 
 work=$(mktemp -d)
-dpes=../shared/data/winccoa/LHC_KafkaStream.config
-if [ -f "$dpes" ]; then source_args=(--dpes "$dpes"); else source_args=(--devices 9927); fi
-sample=../shared/data/winccoa/PVSS_II.sample.log
+# The real LHC DPE list and WinCC OA log sample, kept in the repository (data/winccoa/).
+source_args=(--dpes data/winccoa/LHC_KafkaStream.config)
+sample=data/winccoa/PVSS_II.sample.log
 interactive=false
 if [ -t 0 ] && [ -t 1 ]; then interactive=true; fi
 # Long enough to watch on a terminal; a fixed quarter-minute otherwise.
@@ -25,12 +25,10 @@ $vac stream scada "${source_args[@]}" --rate 2000 --duration "$seconds" -q -o js
 stream=$!
 trap 'kill $stream 2>/dev/null || true; rm -rf "$work"' EXIT
 
-if [ -f "$sample" ]; then
-  echo "demo: shipping $sample into Kafka, indexing it into Elasticsearch" >&2
-  $vac ship logs --path "$sample" --app-id vac_lhc_1_scada_logs --once --from-beginning \
-    --registry "$work/registry.json" -q -o json >"$work/ship.json"
-  $vac index --until-caught-up -q -o json >"$work/index.json"
-fi
+echo "demo: shipping $sample into Kafka, indexing it into Elasticsearch" >&2
+$vac ship logs --path "$sample" --app-id vac_lhc_1_scada_logs --once --from-beginning \
+  --registry "$work/registry.json" -q -o json >"$work/ship.json"
+$vac index --until-caught-up -q -o json >"$work/index.json"
 
 if $interactive; then
   $vac dash

@@ -14,6 +14,10 @@ from typing import Any
 import orjson
 
 VAC = str(Path(sys.executable).parent / "vac")
+# The real WinCC OA data the tests read, kept in the repository so that a clone alone passes.
+WINCCOA_DATA = Path(__file__).resolve().parents[1] / "data" / "winccoa"
+SAMPLE_LOG = WINCCOA_DATA / "PVSS_II.sample.log"
+LHC_DPES = WINCCOA_DATA / "LHC_KafkaStream.config"
 
 
 def run_vac(

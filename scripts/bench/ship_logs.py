@@ -39,7 +39,7 @@ from charts import pyplot  # noqa: E402  (a sibling module: scripts run from the
 
 ROOT = Path(__file__).resolve().parents[2]
 VAC = str(Path(sys.executable).parent / "vac")
-SAMPLE = ROOT.parent / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
+SAMPLE = ROOT / "data" / "winccoa" / "PVSS_II.sample.log"
 
 
 def build_log(path: Path, megabytes: int) -> int:

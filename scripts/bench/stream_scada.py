@@ -2,7 +2,7 @@
 """Benchmark: `vac stream scada` into the local Kafka, next to Kafka's own ProducerPerformance.
 
 Run on the local stack (started if need be):  .venv/bin/python scripts/bench/stream_scada.py
-With the 9,927 real LHC DPEs (../shared/data/winccoa/LHC_KafkaStream.config):
+With the 9,927 real LHC DPEs (data/winccoa/LHC_KafkaStream.config):
 
   1. the highest sustained acked changes/s of one vac process (acks=all, idempotent), asked for
      far more than it can do, next to org.apache.kafka.tools.ProducerPerformance (the jars
@@ -28,7 +28,7 @@ from charts import pyplot  # noqa: E402  (a sibling module: scripts run from the
 
 ROOT = Path(__file__).resolve().parents[2]
 VAC = str(Path(sys.executable).parent / "vac")
-LHC_DPES = ROOT.parent / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
+LHC_DPES = ROOT / "data" / "winccoa" / "LHC_KafkaStream.config"
 
 
 def stream(rate: int, duration: int, dpes: Path) -> dict[str, object]:

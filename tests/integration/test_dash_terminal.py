@@ -15,11 +15,9 @@ import pytest
 import yaml
 
 from tests.conftest import StackEndpoints
-from tests.helpers import VAC, run_vac
+from tests.helpers import SAMPLE_LOG, VAC, run_vac
 
 pytestmark = pytest.mark.integration
-
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
 
 
 def test_dash_shows_live_values_and_shipped_records(local_stack: StackEndpoints, tmp_path: Path) -> None:
@@ -37,7 +35,7 @@ def test_dash_shows_live_values_and_shipped_records(local_stack: StackEndpoints,
     )  # fmt: skip
     try:
         shipped = run_vac(
-            "--config", str(config_file), "ship", "logs", "--path", str(SAMPLE), "--app-id", "vac_lhc_1_scada_logs",
+            "--config", str(config_file), "ship", "logs", "--path", str(SAMPLE_LOG), "--app-id", "vac_lhc_1_scada_logs",
             "--once", "--from-beginning", "--registry", str(tmp_path / "registry.json"), "-o", "json",
         )  # fmt: skip
         assert shipped.returncode == 0 and json.loads(shipped.stdout)["acked"] == 4364, shipped.stderr

@@ -29,11 +29,10 @@ import yaml
 from elasticsearch import Elasticsearch, helpers
 
 from tests.conftest import StackEndpoints
-from tests.helpers import VAC, run_vac
+from tests.helpers import SAMPLE_LOG, VAC, run_vac
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
 HEADER = re.compile(rb"^WCC\w+\s*\(\d+\), \d{4}\.\d\d\.\d\d [\d:.]+, (\w+),\s*(\w+),", re.M)
 
 
@@ -89,9 +88,9 @@ def pipeline(local_stack: StackEndpoints, tmp_path: Path) -> Iterator[Pipeline]:
 
 
 def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> None:
-    data = SAMPLE.read_bytes()
+    data = SAMPLE_LOG.read_bytes()
     headers = HEADER.findall(data)
-    shipped = pipeline.ship_once(str(SAMPLE))
+    shipped = pipeline.ship_once(str(SAMPLE_LOG))
     assert shipped["records"] == shipped["acked"] == len(headers) == 4364
     assert shipped["lines"] == 5000 and shipped["failed"] == 0
     indexed = pipeline.index()
@@ -108,7 +107,7 @@ def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> N
     assert (first["manager"], first["managerID"], first["type"], first["level"], first["number"]) == (
         "WCCILpmon", "1", "SYS", "INFO", 165,
     )  # fmt: skip
-    assert first["fields"]["app_id"] == "vac_lhc_1_scada_logs" and first["log"]["file"]["path"] == str(SAMPLE)
+    assert first["fields"]["app_id"] == "vac_lhc_1_scada_logs" and first["log"]["file"]["path"] == str(SAMPLE_LOG)
     assert first["_id"] == first["event"]["id"]
 
     # The license block: a header and four continuation lines, one document (read by hand).
@@ -144,7 +143,7 @@ def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents
 
     def ship(parser: str) -> dict[str, dict[str, Any]]:
         result = pipeline.vac(
-            "ship", "logs", "--path", str(SAMPLE), "--app-id", "vac_lhc_1_scada_logs", "--once",
+            "ship", "logs", "--path", str(SAMPLE_LOG), "--app-id", "vac_lhc_1_scada_logs", "--once",
             "--from-beginning", "--to", "elasticsearch", "--registry", str(pipeline.workdir / f"{parser}.json"),
             "-o", "json",
         )  # fmt: skip
@@ -168,9 +167,9 @@ def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents
 
 
 def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> None:
-    pipeline.ship_once(str(SAMPLE))
+    pipeline.ship_once(str(SAMPLE_LOG))
     (pipeline.workdir / "registry.json").unlink()  # as if the registry were lost: all is sent again
-    again = pipeline.ship_once(str(SAMPLE))
+    again = pipeline.ship_once(str(SAMPLE_LOG))
     assert again["acked"] == 4364
     assert pipeline.index()["indexed"] == 2 * 4364
     assert len(pipeline.documents()) == 4364  # the same ids: overwritten, not doubled
@@ -327,7 +326,7 @@ def test_two_indexers_share_the_work_and_one_killed_loses_nothing(pipeline: Pipe
     pipeline.config_file.write_text(yaml.safe_dump(config))
     big = pipeline.workdir / "big" / "PVSS_II.log"
     big.parent.mkdir()
-    big.write_bytes(SAMPLE.read_bytes() * 20)
+    big.write_bytes(SAMPLE_LOG.read_bytes() * 20)
     shipped = pipeline.ship_once(str(big))
     assert shipped["acked"] == 20 * 4364
     command = [VAC, "--config", str(pipeline.config_file), "index", "-q"]

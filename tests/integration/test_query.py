@@ -27,11 +27,10 @@ import yaml
 from elasticsearch import Elasticsearch, helpers
 
 from tests.conftest import StackEndpoints
-from tests.helpers import VAC, error_line, run_vac
+from tests.helpers import SAMPLE_LOG, VAC, error_line, run_vac
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
 HEADER = re.compile(rb"^(WCC\w+)\s*\(\d+\), (\d{4})\.(\d\d)\.(\d\d) ([\d:.]+), (\w+),\s*(\w+),", re.M)
 ZURICH = ZoneInfo("Europe/Zurich")
 WINDOW = ("--since", "2019-08-03", "--until", "2019-08-04")
@@ -48,7 +47,7 @@ class SampleRecord:
 
 
 def sample_records() -> list[SampleRecord]:
-    data = SAMPLE.read_bytes()
+    data = SAMPLE_LOG.read_bytes()
     matches = list(HEADER.finditer(data))
     records = []
     for match, following in zip(matches, [*matches[1:], None], strict=True):
@@ -95,7 +94,7 @@ def indexed(local_stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactor
     config_file = workdir / "query.yaml"
     config_file.write_text(yaml.safe_dump(config))
     shipped = run_vac(
-        "--config", str(config_file), "ship", "logs", "--path", str(SAMPLE), "--app-id", "vac_lhc_1_scada_logs",
+        "--config", str(config_file), "ship", "logs", "--path", str(SAMPLE_LOG), "--app-id", "vac_lhc_1_scada_logs",
         "--once", "--from-beginning", "--registry", str(workdir / "registry.json"), "-q", timeout=300,
     )  # fmt: skip
     assert shipped.returncode == 0, shipped.stderr

@@ -13,11 +13,18 @@ import orjson
 import pytest
 
 from tests.conftest import StackEndpoints
-from tests.helpers import connect_when_listening, free_base_port, read_topic, run_vac, start_stream, stream_summary
+from tests.helpers import (
+    LHC_DPES,
+    connect_when_listening,
+    free_base_port,
+    read_topic,
+    run_vac,
+    start_stream,
+    stream_summary,
+)
 
 pytestmark = pytest.mark.integration
 
-LHC_DPES = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
 FIELDS = {"id", "value", "timestamp", "sector", "mainpart", "DCUM", "type", "status", "ingest_ts", "seq"}
 
 

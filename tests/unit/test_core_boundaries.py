@@ -32,3 +32,12 @@ def test_import_linter_contract_holds() -> None:
     result = subprocess.run([str(lint_imports)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 kept, 0 broken" in result.stdout
+
+
+def test_the_tests_and_scripts_read_no_data_from_outside_the_repository() -> None:
+    """A clone alone must pass its tests and run its demo: no ../shared beside it."""
+    root = Path(__file__).resolve().parents[2]
+    readers = [*root.glob("tests/**/*.py"), *root.glob("scripts/**/*.py"), *root.glob("scripts/*.sh")]
+    marks = ('"shared" / ' + '"data"', "../" + "shared/data")  # split, so this file does not match itself
+    outside = [str(path.relative_to(root)) for path in readers if any(mark in path.read_text() for mark in marks)]
+    assert outside == []

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import os
 import random
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import SAMPLE_LOG
 from vac.logs.documents import FileOrigin
 from vac.logs.reading import MAX_LINE_PIECE, Document, DocumentReader, PythonReader, make_reader, native_available
 from vac.parse.winccoa import WinccoaParser
 from vac.settings import LogInput, VacSettings
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
 INGESTED = "2026-11-29T03:00:00.000Z"
 
 if not native_available():
@@ -66,7 +65,7 @@ def assert_same(data: bytes, chunks: list[int], **caps: int) -> list[Document]:
 
 
 def test_the_sample_gives_the_same_documents_read_whole_or_in_pieces() -> None:
-    data = SAMPLE.read_bytes()
+    data = SAMPLE_LOG.read_bytes()
     whole = assert_same(data, [len(data)])
     assert len(whole) == 4364
     chance = random.Random(5)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import SAMPLE_LOG
 from vac.logs.documents import iso_utc
 from vac.parse.winccoa import LogRecord, WinccoaParser, split_params
-
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "PVSS_II.sample.log"
 
 
 def numbered(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -28,11 +26,11 @@ def parse(data: bytes, **options: int) -> list[LogRecord]:
 
 @pytest.fixture(scope="module")
 def sample() -> list[LogRecord]:
-    return parse(SAMPLE.read_bytes())
+    return parse(SAMPLE_LOG.read_bytes())
 
 
 def test_one_record_per_header_line_and_nothing_lost(sample: list[LogRecord]) -> None:
-    data = SAMPLE.read_bytes()
+    data = SAMPLE_LOG.read_bytes()
     headers = [line for line in data.split(b"\n") if re.match(rb"WCC\w+\s*\(\d+\), 2019\.", line)]
     assert len(sample) == len(headers) == 4364
     # Every line of the file is in exactly one record, in order.

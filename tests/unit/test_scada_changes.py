@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.helpers import LHC_DPES
 from vac.errors import ConfigError
 from vac.scada import status
 from vac.scada.change import Change, ChangeEncoder, IsoClock, encode
@@ -27,7 +28,7 @@ def change(dpe: Dpe, value: object, status64: int = status.ACTIVE) -> Change:
 
 
 def test_the_real_dpe_config_loads() -> None:
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "winccoa" / "LHC_KafkaStream.config"
+    path = LHC_DPES
     dpes = load_dpes(path)
     assert len(dpes) == 9927
     first = dpes[0]

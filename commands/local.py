@@ -49,6 +49,7 @@ def _print_status(status: StackStatus) -> None:
             f"[{colour}]{service.state:<9}[/] {service.name:<13} {service.endpoint:<28}"
             f"{version}{pids}  {service.detail}"
         )
+        stdout.print(f"{'':<9} {'':<13} {service.security}", markup=False, highlight=False)
 
 
 @app.command()

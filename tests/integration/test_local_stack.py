@@ -42,6 +42,26 @@ def test_status_reports_both_services_healthy(local_stack: StackEndpoints) -> No
     assert services["elasticsearch"]["version"].startswith("8.")
     for service in services.values():
         assert all(psutil.pid_exists(pid) for pid in service["pids"])
+    # The pids are the servers', not a launcher's: Elasticsearch's CLI forks the JVM that serves.
+    assert [psutil.Process(pid).cmdline()[-1] for pid in services["kafka"]["pids"]] == [
+        str(local_stack.state_dir / "kafka" / "node-1" / "server.properties")
+    ]
+    (es_pid,) = services["elasticsearch"]["pids"]
+    assert any("org.elasticsearch.bootstrap.Elasticsearch" in arg for arg in psutil.Process(es_pid).cmdline())
+    # A development stack says it is open to anyone on this host.
+    assert services["kafka"]["security"].startswith("PLAINTEXT")
+    assert services["elasticsearch"]["security"].startswith("security off")
+    code, out, _ = vac(local_stack, "local", "status")
+    assert "security off: http on loopback, no TLS, no authentication" in out
+
+
+def test_the_stack_files_are_closed_to_other_users(local_stack: StackEndpoints) -> None:
+    """Data, logs and configs of the local servers are readable by their owner only."""
+    state_dir = local_stack.state_dir
+    assert state_dir.stat().st_mode & 0o066 == 0  # at most passable, never listable, by others
+    for service in ("kafka", "elasticsearch"):
+        assert (state_dir / service).stat().st_mode & 0o077 == 0, service
+    assert (state_dir / "stack.json").stat().st_mode & 0o077 == 0
 
 
 def test_a_second_up_says_it_already_runs(local_stack: StackEndpoints) -> None:

@@ -1,6 +1,7 @@
 """One single-node Elasticsearch from the integ-test distribution.
 
-Security is off and discovery single-node (a development node on loopback). Its config,
+Security is off and discovery single-node: a development node on loopback, which `vac local
+status` says; its directory is open to its owner only. Its config,
 data, logs and temp files live in the state dir, so the unpacked distribution in the cache
 stays read-only and can be shared. As root it runs as an unprivileged user, which
 Elasticsearch demands.
@@ -21,6 +22,8 @@ from vac.local import process
 from vac.local.java import Java
 
 MIN_JAVA = 17
+# The JVM that serves; `bin/elasticsearch` starts a launcher JVM that forks it.
+SERVER_MAIN_CLASS = "org.elasticsearch.bootstrap.Elasticsearch"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ def plan_node(state_dir: Path, port: int) -> ElasticsearchNode:
 
 
 def write_config(node: ElasticsearchNode, home: Path, heap_mb: int) -> None:
+    process.private_dir(node.directory)
     for sub in ("config/jvm.options.d", "data", "logs", "tmp"):
         (node.directory / sub).mkdir(parents=True, exist_ok=True)
     for name in ("jvm.options", "log4j2.properties"):

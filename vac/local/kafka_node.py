@@ -106,7 +106,8 @@ def write_config(node: KafkaNode, cluster: list[KafkaNode]) -> None:
         "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": 0,
     }
-    node.directory.mkdir(parents=True, exist_ok=True)
+    process.private_dir(node.directory.parent)
+    process.private_dir(node.directory)
     node.config_file.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
     (node.directory / "log4j2.properties").write_text(_LOG4J2)
 

@@ -19,6 +19,16 @@ import psutil
 
 from vac.errors import PortInUse
 
+# The servers' data, logs and configs are the operator's alone: files they create are owner-only.
+SERVER_UMASK = 0o077
+
+
+def private_dir(path: Path, traversable: bool = False) -> None:
+    """Create `path` (and its parents) and close it to other users. `traversable` leaves it
+    passable, not listable, for a server that runs as another user below it."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o711 if traversable else 0o700)
+
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -76,6 +86,7 @@ def spawn(
             env=dict(env),
             start_new_session=True,
             user=user,
+            umask=SERVER_UMASK,
         )
     return process.pid
 
@@ -101,6 +112,19 @@ def is_running(pid: int | None, marker: str) -> bool:
     # Right after it starts, the java launcher may exec itself again: for that moment the
     # kernel shows no command line. A live process without one is taken as ours.
     return any(marker in cmdline for cmdline in cmdlines) or not cmdlines or not cmdlines[0]
+
+
+def server_pid(pid: int, main_class: str) -> int:
+    """The pid of the process in `pid`'s family that runs `main_class`: a launcher (such as
+    Elasticsearch's CLI) forks the JVM that serves, and that is the pid an operator wants."""
+    try:
+        for child in psutil.Process(pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if any(main_class in arg for arg in child.cmdline()):
+                    return int(child.pid)
+    except psutil.Error:
+        pass
+    return pid
 
 
 def find_by_marker(marker: str) -> list[psutil.Process]:

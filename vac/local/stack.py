@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vac import paths
 from vac.errors import KafkaUnavailable, LocalStackError, SearchUnavailable, StartTimeout, UsageError
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.local import elasticsearch_node, kafka_node, maven, process
@@ -43,6 +44,8 @@ class ServiceStatus:
     pids: list[int] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
     log_files: list[str] = field(default_factory=list)
+    security: str = ""
+    """How clients get in: the local stack is a development stack, open to anyone on this host."""
 
 
 @dataclass
@@ -87,10 +90,25 @@ class LocalStack:
             ) from None
 
     def _save_state(self, state: dict[str, Any]) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._make_state_dir()
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(json.dumps(state, indent=2))
         os.replace(tmp, self.state_file)
+
+    def _make_state_dir(self) -> None:
+        # Closed to other users; passable (not listable) when Elasticsearch runs as its own
+        # user below it, as it does when vac runs as root.
+        process.private_dir(self.state_dir, traversable=paths.running_as_root())
+
+    def _close_to_others(self) -> None:
+        """Make the state dir private, and the services' dirs of a stack set up before vac did."""
+        self._make_state_dir()
+        for service in SERVICES:
+            if (self.state_dir / service).is_dir():
+                (self.state_dir / service).chmod(0o700)
+        if self.state_file.exists():
+            self.state_file.chmod(0o600)
 
     def _kafka_nodes(self, state: dict[str, Any]) -> list[KafkaNode]:
         recorded = state.get("kafka", {})
@@ -128,6 +146,7 @@ class LocalStack:
         running = {service for service in services if self._is_running(service, state)}
         self._check_layout(state, running)
         to_start = [service for service in services if service not in running]
+        self._close_to_others()
         if to_start:
             java = self.java()
             if "elasticsearch" in to_start:
@@ -311,21 +330,25 @@ class LocalStack:
             nodes = self._kafka_nodes(state)
             endpoint = kafka_node.bootstrap_servers(nodes)
             ports = [node.port for node in nodes]
+            security = "PLAINTEXT on loopback: no TLS, no authentication"
         else:
             es = self._es_node(state)
             endpoint, ports = es.url, [es.port]
+            security = "security off: http on loopback, no TLS, no authentication"
+            # The launcher's pid is recorded (its group is what `down` stops); the server is its child.
+            alive = [process.server_pid(pid, elasticsearch_node.SERVER_MAIN_CLASS) for pid in alive]
         version = recorded.get("version")
         if not alive:
-            return ServiceStatus(service, "stopped", False, version, endpoint, "not running", [], ports, logs)
+            return ServiceStatus(service, "stopped", False, version, endpoint, "not running", [], ports, logs, security)
         if len(alive) < len(pairs):
             detail = f"{len(alive)} of {len(pairs)} processes running"
-            return ServiceStatus(service, "partial", False, version, endpoint, detail, alive, ports, logs)
+            return ServiceStatus(service, "partial", False, version, endpoint, detail, alive, ports, logs, security)
         if service == "kafka":
             healthy, detail = self._kafka_health(endpoint, len(pairs), timeout_s)
         else:
             healthy, detail, version = self._search_health(endpoint, timeout_s, version)
         state_word = "running" if healthy else "unhealthy"
-        return ServiceStatus(service, state_word, healthy, version, endpoint, detail, alive, ports, logs)
+        return ServiceStatus(service, state_word, healthy, version, endpoint, detail, alive, ports, logs, security)
 
     @staticmethod
     def _kafka_health(bootstrap: str, brokers: int, timeout_s: float) -> tuple[bool, str]:

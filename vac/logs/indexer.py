@@ -3,7 +3,9 @@
 Offsets are committed only after Elasticsearch took the batch, and every document has the id
 the shipper gave it (`event.id`: file key + byte offset), so whatever Kafka delivers twice (a
 crash between bulk and commit, a rebalance) overwrites itself: nothing lost, nothing doubled.
-Documents Elasticsearch rejects for good go to a dead-letter topic with the reason.
+A message that cannot be a document (not JSON, a bad id or time: see `vac.logs.routing`)
+or that Elasticsearch rejects for good goes to a dead-letter topic with the reason, and is
+committed with its batch: one poison message never stops the topic.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from vac import __version__
@@ -29,7 +30,7 @@ from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
-from vac.logs.documents import index_name
+from vac.logs.routing import DeadLetter, route_message
 from vac.settings import VacSettings
 
 log = logging.getLogger("vac.index")
@@ -49,8 +50,12 @@ class IndexOptions:
 @dataclass
 class IndexCounters:
     consumed: int = 0
+    """Every consumed message ends in exactly one of indexed, dead_lettered, skipped, or is
+    still pending (read, not yet settled and committed): they always add up to consumed."""
     indexed: int = 0
     dead_lettered: int = 0
+    skipped: int = 0
+    """Tombstones: nothing to index, nothing to repair."""
     batches: int = 0
     retries: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -64,7 +69,10 @@ class LogIndexer:
         self.client = make_client(settings.elasticsearch)
         index = settings.index
         self._batch: BulkBatch[Message] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
-        self._unparsable: list[tuple[Message, str]] = []
+        # Messages of the batch that have no document: dead-lettered or skipped with it.
+        self._refused: list[tuple[Message, str]] = []
+        self._skipped = 0
+        self._unsettled = 0
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
@@ -134,44 +142,42 @@ class LogIndexer:
             return
         self._at_end.discard(partition)
         self.counters.consumed += 1
-        value = message.value()
-        if not value:  # a tombstone, or a probe's write check: no document
-            self._batch.add(message, None)
+        where = f"{message.topic()}-{message.partition()}-{message.offset()}"
+        route = route_message(message.value(), where, self.settings.index.name_template)
+        if isinstance(route, BulkItem):
+            self._batch.add(message, route)
             return
-        try:
-            doc = orjson.loads(value)
-            if not isinstance(doc, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            self._unparsable.append((message, f"not a JSON document: {exc}"))
-            self._batch.add(message, None)
-            return
-        event = doc.get("event") if isinstance(doc.get("event"), dict) else None
-        doc_id = (
-            str(event["id"])
-            if event and "id" in event
-            else f"{message.topic()}-{message.partition()}-{message.offset()}"
-        )
-        self._batch.add(message, BulkItem(index_name(self.settings.index.name_template, doc), doc_id, value))
+        # No document, but acknowledged with the batch (committed only once the batch is).
+        self._batch.add(message, None)
+        if isinstance(route, DeadLetter):
+            self._refused.append((message, route.reason))
+        else:
+            self._skipped += 1
 
     def _caught_up(self) -> bool:
         return bool(self._assigned) and self._assigned <= self._at_end
 
     def _flush(self) -> None:
         """Index the batch, dead-letter what Elasticsearch refuses, then commit."""
-        batch, unparsable = self._batch.take(), self._unparsable
-        self._unparsable = []
+        batch, refused, skipped = self._batch.take(), self._refused, self._skipped
+        self._refused, self._skipped = [], 0
         if not batch:
             return
-        outcome = bulk_index(self.client, batch.items, self._cancelled)
+        try:
+            outcome = bulk_index(self.client, batch.items, self._cancelled)
+        except BulkCancelled:
+            self._unsettled = len(batch)  # read again by the next run
+            raise
         self.counters.indexed += outcome.indexed
+        self.counters.skipped += skipped
         self.counters.retries += outcome.retries
         self.counters.batches += 1
         for item, reason in outcome.rejected:
             self._dead_letter(item.source, reason, item.index)
-        for message, reason in unparsable:
-            self._dead_letter(message.value() or b"", reason, f"{message.topic()}/{message.partition()}")
-        if outcome.rejected or unparsable:
+        for message, reason in refused:
+            where = f"{message.topic()}/{message.partition()}/{message.offset()}"
+            self._dead_letter(message.value() or b"", reason, where)
+        if outcome.rejected or refused:
             assert self._dlq is not None
             if self._dlq.flush(self.settings.kafka.timeout_s * 3):
                 raise KafkaUnavailable("the dead-letter topic did not take the rejected documents; not committing")
@@ -186,7 +192,7 @@ class LogIndexer:
         self.counters.dead_lettered += 1
         if self.counters.dead_lettered == 1:
             log.warning(
-                "Elasticsearch rejected a document (%s); it goes to %s",
+                "a log record cannot be indexed (%s); it goes to %s",
                 reason[:200],
                 self.settings.index.dead_letter_topic,
             )
@@ -215,6 +221,8 @@ class LogIndexer:
             "consumed": counters.consumed,
             "indexed": counters.indexed,
             "dead_lettered": counters.dead_lettered,
+            "skipped": counters.skipped,
+            "pending": len(self._batch) + self._unsettled,
             "batches": counters.batches,
             "retries": counters.retries,
             "docs_per_s": round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,

@@ -1,0 +1,165 @@
+"""`vac index` on a topic where poison messages sit among good records (issue #15, findings 6
+and 14): the good ones are indexed, each poison one is dead-lettered with its reason (a
+tombstone is skipped), the offsets are committed, and the counters add up."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from elasticsearch import Elasticsearch
+
+from tests.conftest import StackEndpoints
+from tests.helpers import run_vac
+from vac.es.bulk import BulkItem, bulk_index
+from vac.es.client import make_client
+from vac.logs.indexer import REASON_HEADER
+from vac.settings import ElasticsearchSettings
+
+pytestmark = pytest.mark.integration
+
+
+def good(n: int) -> dict[str, Any]:
+    return {
+        "@timestamp": f"2019-08-03T12:{n // 60:02d}:{n % 60:02d}.000Z",
+        "message": f"good record {n}",
+        "level": "INFO",
+        "lines": 1,
+        "fields": {"app_id": "vac_lhc_1_scada_logs"},
+        "event": {"id": f"good-{n}"},
+    }
+
+
+def poison_messages() -> dict[str, tuple[bytes, str]]:
+    """name -> (value, a word its dead-letter reason must hold)."""
+    return {
+        "fields null": (bad(90, fields=None), "fields"),
+        "600-byte id": (bad(91, event={"id": "x" * 600}), "event.id"),
+        "empty": (b"", "empty"),
+        "not JSON": (b"\xff\xfe{ not json", "JSON"),
+        "a JSON list": (b"[1, 2, 3]", "object"),
+        "year 99999": (bad(92, **{"@timestamp": "99999-01-01T00:00:00Z"}), "@timestamp"),
+        "banana time": (bad(93, **{"@timestamp": "banana"}), "@timestamp"),
+        "numeric time": (bad(94, **{"@timestamp": 1564836805000}), "@timestamp"),
+        # `lines` is an integer in the index template: Elasticsearch refuses this one per item.
+        "mapping conflict": (bad(95, lines="many"), "lines"),
+    }
+
+
+def bad(n: int, **changes: Any) -> bytes:
+    return orjson.dumps({**good(n), "event": {"id": f"poison-{n}"}, **changes})
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"it-dlq-reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,
+        }
+    )
+    consumer.subscribe([topic])
+    letters = []
+    try:
+        for _ in range(600):
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            if message.error() is not None:
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    break
+                continue
+            headers = dict(message.headers() or [])
+            letters.append((message.value() or b"", headers[REASON_HEADER].decode()))
+    finally:
+        consumer.close()
+    return letters
+
+
+def test_poison_messages_are_dead_lettered_and_the_good_ones_indexed(
+    local_stack: StackEndpoints, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    family, topic, dlq = f"vactest-{run}", f"it-poison-{run}", f"it-dlq-{run}"
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["logs"] = {"topic": topic, "partitions": 1}
+    config["index"] = {"group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
+                       "dead_letter_topic": dlq, "batch_s": 0.5}  # fmt: skip
+    config_file = tmp_path / "poison.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its future
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+
+    poison = poison_messages()
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    good_ids = []
+    for n, (value, _) in enumerate(poison.values()):  # poison and good alternate, in one batch
+        producer.produce(topic, value=orjson.dumps(good(n)))
+        producer.produce(topic, value=value)
+        good_ids.append(f"good-{n}")
+    producer.produce(topic, key=b"vacprobe", value=None)  # the probe's tombstone
+    # A good record written over several lines: it must not break the bulk body.
+    producer.produce(topic, value=json.dumps(good(50), indent=2).encode())
+    good_ids.append("good-50")
+    assert producer.flush(30) == 0
+
+    es = Elasticsearch(local_stack.elasticsearch_url, request_timeout=60)
+    try:
+        first = run_vac("--config", str(config_file), "index", "--until-caught-up", "-o", "json", timeout=300)
+        assert first.returncode == 0, first.stderr
+        summary = json.loads(first.stdout)
+        assert summary["consumed"] == len(good_ids) + len(poison) + 1
+        assert summary["indexed"] == len(good_ids)
+        assert summary["dead_lettered"] == len(poison)
+        assert summary["skipped"] == 1 and summary["pending"] == 0
+        assert summary["consumed"] == summary["indexed"] + summary["dead_lettered"] + summary["skipped"]
+
+        es.indices.refresh(index=f"{family}-*")
+        hits = es.search(index=f"{family}-*", size=100, query={"match_all": {}})["hits"]["hits"]
+        assert sorted(hit["_id"] for hit in hits) == sorted(good_ids)
+        # Only the month of the good records: no index named from a garbage time.
+        assert set(es.indices.get(index=f"{family}-*")) == {f"{family}-lhc_1-2019.08"}
+
+        letters = dead_letters(local_stack.bootstrap_servers, dlq)
+        assert len(letters) == len(poison)
+        reasons = dict(letters)
+        for name, (value, word) in poison.items():
+            assert value in reasons, f"{name} not dead-lettered"
+            assert word in reasons[value], f"{name}: {reasons[value]}"
+
+        # Committed: a second run finds nothing new, and does not die on anything.
+        second = run_vac("--config", str(config_file), "index", "--until-caught-up", "-o", "json", timeout=300)
+        assert second.returncode == 0, second.stderr
+        again = json.loads(second.stdout)
+        assert (again["consumed"], again["indexed"], again["dead_lettered"]) == (0, 0, 0)
+    finally:
+        es.indices.delete(index=f"{family}-*", allow_no_indices=True)
+        es.close()
+
+
+def test_a_request_refused_whole_is_split_until_only_the_bad_document_is_left(local_stack: StackEndpoints) -> None:
+    """Elasticsearch answers 400 to a whole bulk request for one id over 512 bytes: the
+    documents beside it are indexed all the same, and the bad one comes back with the reason."""
+    index = f"vactest-bulk-{uuid.uuid4().hex[:8]}"
+    items = [BulkItem(index, f"ok-{n}", orjson.dumps({"n": n})) for n in range(5)]
+    items.insert(3, BulkItem(index, "x" * 600, b'{"n": -1}'))
+    client = make_client(ElasticsearchSettings(hosts=[local_stack.elasticsearch_url]))
+    try:
+        outcome = bulk_index(client, items, threading.Event())
+        assert outcome.indexed == 5
+        assert [item.id for item, _ in outcome.rejected] == ["x" * 600]
+        assert "too long" in outcome.rejected[0][1]
+        client.indices.refresh(index=index)
+        assert client.count(index=index)["count"] == 5
+    finally:
+        client.indices.delete(index=index, ignore_unavailable=True)
+        client.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from elasticsearch import Elasticsearch
 
 from tests.conftest import StackEndpoints
-from tests.helpers import run_vac
+from tests.helpers import error_line, run_vac
 from vac.es.bulk import BulkItem, bulk_index
 from vac.es.client import make_client
 from vac.logs.indexer import REASON_HEADER
@@ -163,3 +164,56 @@ def test_a_request_refused_whole_is_split_until_only_the_bad_document_is_left(lo
     finally:
         client.indices.delete(index=index, ignore_unavailable=True)
         client.close()
+
+
+class _RefusingElasticsearch(BaseHTTPRequestHandler):
+    """Stands in for a secured cluster (the local one runs without security): it takes the
+    index template but refuses the bulk writes to this user, as Elasticsearch answers them."""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/_index_template/"):
+            status, body = 200, {"acknowledged": True}
+        else:
+            reason = "action [indices:data/write/bulk] is unauthorized for user [vac] with effective roles [viewer]"
+            status, body = 403, {"error": {"type": "security_exception", "reason": reason}, "status": 403}
+        payload = orjson.dumps(body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_elasticsearch_refusing_the_user_is_one_error_line(local_stack: StackEndpoints, tmp_path: Path) -> None:
+    run = uuid.uuid4().hex[:8]
+    topic = f"it-denied-{run}"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingElasticsearch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["elasticsearch"] = {"hosts": [f"http://127.0.0.1:{server.server_port}"], "username": "vac",
+                               "password": "wrong"}  # fmt: skip
+    config["logs"] = {"topic": topic, "partitions": 1}
+    config["index"] = {"group_id": f"it-index-{run}", "dead_letter_topic": f"it-dlq-{run}", "batch_s": 0.2}
+    config_file = tmp_path / "denied.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its future
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    producer.produce(topic, value=orjson.dumps(good(1)))
+    assert producer.flush(30) == 0
+    try:
+        result = run_vac("--config", str(config_file), "index", "--until-caught-up", "-q", timeout=120)
+    finally:
+        server.shutdown()
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    line = error_line(result)
+    assert "HTTP 403" in line and "security_exception" in line and "unauthorized for user [vac]" in line
+    assert "lacks a privilege" in result.stderr

@@ -5,6 +5,7 @@ tombstone is skipped), the offsets are committed, and the counters add up."""
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,7 @@ import orjson
 import pytest
 import yaml
 from confluent_kafka import Consumer, KafkaError, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 from elasticsearch import Elasticsearch
 
 from tests.conftest import StackEndpoints
@@ -217,3 +218,51 @@ def test_elasticsearch_refusing_the_user_is_one_error_line(local_stack: StackEnd
     line = error_line(result)
     assert "HTTP 403" in line and "security_exception" in line and "unauthorized for user [vac]" in line
     assert "lacks a privilege" in result.stderr
+
+
+def test_a_dead_letter_kafka_refuses_stops_the_indexer_without_committing(
+    local_stack: StackEndpoints, tmp_path: Path
+) -> None:
+    """The dead-letter topic takes messages of 300 bytes at most: the poison message of 400
+    cannot be put there, so its batch is not committed (committing would lose it); once the
+    topic takes it, the next run indexes and dead-letters the whole batch."""
+    run = uuid.uuid4().hex[:8]
+    family, topic, dlq = f"vactest-{run}", f"it-dlqfull-{run}", f"it-dlq-{run}"
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["logs"] = {"topic": topic, "partitions": 1}
+    config["index"] = {"group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
+                       "dead_letter_topic": dlq, "batch_s": 0.2}  # fmt: skip
+    config_file = tmp_path / "dlqfull.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its futures
+    created = admin.create_topics([NewTopic(topic, 1, 1), NewTopic(dlq, 1, 1, config={"max.message.bytes": "300"})])
+    for future in created.values():
+        future.result(30)
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    poison = b"not json " + b"x" * 400
+    for value in (orjson.dumps(good(1)), poison, orjson.dumps(good(2))):
+        producer.produce(topic, value=value)
+    assert producer.flush(30) == 0
+
+    def index() -> subprocess.CompletedProcess[str]:
+        return run_vac("--config", str(config_file), "index", "--until-caught-up", "-q", "-o", "json", timeout=300)
+
+    es = Elasticsearch(local_stack.elasticsearch_url, request_timeout=60)
+    try:
+        for _ in range(2):  # not committed: the second run meets the same batch
+            refused = index()
+            assert refused.returncode == 3, refused.stderr
+            assert "Traceback" not in refused.stderr
+            assert f"the dead-letter topic {dlq} did not take" in error_line(refused)
+        resource = ConfigResource(ConfigResource.Type.TOPIC, dlq, incremental_configs=[
+            ConfigEntry("max.message.bytes", "1048588", incremental_operation=AlterConfigOpType.SET)
+        ])  # fmt: skip
+        admin.incremental_alter_configs([resource])[resource].result(30)
+        done = index()
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert (summary["consumed"], summary["indexed"], summary["dead_lettered"]) == (3, 2, 1)
+        assert [value for value, _ in dead_letters(local_stack.bootstrap_servers, dlq)] == [poison]
+    finally:
+        es.indices.delete(index=f"{family}-*", allow_no_indices=True)
+        es.close()

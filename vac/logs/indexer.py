@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from vac import __version__
 from vac.errors import KafkaUnavailable
@@ -78,6 +78,8 @@ class LogIndexer:
         self._cancelled = threading.Event()
         self._consumer: Consumer | None = None
         self._dlq: Producer | None = None
+        self._dlq_failures: list[str] = []
+        """Delivery errors of dead letters since the last flush."""
 
     def run(
         self, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None = None
@@ -179,8 +181,12 @@ class LogIndexer:
             self._dead_letter(message.value() or b"", reason, where)
         if outcome.rejected or refused:
             assert self._dlq is not None
-            if self._dlq.flush(self.settings.kafka.timeout_s * 3):
-                raise KafkaUnavailable("the dead-letter topic did not take the rejected documents; not committing")
+            unsent = self._dlq.flush(self.settings.kafka.timeout_s * 3)
+            # Committing past a dead letter Kafka did not take would lose its message for good.
+            if unsent or self._dlq_failures:
+                failure = self._dlq_failures[0] if self._dlq_failures else f"{unsent} not acknowledged in time"
+                self._dlq_failures = []
+                raise self._dlq_refused(failure)
         offsets: dict[tuple[str, int], int] = {}
         for message in batch.sources:
             offsets[(message.topic() or "", message.partition() or 0)] = (message.offset() or 0) + 1
@@ -196,12 +202,30 @@ class LogIndexer:
                 reason[:200],
                 self.settings.index.dead_letter_topic,
             )
-        self._dlq.produce(
-            self.settings.index.dead_letter_topic,
-            value=value,
-            headers=[(REASON_HEADER, reason.encode()), (SOURCE_HEADER, source.encode())],
-        )
+        headers: list[tuple[str, str | bytes | None]] = [
+            (REASON_HEADER, reason.encode(errors="replace")),
+            (SOURCE_HEADER, source.encode(errors="replace")),
+        ]
+        try:
+            self._dlq.produce(
+                self.settings.index.dead_letter_topic, value=value, headers=headers, on_delivery=self._dlq_delivered
+            )
+        except (KafkaException, BufferError) as exc:  # e.g. larger than the producer's message.max.bytes
+            raise self._dlq_refused(str(exc)) from None
         self._dlq.poll(0)
+
+    def _dlq_delivered(self, error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            self._dlq_failures.append(error.str())
+
+    def _dlq_refused(self, failure: str) -> KafkaUnavailable:
+        topic = self.settings.index.dead_letter_topic
+        return KafkaUnavailable(
+            f"the dead-letter topic {topic} did not take a record that cannot be indexed ({failure}); "
+            "nothing of its batch was committed",
+            hint=f"check that {topic} exists, that vac may write it, and that its max.message.bytes "
+            "takes the largest log message; the next run starts again from that batch",
+        )
 
     def _assigned_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._assigned |= {(p.topic, p.partition) for p in partitions}

@@ -60,17 +60,18 @@ def bad(n: int, **changes: Any) -> bytes:
     return orjson.dumps({**good(n), "event": {"id": f"poison-{n}"}, **changes})
 
 
-def dead_letters(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
+def topic_messages(bootstrap: str, topic: str) -> list[tuple[bytes, dict[str, bytes]]]:
+    """Every message of `topic` (one partition): its value and headers."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
-            "group.id": f"it-dlq-reader-{uuid.uuid4().hex[:8]}",
+            "group.id": f"it-reader-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest",
             "enable.partition.eof": True,
         }
     )
     consumer.subscribe([topic])
-    letters = []
+    messages = []
     try:
         for _ in range(600):
             message = consumer.poll(0.5)
@@ -80,11 +81,14 @@ def dead_letters(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
                 if message.error().code() == KafkaError._PARTITION_EOF:
                     break
                 continue
-            headers = dict(message.headers() or [])
-            letters.append((message.value() or b"", headers[REASON_HEADER].decode()))
+            messages.append((message.value() or b"", dict(message.headers() or [])))
     finally:
         consumer.close()
-    return letters
+    return messages
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
+    return [(value, headers[REASON_HEADER].decode()) for value, headers in topic_messages(bootstrap, topic)]
 
 
 def test_poison_messages_are_dead_lettered_and_the_good_ones_indexed(
@@ -266,3 +270,36 @@ def test_a_dead_letter_kafka_refuses_stops_the_indexer_without_committing(
     finally:
         es.indices.delete(index=f"{family}-*", allow_no_indices=True)
         es.close()
+
+
+def test_replay_keeps_a_dead_letter_the_target_topic_refuses(local_stack: StackEndpoints, tmp_path: Path) -> None:
+    """`vac index replay-dlq` to a topic that takes 300 bytes at most: the small dead letter is
+    resent, the large one stays in the dead-letter topic (not committed) until the target takes it."""
+    run = uuid.uuid4().hex[:8]
+    target, dlq = f"it-replay-{run}", f"it-dlq-{run}"
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["logs"] = {"topic": target, "partitions": 1}
+    config["index"] = {"group_id": f"it-index-{run}", "dead_letter_topic": dlq}
+    config_file = tmp_path / "replay.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its futures
+    created = admin.create_topics([NewTopic(dlq, 1, 1), NewTopic(target, 1, 1, config={"max.message.bytes": "300"})])
+    for future in created.values():
+        future.result(30)
+    small, large = orjson.dumps(good(1)), orjson.dumps({**good(2), "message": "x" * 400})
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    for value in (small, large):
+        producer.produce(dlq, value=value, headers=[(REASON_HEADER, b"mapper_parsing_exception: test")])
+    assert producer.flush(30) == 0
+
+    refused = run_vac("--config", str(config_file), "index", "replay-dlq", timeout=120)
+    assert refused.returncode == 3, refused.stderr
+    assert f"could not write to {target}" in error_line(refused) and "1 documents were resent" in refused.stderr
+    resource = ConfigResource(ConfigResource.Type.TOPIC, target, incremental_configs=[
+        ConfigEntry("max.message.bytes", "1048588", incremental_operation=AlterConfigOpType.SET)
+    ])  # fmt: skip
+    admin.incremental_alter_configs([resource])[resource].result(30)
+    resent = run_vac("--config", str(config_file), "index", "replay-dlq", timeout=120)
+    assert resent.returncode == 0, resent.stderr
+    assert "resent 1 documents" in resent.stderr
+    assert [value for value, _ in topic_messages(local_stack.bootstrap_servers, target)] == [small, large]

@@ -277,6 +277,12 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
     )
     producer = new_client(Producer, client_config(settings.kafka, **{"enable.idempotence": True, "acks": "all"}))
     consumer.subscribe([settings.index.dead_letter_topic])
+    failures: list[str] = []
+
+    def delivered(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failures.append(error.str())
+
     sent = 0
     idle_since = time.monotonic()
     try:
@@ -290,10 +296,18 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                     break
                 continue
             idle_since = time.monotonic()
-            producer.produce(target_topic, value=message.value())
+            try:
+                producer.produce(target_topic, value=message.value(), on_delivery=delivered)
+            except (KafkaException, BufferError) as exc:
+                failures.append(str(exc))
+            # The dead letter leaves its topic (commit) only once the target acknowledged it.
+            if producer.flush(settings.kafka.timeout_s) or failures:
+                raise KafkaUnavailable(
+                    f"could not write to {target_topic}: {failures[0] if failures else 'no acknowledgement in time'}; "
+                    f"{sent:,} documents were resent before this one",
+                    hint="the dead letters not resent stay in the topic for the next replay-dlq",
+                )
             sent += 1
-            if producer.flush(settings.kafka.timeout_s):
-                raise KafkaUnavailable(f"could not write to {target_topic}")
             consumer.commit(message=message, asynchronous=False)
     finally:
         consumer.close()

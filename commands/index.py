@@ -22,7 +22,7 @@ app = typer.Typer(
 def _status_line(status: dict[str, Any]) -> str:
     return (
         f"{status['docs_per_s']:>9,.0f} docs/s  consumed {status['consumed']:,}  indexed {status['indexed']:,}  "
-        f"dead-lettered {status['dead_lettered']:,}  partitions {status['partitions']}"
+        f"dead-lettered {status['dead_lettered']:,}  skipped {status['skipped']:,}  partitions {status['partitions']}"
     )
 
 
@@ -60,7 +60,8 @@ def index(
     else:
         sys.stdout.write(
             f"consumed {summary['consumed']:,}  indexed {summary['indexed']:,}  dead-lettered "
-            f"{summary['dead_lettered']:,}  {summary['docs_per_s']:,.0f} docs/s over {summary['duration_s']:.1f} s\n"
+            f"{summary['dead_lettered']:,}  skipped {summary['skipped']:,}  pending {summary['pending']:,}  "
+            f"{summary['docs_per_s']:,.0f} docs/s over {summary['duration_s']:.1f} s\n"
         )
 
 

@@ -1,6 +1,7 @@
 """Bulk indexing that loses nothing: a request Elasticsearch could not take (429, 5xx, no
 connection) is retried with backoff until it goes through or the caller gives up; documents
-it rejects for good (mapping errors) come back with the reason, for a dead-letter topic."""
+it rejects for good (mapping errors, or alone in a request it answers 400) come back with the
+reason, for a dead-letter topic."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from elasticsearch import Elasticsearch
 log = logging.getLogger("vac.es")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SPLIT_STATUSES = frozenset({400, 413})
 MAX_BACKOFF_S = 5.0
 
 
@@ -89,6 +91,13 @@ def _body(items: Sequence[BulkItem]) -> bytes:
     return b"\n".join(parts) + b"\n"
 
 
+def _error_reason(exc: elasticsearch.ApiError) -> str:
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('type', exc.meta.status)}: {error.get('reason', '')}"
+    return str(exc.message)
+
+
 def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: threading.Event) -> BulkOutcome:
     """Index `items`; return when each is indexed or rejected for good."""
     outcome = BulkOutcome()
@@ -102,16 +111,23 @@ def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: thre
             retry_reason = f"no answer ({type(exc).__name__})"
             retry = pending
         except elasticsearch.ApiError as exc:
-            if exc.meta.status not in RETRY_STATUSES and exc.meta.status != 413:
-                raise
-            retry_reason, retry = f"HTTP {exc.meta.status}", pending
-            if exc.meta.status == 413 and len(pending) > 1:  # too large: halve and go on
-                half = len(pending) // 2
-                first = bulk_index(client, pending[:half], cancelled)
-                second = bulk_index(client, pending[half:], cancelled)
-                outcome.indexed += first.indexed + second.indexed
-                outcome.rejected += first.rejected + second.rejected
+            status = exc.meta.status
+            if status == 400 and len(pending) == 1:  # the one document that spoils a request
+                outcome.rejected.append((pending[0], f"request refused: {_error_reason(exc)}"))
                 return outcome
+            if status in SPLIT_STATUSES and len(pending) > 1:
+                # Too large (413), or one document spoils the whole request (400, e.g. an id
+                # over 512 bytes): halve until the good ones go through and the bad one is alone.
+                half = len(pending) // 2
+                for part in (pending[:half], pending[half:]):
+                    done = bulk_index(client, part, cancelled)
+                    outcome.indexed += done.indexed
+                    outcome.rejected += done.rejected
+                    outcome.retries += done.retries
+                return outcome
+            if status not in RETRY_STATUSES and status != 413:
+                raise  # not about the documents (401, 403...): vac.es.client made it a VacError
+            retry_reason, retry = f"HTTP {status}", pending
         else:
             retry = []
             for item, result in zip(pending, response["items"], strict=True):

@@ -2,21 +2,109 @@
 
 The local integ-test distribution answers no `GET /`, so the version comes from the nodes
 info API, which production clusters answer as well.
+
+The client's errors become vac errors here, at the one edge every request passes, not call
+site by call site: a refusal nobody has a policy for (a 401 for a wrong password during
+`vac index`) reaches the CLI as one `vac: error:` line instead of a traceback.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import elasticsearch
+from elastic_transport import ApiResponse
 from elasticsearch import Elasticsearch
 
-from vac.errors import SearchUnavailable
+from vac.errors import PermissionDenied, SearchUnavailable, VacError
 from vac.settings import ElasticsearchSettings
 
 CLIENT_MAJOR: int = elasticsearch.__version__[0]
+
+
+class SearchRefused(VacError, elasticsearch.ApiError):
+    """Elasticsearch answered a request with an error status. It is still the client's own
+    error class (`elasticsearch.NotFoundError`...; status and body intact), so callers with a
+    policy for a status (bulk retries, query errors) catch it as before."""
+
+    def __init__(self, original: elasticsearch.ApiError, message: str, hint: str | None) -> None:
+        # Not VacError.__init__: the client's ApiError needs its response metadata and body.
+        elasticsearch.ApiError.__init__(self, message, original.meta, original.body, original.errors)
+        self.hint = hint
+
+
+class SearchDenied(PermissionDenied, SearchRefused):
+    """401 or 403: the credentials are wrong, or lack a privilege."""
+
+
+class SearchUnreachable(SearchUnavailable, elasticsearch.ConnectionError):
+    """No answer (refused connection, timeout); still the client's error class, for retries."""
+
+    def __init__(self, original: elasticsearch.TransportError, message: str, hint: str | None) -> None:
+        elasticsearch.ConnectionError.__init__(self, message, original.errors)
+        self.hint = hint
+
+
+_WRAPPED: dict[tuple[type[Exception], type[Exception]], type[Exception]] = {}
+
+
+def _wrapped_class(vac_class: type[Exception], client_class: type[Exception]) -> type[Exception]:
+    """A class that is both: `except VacError` and `except elasticsearch.NotFoundError` match."""
+    key = (vac_class, client_class)
+    if key not in _WRAPPED:
+        _WRAPPED[key] = type(client_class.__name__, key, {"__module__": __name__})
+    return _WRAPPED[key]
+
+
+def _describe(exc: elasticsearch.ApiError) -> str:
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('type', exc.message)}: {str(error.get('reason', ''))[:300]}"
+    return str(exc.message)
+
+
+class VacElasticsearch(Elasticsearch):
+    """The client `make_client` builds: every request goes through `perform_request` (the
+    namespaced APIs, `indices.*`, `cat.*`, call the parent's), so its errors are wrapped here."""
+
+    hosts_for_errors: list[str] | None = None
+
+    def perform_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any | None = None,
+        endpoint_id: str | None = None,
+        path_parts: Mapping[str, Any] | None = None,
+    ) -> ApiResponse[Any]:
+        try:
+            return super().perform_request(
+                method, path, params=params, headers=headers, body=body, endpoint_id=endpoint_id, path_parts=path_parts
+            )
+        except VacError:
+            raise
+        except elasticsearch.ApiError as exc:
+            status = exc.meta.status
+            message = f"Elasticsearch answered HTTP {status} to {method} {path}: {_describe(exc)}"
+            if status == 401:
+                vac_class: type[SearchRefused] = SearchDenied
+                hint: str | None = "check elasticsearch.username and password (or api_key) in the config"
+            elif status == 403:
+                vac_class, hint = SearchDenied, "the Elasticsearch user lacks a privilege this needs: ask for it"
+            else:
+                vac_class, hint = SearchRefused, None
+            wrapped = cast(type[SearchRefused], _wrapped_class(vac_class, type(exc)))
+            raise wrapped(exc, message, hint) from exc
+        except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
+            reason = unreachable(exc, getattr(self, "hosts_for_errors", None))
+            unreachable_class = cast(type[SearchUnreachable], _wrapped_class(SearchUnreachable, type(exc)))
+            raise unreachable_class(exc, reason.message, reason.hint) from exc
 
 
 def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> Elasticsearch:
@@ -34,7 +122,9 @@ def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> El
         options["api_key"] = es.api_key.get_secret_value()
     elif es.username is not None and es.password is not None:
         options["basic_auth"] = (es.username, es.password.get_secret_value())
-    return Elasticsearch(es.hosts, **options)
+    client = VacElasticsearch(es.hosts, **options)
+    client.hosts_for_errors = es.hosts
+    return client
 
 
 def unreachable(exc: Exception, hosts: list[str] | None = None) -> SearchUnavailable:

@@ -41,6 +41,8 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
     except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
         raise unreachable(exc) from None
     except elasticsearch.ApiError as exc:
+        if exc.meta.status != 400:
+            raise  # a wrong password, a missing privilege: already a vac error (vac.es.client)
         reason = str(exc.body["error"].get("reason", exc.message)) if isinstance(exc.body, dict) else str(exc)
         raise UsageError(
             f"Elasticsearch refused the index template {template_name(name_template)}: {reason}",

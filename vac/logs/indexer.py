@@ -3,7 +3,9 @@
 Offsets are committed only after Elasticsearch took the batch, and every document has the id
 the shipper gave it (`event.id`: file key + byte offset), so whatever Kafka delivers twice (a
 crash between bulk and commit, a rebalance) overwrites itself: nothing lost, nothing doubled.
-Documents Elasticsearch rejects for good go to a dead-letter topic with the reason.
+A message that cannot be a document (not JSON, a bad id or time: see `vac.logs.routing`)
+or that Elasticsearch rejects for good goes to a dead-letter topic with the reason, and is
+committed with its batch: one poison message never stops the topic.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from vac import __version__
 from vac.errors import KafkaUnavailable
@@ -29,7 +30,7 @@ from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
-from vac.logs.documents import index_name
+from vac.logs.routing import DeadLetter, route_message
 from vac.settings import VacSettings
 
 log = logging.getLogger("vac.index")
@@ -49,8 +50,12 @@ class IndexOptions:
 @dataclass
 class IndexCounters:
     consumed: int = 0
+    """Every consumed message ends in exactly one of indexed, dead_lettered, skipped, or is
+    still pending (read, not yet settled and committed): they always add up to consumed."""
     indexed: int = 0
     dead_lettered: int = 0
+    skipped: int = 0
+    """Tombstones: nothing to index, nothing to repair."""
     batches: int = 0
     retries: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -64,12 +69,17 @@ class LogIndexer:
         self.client = make_client(settings.elasticsearch)
         index = settings.index
         self._batch: BulkBatch[Message] = BulkBatch(index.batch_docs, int(index.batch_mb * (1 << 20)), index.batch_s)
-        self._unparsable: list[tuple[Message, str]] = []
+        # Messages of the batch that have no document: dead-lettered or skipped with it.
+        self._refused: list[tuple[Message, str]] = []
+        self._skipped = 0
+        self._unsettled = 0
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
         self._consumer: Consumer | None = None
         self._dlq: Producer | None = None
+        self._dlq_failures: list[str] = []
+        """Delivery errors of dead letters since the last flush."""
 
     def run(
         self, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None = None
@@ -134,47 +144,49 @@ class LogIndexer:
             return
         self._at_end.discard(partition)
         self.counters.consumed += 1
-        value = message.value()
-        if not value:  # a tombstone, or a probe's write check: no document
-            self._batch.add(message, None)
+        where = f"{message.topic()}-{message.partition()}-{message.offset()}"
+        route = route_message(message.value(), where, self.settings.index.name_template)
+        if isinstance(route, BulkItem):
+            self._batch.add(message, route)
             return
-        try:
-            doc = orjson.loads(value)
-            if not isinstance(doc, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            self._unparsable.append((message, f"not a JSON document: {exc}"))
-            self._batch.add(message, None)
-            return
-        event = doc.get("event") if isinstance(doc.get("event"), dict) else None
-        doc_id = (
-            str(event["id"])
-            if event and "id" in event
-            else f"{message.topic()}-{message.partition()}-{message.offset()}"
-        )
-        self._batch.add(message, BulkItem(index_name(self.settings.index.name_template, doc), doc_id, value))
+        # No document, but acknowledged with the batch (committed only once the batch is).
+        self._batch.add(message, None)
+        if isinstance(route, DeadLetter):
+            self._refused.append((message, route.reason))
+        else:
+            self._skipped += 1
 
     def _caught_up(self) -> bool:
         return bool(self._assigned) and self._assigned <= self._at_end
 
     def _flush(self) -> None:
         """Index the batch, dead-letter what Elasticsearch refuses, then commit."""
-        batch, unparsable = self._batch.take(), self._unparsable
-        self._unparsable = []
+        batch, refused, skipped = self._batch.take(), self._refused, self._skipped
+        self._refused, self._skipped = [], 0
         if not batch:
             return
-        outcome = bulk_index(self.client, batch.items, self._cancelled)
+        try:
+            outcome = bulk_index(self.client, batch.items, self._cancelled)
+        except BulkCancelled:
+            self._unsettled = len(batch)  # read again by the next run
+            raise
         self.counters.indexed += outcome.indexed
+        self.counters.skipped += skipped
         self.counters.retries += outcome.retries
         self.counters.batches += 1
         for item, reason in outcome.rejected:
             self._dead_letter(item.source, reason, item.index)
-        for message, reason in unparsable:
-            self._dead_letter(message.value() or b"", reason, f"{message.topic()}/{message.partition()}")
-        if outcome.rejected or unparsable:
+        for message, reason in refused:
+            where = f"{message.topic()}/{message.partition()}/{message.offset()}"
+            self._dead_letter(message.value() or b"", reason, where)
+        if outcome.rejected or refused:
             assert self._dlq is not None
-            if self._dlq.flush(self.settings.kafka.timeout_s * 3):
-                raise KafkaUnavailable("the dead-letter topic did not take the rejected documents; not committing")
+            unsent = self._dlq.flush(self.settings.kafka.timeout_s * 3)
+            # Committing past a dead letter Kafka did not take would lose its message for good.
+            if unsent or self._dlq_failures:
+                failure = self._dlq_failures[0] if self._dlq_failures else f"{unsent} not acknowledged in time"
+                self._dlq_failures = []
+                raise self._dlq_refused(failure)
         offsets: dict[tuple[str, int], int] = {}
         for message in batch.sources:
             offsets[(message.topic() or "", message.partition() or 0)] = (message.offset() or 0) + 1
@@ -186,16 +198,34 @@ class LogIndexer:
         self.counters.dead_lettered += 1
         if self.counters.dead_lettered == 1:
             log.warning(
-                "Elasticsearch rejected a document (%s); it goes to %s",
+                "a log record cannot be indexed (%s); it goes to %s",
                 reason[:200],
                 self.settings.index.dead_letter_topic,
             )
-        self._dlq.produce(
-            self.settings.index.dead_letter_topic,
-            value=value,
-            headers=[(REASON_HEADER, reason.encode()), (SOURCE_HEADER, source.encode())],
-        )
+        headers: list[tuple[str, str | bytes | None]] = [
+            (REASON_HEADER, reason.encode(errors="replace")),
+            (SOURCE_HEADER, source.encode(errors="replace")),
+        ]
+        try:
+            self._dlq.produce(
+                self.settings.index.dead_letter_topic, value=value, headers=headers, on_delivery=self._dlq_delivered
+            )
+        except (KafkaException, BufferError) as exc:  # e.g. larger than the producer's message.max.bytes
+            raise self._dlq_refused(str(exc)) from None
         self._dlq.poll(0)
+
+    def _dlq_delivered(self, error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            self._dlq_failures.append(error.str())
+
+    def _dlq_refused(self, failure: str) -> KafkaUnavailable:
+        topic = self.settings.index.dead_letter_topic
+        return KafkaUnavailable(
+            f"the dead-letter topic {topic} did not take a record that cannot be indexed ({failure}); "
+            "nothing of its batch was committed",
+            hint=f"check that {topic} exists, that vac may write it, and that its max.message.bytes "
+            "takes the largest log message; the next run starts again from that batch",
+        )
 
     def _assigned_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._assigned |= {(p.topic, p.partition) for p in partitions}
@@ -215,6 +245,8 @@ class LogIndexer:
             "consumed": counters.consumed,
             "indexed": counters.indexed,
             "dead_lettered": counters.dead_lettered,
+            "skipped": counters.skipped,
+            "pending": len(self._batch) + self._unsettled,
             "batches": counters.batches,
             "retries": counters.retries,
             "docs_per_s": round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,
@@ -245,6 +277,12 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
     )
     producer = new_client(Producer, client_config(settings.kafka, **{"enable.idempotence": True, "acks": "all"}))
     consumer.subscribe([settings.index.dead_letter_topic])
+    failures: list[str] = []
+
+    def delivered(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failures.append(error.str())
+
     sent = 0
     idle_since = time.monotonic()
     try:
@@ -258,10 +296,18 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                     break
                 continue
             idle_since = time.monotonic()
-            producer.produce(target_topic, value=message.value())
+            try:
+                producer.produce(target_topic, value=message.value(), on_delivery=delivered)
+            except (KafkaException, BufferError) as exc:
+                failures.append(str(exc))
+            # The dead letter leaves its topic (commit) only once the target acknowledged it.
+            if producer.flush(settings.kafka.timeout_s) or failures:
+                raise KafkaUnavailable(
+                    f"could not write to {target_topic}: {failures[0] if failures else 'no acknowledgement in time'}; "
+                    f"{sent:,} documents were resent before this one",
+                    hint="the dead letters not resent stay in the topic for the next replay-dlq",
+                )
             sent += 1
-            if producer.flush(settings.kafka.timeout_s):
-                raise KafkaUnavailable(f"could not write to {target_topic}")
             consumer.commit(message=message, asynchronous=False)
     finally:
         consumer.close()

@@ -42,8 +42,9 @@ def scada(
     source: Annotated[
         str,
         typer.Option(
-            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://HOST:PORT or tcp://:PORT "
-            "(a bridge), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
+            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://:PORT (a bridge on this host; "
+            "loopback only) or tcp://HOST:PORT (listen on HOST, e.g. 0.0.0.0: unauthenticated, anyone who can "
+            "reach the port can write changes), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
         ),
     ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,

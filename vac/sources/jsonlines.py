@@ -1,5 +1,6 @@
 """Changes as JSON lines: replayed from a file or stdin (`jsonl:PATH`, `jsonl:-`), or sent over
-TCP by the WinCC OA control-script bridge (`tcp://[host]:port`).
+TCP by the WinCC OA control-script bridge (`tcp://[host]:port`; without a host it listens on
+loopback only, since anyone who can connect can write changes).
 
 One change a line: `{"dpe": "VGI_1025_5L4_B.PR", "value": 1.2e-9, "stime": ..., "status": 1}`
 (`id` may stand for `dpe`, `timestamp` for `stime`). `stime` is ISO 8601 (UTC unless it names
@@ -10,6 +11,8 @@ parse is counted and skipped; it never stops the stream.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import selectors
 import socket
 import sys
@@ -23,10 +26,13 @@ import orjson
 
 from vac.errors import UsageError
 from vac.scada import status as status_bits
-from vac.scada.change import Change, now_us
+from vac.scada.change import SOURCE_US_RANGE, STATUS64_RANGE, Change, now_us
 from vac.sources.badinput import BadInput
 
+log = logging.getLogger("vac.sources")
+
 MAX_LINE = 1 << 20
+LOOPBACK = "127.0.0.1"
 BATCH_LINES = 2000
 
 
@@ -59,30 +65,38 @@ def parse_record(record: object, raw: bytes, bad: BadInput, default_dpe: str | N
     if source_us is None:
         bad.add("unreadable stime", raw.decode("utf-8", "replace"))
         return None
+    if source_us not in SOURCE_US_RANGE:
+        bad.add("stime out of range", raw.decode("utf-8", "replace"))
+        return None
     word = record.get("status", status_bits.ACTIVE)
     if not isinstance(word, int) or isinstance(word, bool):
         bad.add("status is not an integer", raw.decode("utf-8", "replace"))
+        return None
+    if word not in STATUS64_RANGE:
+        bad.add("status out of range", raw.decode("utf-8", "replace"))
         return None
     return Change(name, record["value"], source_us, word)
 
 
 def _time_us(stime: object) -> int | None:
+    """Epoch microseconds of an `stime`, or None if it is no time at all. The result may be
+    far out of range (1e30 is a number); the caller checks the range."""
     if stime is None:
         return now_us()
     if isinstance(stime, bool):
         return None
-    if isinstance(stime, int | float):
-        if stime > 1e14:
-            return int(stime)
-        return int(stime * 1000) if stime > 1e11 else int(stime * 1_000_000)
-    if isinstance(stime, str):
-        try:
+    try:  # int() of an infinite or NaN float raises: such a time is unreadable
+        if isinstance(stime, int | float):
+            if stime > 1e14:
+                return int(stime)
+            return int(stime * 1000) if stime > 1e11 else int(stime * 1_000_000)
+        if isinstance(stime, str):
             moment = datetime.fromisoformat(stime)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1_000_000)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return int(moment.timestamp() * 1_000_000)
+    except (ValueError, OverflowError):
+        return None
     return None
 
 
@@ -116,11 +130,23 @@ class JsonLinesFile:
 
 
 class JsonLinesServer:
-    """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line."""
+    """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line.
+
+    The protocol has no authentication: whoever can connect can write changes. So it listens
+    on loopback unless the spec names another address (`tcp://0.0.0.0:7777`), and then says
+    so in a warning."""
 
     def __init__(self, host: str, port: int) -> None:
         self.bad_input = BadInput()
-        self.listener = socket.create_server((host or "0.0.0.0", port), reuse_port=False)
+        host = host or LOOPBACK
+        self.listener = socket.create_server((host, port), reuse_port=False)
+        if not _is_loopback(host):
+            log.warning(
+                "tcp://%s:%d accepts unauthenticated changes from the network: "
+                "anyone who can reach this port can write values into Kafka",
+                host,
+                port,
+            )
         self.listener.setblocking(False)
         self.address = self.listener.getsockname()
 
@@ -167,14 +193,21 @@ class JsonLinesServer:
             self.listener.close()
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: `localhost` is loopback; any other may resolve anywhere
+        return host == "localhost"
+
+
 def open_line_source(spec: str) -> JsonLinesFile | JsonLinesServer:
-    """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port`."""
+    """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port` (no host: loopback only)."""
     if spec.startswith("jsonl:"):
         return JsonLinesFile(spec.removeprefix("jsonl:"))
     if spec.startswith("tcp://"):
         host, _, port = spec.removeprefix("tcp://").rpartition(":")
         if not port.isdigit():
-            raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 or tcp://127.0.0.1:7777")
+            raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 (loopback) or tcp://0.0.0.0:7777 (all)")
         try:
             return JsonLinesServer(host.strip("[]"), int(port))
         except OSError as exc:

@@ -1,0 +1,175 @@
+"""What an outsider can feed `vac stream scada`: JSON-lines changes (jsonl, tcp, mqtt) and the
+tcp source's address. Bad input is counted and skipped, never an exception; every line is
+accounted for."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vac.scada.change import Change
+from vac.scada.dpes import Dpe
+from vac.scada.streamer import ScadaStreamer, StreamOptions
+from vac.settings import VacSettings
+from vac.sources.badinput import BadInput
+from vac.sources.jsonlines import JsonLinesFile, open_line_source, parse_line, parse_record
+
+GAUGE = Dpe("VGI_1.PR", "VGI_1_PR", "pressures", "float", "S", "M", "1")
+WORD = Dpe("VVS_1.RR1", "VVS_1_RR1", "statuses", "unsigned", "S", "M", "1", validity_bit=6)
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def producer() -> Iterator[Producer]:
+    """A real producer that never reaches a broker: `produce` only queues, and its checks
+    (an int64 record time) are the real ones. Purged, never flushed."""
+    client = Producer({"bootstrap.servers": "127.0.0.1:9", "logger": logging.getLogger("test.unreachable")})
+    yield client
+    client.purge()
+
+
+def stream(producer: Producer, changes: list[Change], bad: BadInput) -> ScadaStreamer:
+    """`changes` through the streamer's real per-batch path (deadband, encoding, produce)."""
+    streamer = ScadaStreamer(VacSettings(), [GAUGE, WORD], StreamOptions())
+    streamer._stream_batch(producer, changes, 0.0, bad)
+    producer.purge()
+    return streamer
+
+
+OUT_OF_RANGE_STIMES = [b"1e30", b"18446744073709551615", b"-1", b"-1e300", b'"NaN"', b'"a string"', b"1e308"]
+
+
+@pytest.mark.parametrize("stime", OUT_OF_RANGE_STIMES)
+def test_a_change_with_an_impossible_stime_is_counted_and_the_rest_is_read(
+    tmp_path: Path, producer: Producer, stime: bytes
+) -> None:
+    recording = tmp_path / "changes.jsonl"
+    recording.write_bytes(
+        b'{"dpe": "VGI_1.PR", "value": 1e-9, "stime": "2026-11-28T15:00:00Z"}\n'
+        + b'{"dpe": "VGI_1.PR", "value": 2e-9, "stime": ' + stime + b"}\n"
+        + b'{"dpe": "VGI_1.PR", "value": 3e-9, "stime": 1795878000.5}\n'
+    )  # fmt: skip
+    source = JsonLinesFile(str(recording))
+    changes = [change for batch in source.batches(threading.Event()) for change in batch]
+    streamer = stream(producer, changes, source.bad_input)
+    assert [change.value for change in changes] == [1e-9, 3e-9]
+    assert source.bad_input.total == 1
+    assert set(source.bad_input.counts) <= {"stime out of range", "unreadable stime"}
+    assert streamer.counters.sent == 2
+
+
+def test_a_status_word_outside_64_bits_is_counted() -> None:
+    bad = BadInput()
+    assert parse_line(b'{"dpe": "VVS_1.RR1", "value": 1, "status": -1}', bad) is None
+    assert parse_line(b'{"dpe": "VVS_1.RR1", "value": 1, "status": 18446744073709551615}', bad) is not None
+    assert bad.counts == {"status out of range": 1}
+
+
+def test_an_example_of_bad_input_cannot_drive_the_terminal(
+    producer: Producer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = BadInput()
+    with caplog.at_level(logging.WARNING):
+        parse_line(b"\x1b[2J not JSON", bad)
+        change = parse_line(b'{"dpe": "\\u001b]0;owned\\u0007", "value": 1e-9}', bad)
+        assert change is not None
+        stream(producer, [change], bad)
+    assert bad.counts == {"invalid JSON line": 1, "unknown DPE": 1}
+    assert "\x1b" not in caplog.text and "\x07" not in caplog.text
+    assert "\\x1b[2J not JSON" in caplog.text and "\\x1b]0;owned\\x07" in caplog.text
+
+
+def test_the_tcp_source_listens_on_loopback_unless_told_otherwise(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        local = open_line_source("tcp://:0")
+    assert local.address[0] == "127.0.0.1"  # type: ignore[union-attr]
+    local.listener.close()  # type: ignore[union-attr]
+    assert caplog.records == []
+    with caplog.at_level(logging.WARNING):
+        everywhere = open_line_source("tcp://0.0.0.0:0")
+    assert everywhere.address[0] == "0.0.0.0"  # type: ignore[union-attr]
+    everywhere.listener.close()  # type: ignore[union-attr]
+    assert "accepts unauthenticated changes from the network" in caplog.text
+
+
+# Fuzzing the decoder shared by jsonl, tcp and mqtt. Each line is accepted (a change) or counted
+# as bad; whatever is accepted goes through the streamer's real encoding and produce.
+
+numbers = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e30, 2**64 - 1, -1, 0, 1e11, 1e14, 1e17, 253_402_300_800_000_000]),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | numbers | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+changes_ish = st.fixed_dictionaries(
+    {"dpe": st.sampled_from([GAUGE.name, WORD.name, "NOPE", "", 5, None])},
+    optional={
+        "value": json_values,
+        "stime": st.one_of(numbers, st.text(max_size=30), st.datetimes().map(lambda moment: moment.isoformat())),
+        "status": st.one_of(numbers, json_values),
+    },
+)
+
+
+def accounted(producer: Producer, lines: list[bytes]) -> None:
+    """Every non-blank line is a change or counted bad; accepted changes stream without error."""
+    bad = BadInput()
+    changes = [change for line in lines if (change := parse_line(line, bad)) is not None]
+    assert len(changes) + bad.total == sum(1 for line in lines if line.strip())
+    before = bad.total
+    streamer = stream(producer, changes, bad)
+    counters = streamer.counters
+    assert counters.changes == len(changes) - (bad.total - before)  # the rest: unknown DPE, wrong type
+    assert counters.sent + counters.suppressed == counters.changes
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=200).map(lambda raw: raw.replace(b"\n", b" ")), max_size=10))
+def test_fuzz_arbitrary_bytes(producer: Producer, lines: list[bytes]) -> None:
+    accounted(producer, lines)
+
+
+@FUZZ
+@given(st.lists(json_values, max_size=10))
+def test_fuzz_arbitrary_json_values(producer: Producer, values: list[object]) -> None:
+    lines = []
+    for value in values:
+        try:
+            lines.append(orjson.dumps(value))
+        except (orjson.JSONEncodeError, TypeError):  # beyond JSON (NaN, >64-bit ints): no such line
+            continue
+    accounted(producer, lines)
+
+
+@FUZZ
+@given(st.lists(changes_ish, max_size=10))
+def test_fuzz_change_shaped_lines_with_out_of_range_numbers(producer: Producer, records: list[object]) -> None:
+    lines = []
+    for record in records:
+        try:
+            lines.append(orjson.dumps(record))
+        except (orjson.JSONEncodeError, TypeError):
+            continue
+    accounted(producer, lines)
+
+
+@FUZZ
+@given(changes_ish)
+def test_fuzz_decoded_documents_as_mqtt_hands_them_over(producer: Producer, record: object) -> None:
+    """MQTT decodes the payload itself and passes the document, NaN and big ints included."""
+    bad = BadInput()
+    change = parse_record(record, b"payload", bad, default_dpe=GAUGE.name)
+    assert (change is None) == (bad.total == 1)
+    stream(producer, [change] if change else [], bad)

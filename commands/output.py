@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 
 from vac.errors import VacError
 
@@ -35,7 +36,8 @@ def emit_json(data: Any) -> None:
 
 
 def print_error(error: VacError) -> None:
-    stderr.print(f"[bold red]vac: error:[/] {error.message}", markup=True, highlight=False)
+    # The message may quote input (a DPE name, a path): escaped, it shows instead of styling.
+    stderr.print(f"[bold red]vac: error:[/] {escape(error.message)}", markup=True, highlight=False)
     if error.hint:
         for line in error.hint.splitlines():
             stderr.print(f"  {line}", markup=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from confluent_kafka import Producer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vac.errors import UsageError
 from vac.scada.change import Change
 from vac.scada.dpes import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
 from vac.settings import VacSettings
 from vac.sources.badinput import BadInput
-from vac.sources.jsonlines import JsonLinesFile, open_line_source, parse_line, parse_record
+from vac.sources.jsonlines import MAX_LINE, JsonLinesFile, open_line_source, parse_line, parse_record
 
 GAUGE = Dpe("VGI_1.PR", "VGI_1_PR", "pressures", "float", "S", "M", "1")
 WORD = Dpe("VVS_1.RR1", "VVS_1_RR1", "statuses", "unsigned", "S", "M", "1", validity_bit=6)
@@ -98,6 +100,27 @@ def test_the_tcp_source_listens_on_loopback_unless_told_otherwise(caplog: pytest
     assert everywhere.address[0] == "0.0.0.0"  # type: ignore[union-attr]
     everywhere.listener.close()  # type: ignore[union-attr]
     assert "accepts unauthenticated changes from the network" in caplog.text
+
+
+def test_a_port_out_of_range_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="give a port"):
+        open_line_source("tcp://:70000")
+
+
+def test_a_line_too_long_is_counted_once_and_never_held_whole(tmp_path: Path) -> None:
+    recording = tmp_path / "changes.jsonl"
+    good = b'{"dpe": "VGI_1.PR", "value": 1e-9}\n'
+    recording.write_bytes(good + b"x" * (30 * MAX_LINE) + b"\n" + good + b"y" * (MAX_LINE + 1))
+    source = JsonLinesFile(str(recording))
+    tracemalloc.start()
+    try:
+        changes = [change for batch in source.batches(threading.Event()) for change in batch]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(changes) == 2
+    assert source.bad_input.counts == {"line too long": 2}
+    assert peak < 5 * MAX_LINE  # not the 30 MiB line
 
 
 # Fuzzing the decoder shared by jsonl, tcp and mqtt. Each line is accepted (a change) or counted

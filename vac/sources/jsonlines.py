@@ -113,7 +113,7 @@ class JsonLinesFile:
         handle: BinaryIO = sys.stdin.buffer if self.path == "-" else open(self.path, "rb")  # noqa: SIM115
         try:
             batch: list[Change] = []
-            for line in handle:
+            for line in _bounded_lines(handle, self.bad_input):
                 change = parse_line(line, self.bad_input)
                 if change is not None:
                     batch.append(change)
@@ -127,6 +127,19 @@ class JsonLinesFile:
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
+
+
+def _bounded_lines(handle: BinaryIO, bad: BadInput) -> Iterator[bytes]:
+    """The lines of `handle`, none held longer than MAX_LINE: a file without newlines (or a
+    pipe from an outsider) must not be read into memory whole. The rest of a too-long line
+    is read in pieces and dropped; the line is counted once."""
+    while line := handle.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        bad.add("line too long", line[:80].decode("utf-8", "replace"))
+        while (piece := handle.readline(MAX_LINE)) and not piece.endswith(b"\n"):
+            pass
 
 
 class JsonLinesServer:
@@ -206,7 +219,7 @@ def open_line_source(spec: str) -> JsonLinesFile | JsonLinesServer:
         return JsonLinesFile(spec.removeprefix("jsonl:"))
     if spec.startswith("tcp://"):
         host, _, port = spec.removeprefix("tcp://").rpartition(":")
-        if not port.isdigit():
+        if not port.isdigit() or int(port) > 65535:
             raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 (loopback) or tcp://0.0.0.0:7777 (all)")
         try:
             return JsonLinesServer(host.strip("[]"), int(port))

@@ -5,7 +5,9 @@ accounted for."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +23,16 @@ from vac.scada.change import Change
 from vac.scada.dpes import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
 from vac.settings import VacSettings
+from vac.sources import jsonlines
 from vac.sources.badinput import BadInput
-from vac.sources.jsonlines import MAX_LINE, JsonLinesFile, open_line_source, parse_line, parse_record
+from vac.sources.jsonlines import (
+    MAX_LINE,
+    JsonLinesFile,
+    JsonLinesServer,
+    open_line_source,
+    parse_line,
+    parse_record,
+)
 
 GAUGE = Dpe("VGI_1.PR", "VGI_1_PR", "pressures", "float", "S", "M", "1")
 WORD = Dpe("VVS_1.RR1", "VVS_1_RR1", "statuses", "unsigned", "S", "M", "1", validity_bit=6)
@@ -100,6 +110,39 @@ def test_the_tcp_source_listens_on_loopback_unless_told_otherwise(caplog: pytest
     assert everywhere.address[0] == "0.0.0.0"  # type: ignore[union-attr]
     everywhere.listener.close()  # type: ignore[union-attr]
     assert "accepts unauthenticated changes from the network" in caplog.text
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:  # closed with our line unread
+        return True
+
+
+def test_a_tcp_source_takes_a_bounded_number_of_bridges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonlines, "MAX_BRIDGES", 2)
+    server = JsonLinesServer("127.0.0.1", 0)
+    cancelled, changes = threading.Event(), []
+    reader = threading.Thread(target=lambda: [changes.extend(b) for b in server.batches(cancelled)])
+    reader.start()
+    bridges = []
+    try:
+        for value in (1e-9, 2e-9, 3e-9):
+            bridge = socket.create_connection(server.address, timeout=5)
+            bridge.sendall(orjson.dumps({"dpe": GAUGE.name, "value": value}) + b"\n")
+            bridges.append(bridge)
+            time.sleep(0.3)  # accepted (or refused) in this order
+        assert closed_by_peer(bridges[2])  # the third at once; the first two stay open
+        deadline = time.monotonic() + 5
+        while len(changes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        cancelled.set()
+        reader.join(5)
+        for bridge in bridges:
+            bridge.close()
+    assert sorted(change.value for change in changes) == [1e-9, 2e-9]
+    assert server.bad_input.counts == {"too many bridges connected": 1}
 
 
 def test_a_port_out_of_range_is_a_usage_error() -> None:

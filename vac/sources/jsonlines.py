@@ -33,6 +33,8 @@ log = logging.getLogger("vac.sources")
 
 MAX_LINE = 1 << 20
 LOOPBACK = "127.0.0.1"
+MAX_BRIDGES = 64
+"""Bridges connected at once to a tcp:// source (a real installation has a few projects)."""
 BATCH_LINES = 2000
 
 
@@ -174,14 +176,11 @@ class JsonLinesServer:
                     sock = key.fileobj
                     assert isinstance(sock, socket.socket)
                     if sock is self.listener:
-                        client, _addr = self.listener.accept()
-                        client.setblocking(False)
-                        selector.register(client, selectors.EVENT_READ)
-                        pending[client] = b""
+                        self._accept(selector, pending)
                         continue
                     try:
                         data = sock.recv(1 << 16)
-                    except ConnectionError:
+                    except OSError:  # reset, timed out: the bridge is gone
                         data = b""
                     buffered = pending.pop(sock) + data
                     if not data:  # the bridge went away: its last line may lack the newline
@@ -204,6 +203,22 @@ class JsonLinesServer:
                 sock.close()
             selector.close()
             self.listener.close()
+
+    def _accept(self, selector: selectors.BaseSelector, pending: dict[socket.socket, bytes]) -> None:
+        """A new bridge, unless MAX_BRIDGES are connected: each may hold a line of up to
+        MAX_LINE in memory, and a file descriptor."""
+        try:
+            client, address = self.listener.accept()
+        except OSError as exc:  # out of file descriptors, or the peer gave up: the stream goes on
+            self.bad_input.add("connection not accepted", exc.strerror or str(exc))
+            return
+        if len(pending) >= MAX_BRIDGES:
+            client.close()
+            self.bad_input.add("too many bridges connected", f"{address} refused, {MAX_BRIDGES} connected")
+            return
+        client.setblocking(False)
+        selector.register(client, selectors.EVENT_READ)
+        pending[client] = b""
 
 
 def _is_loopback(host: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from enum import StrEnum
@@ -32,7 +33,8 @@ def _status_line(status: dict[str, Any]) -> str:
     p99 = status["ack_latency_ms"]["p99"]
     return (
         f"{status['rate']:>9,.0f} changes/s  sent {status['sent']:,}  acked {status['acked']:,}  "
-        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  p99 ack {p99:.1f} ms"
+        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  unknown {status['unknown']:,}  "
+        f"p99 ack {p99:.1f} ms"
     )
 
 
@@ -42,8 +44,9 @@ def scada(
     source: Annotated[
         str,
         typer.Option(
-            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://HOST:PORT or tcp://:PORT "
-            "(a bridge), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
+            help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://:PORT (a bridge on this host; "
+            "loopback only) or tcp://HOST:PORT (listen on HOST, e.g. 0.0.0.0: unauthenticated, anyone who can "
+            "reach the port can write changes), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
         ),
     ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,
@@ -89,12 +92,20 @@ def scada(
         latency = summary["ack_latency_ms"]
         counts = "  ".join(
             f"{name.replace('_', ' ')} {summary[name]:,}"
-            for name in ("changes", "sent", "acked", "failed", "suppressed", "invalid_input")
+            for name in ("changes", "sent", "acked", "failed", "unknown", "suppressed", "invalid_input")
         )
         sys.stdout.write(
             f"{counts}\nrate {summary['rate']:,.0f}/s over {summary['duration_s']:.1f} s  "
             f"ack latency p50 {latency['p50']:.2f} ms  p99 {latency['p99']:.2f} ms  max {latency['max']:.2f} ms  "
             f"peak RSS {summary['rss_mb']:.0f} MB\n"
         )
-    if summary["failed"] or summary["unflushed"]:
+    if summary["unknown"]:
+        # Not an error: they may all be there. Say what is known and how to find out.
+        logging.getLogger("vac.stream").warning(
+            "%s changes were sent but never acknowledged (%s): Kafka may or may not have stored "
+            "them; read the topic (each DPE's seq numbers show gaps) to know",
+            f"{summary['unknown']:,}",
+            summary["first_unknown"],
+        )
+    if summary["failed"] or summary["unknown"] or summary["unflushed"]:
         raise typer.Exit(1)

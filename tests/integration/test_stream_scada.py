@@ -201,3 +201,27 @@ def test_a_silent_dpe_gets_a_heartbeat(local_stack: StackEndpoints) -> None:
     assert [v.get("heartbeat", False) for v in values] == [False] + [True] * summary["heartbeats"]
     assert {(v["value"], v["timestamp"]) for v in values} == {(3e-9, "2026-11-28T15:00:00.000000Z")}
     assert [v["seq"] for v in values] == list(range(1, len(values) + 1))
+
+
+def test_changes_with_impossible_times_are_counted_and_the_rest_streams(
+    local_stack: StackEndpoints, tmp_path: Path
+) -> None:
+    dpe = '"dpe": "VGI_1025_5L4_B.PR"'
+    bad_times = ["1e30", "18446744073709551615", "-1", '"NaN"', '"a string"', "1e308"]
+    lines = [f'{{{dpe}, "value": 1e-9, "stime": "2026-11-28T15:00:00Z"}}']
+    lines += [f'{{{dpe}, "value": 5e-9, "stime": {stime}}}' for stime in bad_times]
+    lines += [f'{{{dpe}, "value": 2e-9, "stime": "2026-11-28T15:00:01Z"}}']
+    recording = tmp_path / "changes.jsonl"
+    recording.write_text("\n".join(lines) + "\n")
+    topic = f"it-stime-{uuid.uuid4().hex[:8]}"
+    jsonl = ["--source", f"jsonl:{recording}", "--dpes", str(LHC_DPES), "--topic", topic]
+    result = run_vac("--config", str(local_stack.config_file), "stream", "scada", *jsonl, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["acked"] == 2
+    assert summary["invalid_input_kinds"] == {"stime out of range": 4, "unreadable stime": 2}
+    values = read_topic(local_stack.config_file, topic)
+    assert [(v["value"], v["timestamp"]) for v in values] == [
+        (1e-9, "2026-11-28T15:00:00.000000Z"),
+        (2e-9, "2026-11-28T15:00:01.000000Z"),
+    ]

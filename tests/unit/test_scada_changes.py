@@ -41,11 +41,12 @@ def test_the_real_dpe_config_loads() -> None:
     )
 
 
-def test_a_broken_dpe_config_names_the_entry(tmp_path: Path) -> None:
+def test_a_broken_dpe_entry_is_skipped_and_named(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "dpes.json"
     path.write_text('[{"sourceDPE": "A.PR", "topic": "vac.lhc.pressures"}, {"topic": "vac.lhc.pressures"}]')
-    with pytest.raises(ConfigError, match="entry 1 is missing or has a bad field: 'sourceDPE'"):
-        load_dpes(path)
+    assert [dpe.name for dpe in load_dpes(path)] == ["A.PR"]
+    assert "skipping bad input (DPE entry: sourceDPE or topic missing)" in caplog.text
+    assert "entry 1:" in caplog.text
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="is not JSON"):
         load_dpes(path)

@@ -256,7 +256,8 @@ class ScadaPath:
         pass
 
     def flush(self) -> int:
-        return self.streamer.counters.failed
+        counters = self.streamer.counters
+        return counters.failed + counters.unknown  # an unacknowledged probe is no success either
 
     def close(self) -> None:
         self._stop.set()

@@ -26,6 +26,15 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+SOURCE_US_RANGE = range(0, 253_402_300_800_000_000)
+"""Source times a change may carry: from 1970 (Kafka refuses negative record times) to the
+end of year 9999 (where Python's datetime, which formats them, ends). A source decoding an
+outsider's time checks it against this range and counts a change outside it as bad input."""
+
+STATUS64_RANGE = range(0, 1 << 64)
+"""A status word is an unsigned 64-bit integer."""
+
+
 class IsoClock:
     """ISO 8601 UTC with microseconds, `2026-11-28T15:00:00.123456Z`: the seconds part is
     formatted once per second and kept (a few of them: source and ingest times straddle
@@ -51,12 +60,17 @@ class IsoClock:
 
 
 _STATUS_RECORDS: dict[int, dict[str, Any]] = {}
+STATUS_CACHE_SIZE = 4096
+"""Real installations use a few dozen status words; a source sending random ones must not
+grow the caches without bound, so past this size they start again."""
 
 
 def _status_record(status64: int) -> dict[str, Any]:
     """The decoded status of a word, built once per distinct word (there are few)."""
     record = _STATUS_RECORDS.get(status64)
     if record is None:
+        if len(_STATUS_RECORDS) >= STATUS_CACHE_SIZE:
+            _STATUS_RECORDS.clear()
         record = _STATUS_RECORDS[status64] = status_bits.decode(status64) | {"word": status64}
     return record
 
@@ -129,6 +143,8 @@ class ChangeEncoder:
         """The `validityBit` and `status` fields of a status word."""
         fields = self._status.get(status64)
         if fields is None:
+            if len(self._status) >= STATUS_CACHE_SIZE:
+                self._status.clear()
             flags = _status_record(status64)
             validity = b',"validityBit":0' if flags["invalid"] else b',"validityBit":1'
             fields = self._status[status64] = (validity, b',"status":' + orjson.dumps(flags))

@@ -4,13 +4,18 @@ mainpart, DCUM), or generated as a realistic installation for the simulator."""
 
 from __future__ import annotations
 
+import logging
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from vac.errors import ConfigError
+from vac.sources.badinput import BadInput
+
+log = logging.getLogger("vac.scada")
 
 # Device families by DPE prefix, and where their readings sit.
 FAMILIES = {
@@ -53,8 +58,25 @@ class Dpe:
         return self.type == "float" and self.name.endswith(".PR")
 
 
-def load_dpes(path: Path) -> list[Dpe]:
-    """Read a DPE config; a ConfigError names the entry and field that is wrong."""
+MAX_NAME = 256
+"""The longest DPE name, kafkaId or place field accepted (the real ones are under 40)."""
+KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
+"""What Kafka accepts as a topic name."""
+TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+NOT_IN_NAMES = frozenset("[]{}<>\"'\\")
+"""Markup and quoting characters: no WinCC OA DPE has them, and a name is shown in terminals."""
+
+
+class BadEntry(ValueError):
+    """Why one entry of a DPE list cannot be used; the entry is skipped."""
+
+
+def load_dpes(path: Path, bad: BadInput | None = None) -> list[Dpe]:
+    """Read a DPE config. A file that is not a JSON array, or leaves no usable DPE, is a
+    ConfigError; an entry that cannot be used (a missing or ill-typed field, a name with
+    control or markup characters, a duplicate) is counted in `bad`, logged with its index,
+    and skipped: one broken entry of ten thousand must not stop the other DPEs."""
+    bad = bad if bad is not None else BadInput()
     try:
         entries = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -63,28 +85,88 @@ def load_dpes(path: Path) -> list[Dpe]:
         raise ConfigError(f"the DPE list {path} is not JSON: {exc}") from None
     if not isinstance(entries, list):
         raise ConfigError(f"the DPE list {path} must be a JSON array of DPE entries")
-    dpes = []
+    dpes: dict[str, Dpe] = {}
     for index, entry in enumerate(entries):
         try:
-            dpes.append(
-                Dpe(
-                    name=entry["sourceDPE"],
-                    kafka_id=entry.get("kafkaId", entry["sourceDPE"]),
-                    topic=str(entry["topic"]).rsplit(".", 1)[-1],
-                    type=entry.get("type", "float"),
-                    sector=str(entry.get("sector", "")),
-                    mainpart=str(entry.get("mainpart", "")),
-                    dcum=str(entry.get("DCUM", "")),
-                    validity_bit=int(entry["validityBit"]) if "validityBit" in entry else None,
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{path}: entry {index} is missing or has a bad field: {exc}") from None
-    names = [dpe.name for dpe in dpes]
-    if len(set(names)) != len(names):
-        duplicate = next(name for name in names if names.count(name) > 1)
-        raise ConfigError(f"{path}: DPE {duplicate} is listed twice")
-    return dpes
+            dpe = _dpe_of(entry)
+            if dpe.name in dpes:
+                raise BadEntry(f"duplicate sourceDPE {dpe.name} (the first is kept)")
+        except BadEntry as problem:
+            bad.add(f"DPE entry: {problem}", f"{path} entry {index}: {_excerpt(entry)}")
+            continue
+        dpes[dpe.name] = dpe
+    if not dpes:
+        reason = "is empty" if not entries else f"has no usable entry (all {len(entries):,} skipped)"
+        raise ConfigError(
+            f"the DPE list {path} {reason}",
+            hint="each entry needs at least sourceDPE and topic, e.g. "
+            '[{"sourceDPE": "VGI_1.PR", "topic": "vac.lhc.pressures"}]',
+        )
+    if bad.total:
+        log.warning("%s: skipped %d of %d DPE entries", path, bad.total, len(entries))
+    return list(dpes.values())
+
+
+def _dpe_of(entry: object) -> Dpe:
+    if not isinstance(entry, dict):
+        raise BadEntry("not a JSON object")
+    if "sourceDPE" not in entry or "topic" not in entry:
+        raise BadEntry("sourceDPE or topic missing")
+    name = _name(entry, "sourceDPE")
+    topic = entry["topic"]
+    if not isinstance(topic, str) or not KAFKA_TOPIC.fullmatch(topic.rsplit(".", 1)[-1]):
+        raise BadEntry("topic is not a Kafka topic name (letters, digits, . _ -)")
+    kind = entry.get("type", "float")
+    if not isinstance(kind, str) or not TYPE_NAME.fullmatch(kind):
+        raise BadEntry("type is not a type name such as float or unsigned")
+    return Dpe(
+        name=name,
+        kafka_id=_name(entry, "kafkaId") if "kafkaId" in entry else name,
+        topic=topic.rsplit(".", 1)[-1],
+        type=kind,
+        sector=_place(entry, "sector"),
+        mainpart=_place(entry, "mainpart"),
+        dcum=_place(entry, "DCUM"),
+        validity_bit=_bit(entry["validityBit"]) if "validityBit" in entry else None,
+    )
+
+
+def _name(entry: dict[str, object], field: str) -> str:
+    value = entry[field]
+    if not isinstance(value, str) or not value:
+        raise BadEntry(f"{field} is not a non-empty string")
+    if len(value) > MAX_NAME:
+        raise BadEntry(f"{field} is longer than {MAX_NAME} characters")
+    if not value.isprintable() or any(char.isspace() or char in NOT_IN_NAMES for char in value):
+        raise BadEntry(f"{field} has spaces, control, quote or markup characters")
+    return value
+
+
+def _place(entry: dict[str, object], field: str) -> str:
+    """sector, mainpart, DCUM: text, or a number written as text (DCUM is metres)."""
+    value = entry.get(field, "")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadEntry(f"{field} is not a string or number")
+    text = str(value)
+    if len(text) > MAX_NAME or not text.isprintable():
+        raise BadEntry(f"{field} is too long or has control characters")
+    return text
+
+
+def _bit(value: object) -> int:
+    """validityBit: the bit number 0-63 of the status word, as a number or digits."""
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 2:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 64:
+        raise BadEntry("validityBit is not a bit number 0-63")
+    return value
+
+
+def _excerpt(entry: object) -> str:
+    try:
+        return orjson.dumps(entry).decode()[:120]
+    except (orjson.JSONEncodeError, TypeError):
+        return repr(entry)[:120]
 
 
 def generate_installation(devices: int, seed: int = 0) -> list[Dpe]:

@@ -2,10 +2,11 @@
 
 One loop on one thread: take a batch from the source, keep the real changes, encode each as
 JSON and hand it to librdkafka (idempotent, acks=all, key = DPE name so one device's changes
-stay ordered in one partition, record timestamp = source time). Delivery reports count acks
-and failures and feed the latency histogram. When librdkafka's queue is full (Kafka slow or
-away), `produce` blocks the loop, so the source waits: backpressure, never a silent drop. A
-change that Kafka finally refuses is counted as failed and reported.
+stay ordered in one partition, record timestamp = source time). Delivery reports count acks,
+failures and unknown outcomes and feed the latency histogram. When librdkafka's queue is full
+(Kafka slow or away), `produce` blocks the loop, so the source waits: backpressure, never a
+silent drop. A change that Kafka refused is counted as failed (not stored); one whose
+acknowledgement never came is counted as unknown (perhaps stored), see `vac.kafka.delivery`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from vac import __version__
 from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.delivery import Outcome, outcome_of
 from vac.scada import status as status_bits
 from vac.scada.change import Change, ChangeEncoder, RecordTemplate, now_us
 from vac.scada.deadband import ChangeFilter, DeadbandRules, DpeFilter
@@ -76,16 +78,20 @@ class StreamCounters:
     sent: int = 0
     acked: int = 0
     failed: int = 0
+    """Not stored: Kafka refused them, or they never left."""
+    unknown: int = 0
+    """Sent but never acknowledged (a timeout): perhaps stored, perhaps not."""
     suppressed: int = 0
     heartbeats: int = 0
     started: float = field(default_factory=time.monotonic)
     last_change: float | None = None
     first_failure: str | None = None
+    first_unknown: str | None = None
     ack_us: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 600_000_000, 3))
 
     @property
     def in_flight(self) -> int:
-        return self.sent - self.acked - self.failed
+        return self.sent - self.acked - self.failed - self.unknown
 
     def latency_ms(self) -> dict[str, float]:
         if self.ack_us.get_total_count() == 0:
@@ -248,8 +254,12 @@ class ScadaStreamer:
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         counters = self.counters
         if error is not None:
-            counters.failed += 1
-            counters.first_failure = counters.first_failure or error.str()
+            if outcome_of(error) is Outcome.FAILED:
+                counters.failed += 1
+                counters.first_failure = counters.first_failure or error.str()
+            else:
+                counters.unknown += 1
+                counters.first_unknown = counters.first_unknown or error.str()
             return
         counters.acked += 1
         # Every 8th ack feeds the histogram: recording costs more than the rest of a send.
@@ -284,6 +294,7 @@ class ScadaStreamer:
             "sent": counters.sent,
             "acked": counters.acked,
             "failed": counters.failed,
+            "unknown": counters.unknown,
             "in_flight": counters.in_flight,
             "suppressed": counters.suppressed,
             "heartbeats": counters.heartbeats,
@@ -307,6 +318,8 @@ class ScadaStreamer:
             summary["rate_sustained"] = summary["rate"] >= 0.98 * self.options.requested_rate
         if counters.first_failure:
             summary["first_failure"] = counters.first_failure
+        if counters.first_unknown:
+            summary["first_unknown"] = counters.first_unknown
         return summary
 
 

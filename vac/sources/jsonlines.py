@@ -1,5 +1,6 @@
 """Changes as JSON lines: replayed from a file or stdin (`jsonl:PATH`, `jsonl:-`), or sent over
-TCP by the WinCC OA control-script bridge (`tcp://[host]:port`).
+TCP by the WinCC OA control-script bridge (`tcp://[host]:port`; without a host it listens on
+loopback only, since anyone who can connect can write changes).
 
 One change a line: `{"dpe": "VGI_1025_5L4_B.PR", "value": 1.2e-9, "stime": ..., "status": 1}`
 (`id` may stand for `dpe`, `timestamp` for `stime`). `stime` is ISO 8601 (UTC unless it names
@@ -10,6 +11,8 @@ parse is counted and skipped; it never stops the stream.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import selectors
 import socket
 import sys
@@ -23,10 +26,15 @@ import orjson
 
 from vac.errors import UsageError
 from vac.scada import status as status_bits
-from vac.scada.change import Change, now_us
+from vac.scada.change import SOURCE_US_RANGE, STATUS64_RANGE, Change, now_us
 from vac.sources.badinput import BadInput
 
+log = logging.getLogger("vac.sources")
+
 MAX_LINE = 1 << 20
+LOOPBACK = "127.0.0.1"
+MAX_BRIDGES = 64
+"""Bridges connected at once to a tcp:// source (a real installation has a few projects)."""
 BATCH_LINES = 2000
 
 
@@ -59,30 +67,38 @@ def parse_record(record: object, raw: bytes, bad: BadInput, default_dpe: str | N
     if source_us is None:
         bad.add("unreadable stime", raw.decode("utf-8", "replace"))
         return None
+    if source_us not in SOURCE_US_RANGE:
+        bad.add("stime out of range", raw.decode("utf-8", "replace"))
+        return None
     word = record.get("status", status_bits.ACTIVE)
     if not isinstance(word, int) or isinstance(word, bool):
         bad.add("status is not an integer", raw.decode("utf-8", "replace"))
+        return None
+    if word not in STATUS64_RANGE:
+        bad.add("status out of range", raw.decode("utf-8", "replace"))
         return None
     return Change(name, record["value"], source_us, word)
 
 
 def _time_us(stime: object) -> int | None:
+    """Epoch microseconds of an `stime`, or None if it is no time at all. The result may be
+    far out of range (1e30 is a number); the caller checks the range."""
     if stime is None:
         return now_us()
     if isinstance(stime, bool):
         return None
-    if isinstance(stime, int | float):
-        if stime > 1e14:
-            return int(stime)
-        return int(stime * 1000) if stime > 1e11 else int(stime * 1_000_000)
-    if isinstance(stime, str):
-        try:
+    try:  # int() of an infinite or NaN float raises: such a time is unreadable
+        if isinstance(stime, int | float):
+            if stime > 1e14:
+                return int(stime)
+            return int(stime * 1000) if stime > 1e11 else int(stime * 1_000_000)
+        if isinstance(stime, str):
             moment = datetime.fromisoformat(stime)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1_000_000)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return int(moment.timestamp() * 1_000_000)
+    except (ValueError, OverflowError):
+        return None
     return None
 
 
@@ -99,7 +115,7 @@ class JsonLinesFile:
         handle: BinaryIO = sys.stdin.buffer if self.path == "-" else open(self.path, "rb")  # noqa: SIM115
         try:
             batch: list[Change] = []
-            for line in handle:
+            for line in _bounded_lines(handle, self.bad_input):
                 change = parse_line(line, self.bad_input)
                 if change is not None:
                     batch.append(change)
@@ -115,12 +131,37 @@ class JsonLinesFile:
                 handle.close()
 
 
+def _bounded_lines(handle: BinaryIO, bad: BadInput) -> Iterator[bytes]:
+    """The lines of `handle`, none held longer than MAX_LINE: a file without newlines (or a
+    pipe from an outsider) must not be read into memory whole. The rest of a too-long line
+    is read in pieces and dropped; the line is counted once."""
+    while line := handle.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        bad.add("line too long", line[:80].decode("utf-8", "replace"))
+        while (piece := handle.readline(MAX_LINE)) and not piece.endswith(b"\n"):
+            pass
+
+
 class JsonLinesServer:
-    """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line."""
+    """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line.
+
+    The protocol has no authentication: whoever can connect can write changes. So it listens
+    on loopback unless the spec names another address (`tcp://0.0.0.0:7777`), and then says
+    so in a warning."""
 
     def __init__(self, host: str, port: int) -> None:
         self.bad_input = BadInput()
-        self.listener = socket.create_server((host or "0.0.0.0", port), reuse_port=False)
+        host = host or LOOPBACK
+        self.listener = socket.create_server((host, port), reuse_port=False)
+        if not _is_loopback(host):
+            log.warning(
+                "tcp://%s:%d accepts unauthenticated changes from the network: "
+                "anyone who can reach this port can write values into Kafka",
+                host,
+                port,
+            )
         self.listener.setblocking(False)
         self.address = self.listener.getsockname()
 
@@ -135,14 +176,11 @@ class JsonLinesServer:
                     sock = key.fileobj
                     assert isinstance(sock, socket.socket)
                     if sock is self.listener:
-                        client, _addr = self.listener.accept()
-                        client.setblocking(False)
-                        selector.register(client, selectors.EVENT_READ)
-                        pending[client] = b""
+                        self._accept(selector, pending)
                         continue
                     try:
                         data = sock.recv(1 << 16)
-                    except ConnectionError:
+                    except OSError:  # reset, timed out: the bridge is gone
                         data = b""
                     buffered = pending.pop(sock) + data
                     if not data:  # the bridge went away: its last line may lack the newline
@@ -166,15 +204,38 @@ class JsonLinesServer:
             selector.close()
             self.listener.close()
 
+    def _accept(self, selector: selectors.BaseSelector, pending: dict[socket.socket, bytes]) -> None:
+        """A new bridge, unless MAX_BRIDGES are connected: each may hold a line of up to
+        MAX_LINE in memory, and a file descriptor."""
+        try:
+            client, address = self.listener.accept()
+        except OSError as exc:  # out of file descriptors, or the peer gave up: the stream goes on
+            self.bad_input.add("connection not accepted", exc.strerror or str(exc))
+            return
+        if len(pending) >= MAX_BRIDGES:
+            client.close()
+            self.bad_input.add("too many bridges connected", f"{address} refused, {MAX_BRIDGES} connected")
+            return
+        client.setblocking(False)
+        selector.register(client, selectors.EVENT_READ)
+        pending[client] = b""
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: `localhost` is loopback; any other may resolve anywhere
+        return host == "localhost"
+
 
 def open_line_source(spec: str) -> JsonLinesFile | JsonLinesServer:
-    """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port`."""
+    """`jsonl:PATH`, `jsonl:-` or `tcp://[host]:port` (no host: loopback only)."""
     if spec.startswith("jsonl:"):
         return JsonLinesFile(spec.removeprefix("jsonl:"))
     if spec.startswith("tcp://"):
         host, _, port = spec.removeprefix("tcp://").rpartition(":")
-        if not port.isdigit():
-            raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 or tcp://127.0.0.1:7777")
+        if not port.isdigit() or int(port) > 65535:
+            raise UsageError(f"--source {spec}: give a port, e.g. tcp://:7777 (loopback) or tcp://0.0.0.0:7777 (all)")
         try:
             return JsonLinesServer(host.strip("[]"), int(port))
         except OSError as exc:

@@ -21,7 +21,7 @@ from asyncua.ua.uaerrors import UaError
 
 from vac.errors import SourceUnavailable
 from vac.scada import status as status_bits
-from vac.scada.change import Change, now_us
+from vac.scada.change import SOURCE_US_RANGE, Change, now_us
 from vac.scada.dpes import Dpe
 from vac.sources.badinput import BadInput
 from vac.sources.queued import ChangeQueue
@@ -80,6 +80,9 @@ class OpcUaSource:
         if source is not None and source.tzinfo is None:
             source = source.replace(tzinfo=UTC)  # asyncua gives naive UTC times
         source_us = int(source.timestamp() * 1_000_000) if source else now_us()
+        if source_us not in SOURCE_US_RANGE:  # OPC UA times start in 1601; Kafka's in 1970
+            self.bad_input.add("source time out of range", f"{name} at {source}")
+            return
         good = data_value.StatusCode is None or data_value.StatusCode.is_good()
         self.changes.put(Change(name, value, source_us, status_bits.ACTIVE if good else INVALID))
 

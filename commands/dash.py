@@ -11,6 +11,7 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
+from vac.errors import VacError
 
 if TYPE_CHECKING:
     from vac.dash.state import DashState
@@ -47,7 +48,13 @@ def dash(
     if sys.stdout.isatty() and sys.stdin.isatty():
         from tui.app import VacDash  # Textual loads only for the screen
 
-        VacDash(state, feeds, screen.value).run()
+        app = VacDash(state, feeds, screen.value)
+        app.run()
+        if app.return_code:  # Textual printed the traceback when it left the screen
+            raise VacError(
+                f"the dashboard stopped on an internal error (status {app.return_code})",
+                hint="its traceback is above; please report it",
+            )
         return
     feeds.start()
     try:

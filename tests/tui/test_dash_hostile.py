@@ -13,6 +13,7 @@ import orjson
 import pytest
 from textual.widgets import DataTable, Static
 
+from commands.dash import print_summary
 from commands.main import run
 from tests.tui.dash_fixture import NOW, change, filled_state, log_doc
 from tui.app import LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
@@ -110,3 +111,10 @@ def test_an_internal_error_of_the_dashboard_is_not_exit_status_0(monkeypatch: py
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setenv("VAC_CONFIG", "")
     assert run(["dash"]) == 1
+
+
+def test_the_summary_without_a_terminal_shows_escape_sequences_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    print_summary({"elasticsearch": f"red {ESCAPES}", "fleet": [{"host": f"cs-{MARKUP}"}]})  # a server's answer
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "elasticsearch: red \\x1b[2J\\x1b]0;owned\\x07" in out and "cs-[/] [bold unclosed" in out

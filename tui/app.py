@@ -42,6 +42,8 @@ CELL_CHARS = 200
 """A table cell shows at most this much of a value: a 1 MB log line costs what a screen shows."""
 DETAIL_CHARS = 20_000
 """The most of one record the detail view shows."""
+CHART_LIMIT = 1e200
+"""The largest magnitude charted (pressures span 1e-13 to 1e3 mbar)."""
 
 
 def _plain(value: object, style: str = "", limit: int = CELL_CHARS) -> Text:
@@ -331,13 +333,18 @@ class DpeDetail(ModalScreen[None]):
             head.append_text(_plain(f"{row.status}  sector {row.sector}  {row.mainpart}  DCUM {row.dcum}"))
         self.query_one("#detail-head", Static).update(head)
         plot = self.query_one("#history", PlotextPlot).plt
-        if points:
-            start = points[0][0]
-            plot.plot([at - start for at, _ in points], [value for _, value in points], marker="braille")
-            if row is not None and row.unit == "mbar" and all(value > 0 for _, value in points):
+        # plotext overflows on its axis ticks near float's limits (10 ** 308.5), which would end
+        # the app: such values stay in the table but not on the chart.
+        charted = [(at, value) for at, value in points if abs(value) <= CHART_LIMIT]
+        if charted:
+            start = charted[0][0]
+            plot.plot([at - start for at, _ in charted], [value for _, value in charted], marker="braille")
+            if row is not None and row.unit == "mbar" and all(value >= 1 / CHART_LIMIT for _, value in charted):
                 plot.yscale("log")
             plot.xlabel(f"seconds since {_clock(start)}")
-        plot.title(f"{printable(self.dpe, CELL_CHARS)}: {len(points)} values")
+        dropped = len(points) - len(charted)
+        left_out = f", {dropped} beyond ±{CHART_LIMIT:g} not drawn" if dropped else ""
+        plot.title(f"{printable(self.dpe, CELL_CHARS)}: {len(points)} values{left_out}")
 
 
 class LogsScreen(DashScreen):
@@ -433,7 +440,7 @@ class LogsScreen(DashScreen):
             stamp = str(doc.get("@timestamp", ""))
             try:
                 when = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%H:%M:%S")
-            except ValueError:
+            except (ValueError, OverflowError):  # not a time, or year 1 moved by a zone
                 when = stamp[:19]
             text = str(doc.get("text") or doc.get("message") or "").split("\n", 1)[0]
             records.add_row(

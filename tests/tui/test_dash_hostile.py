@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from commands.dash import print_summary
 from commands.main import run
 from tests.tui.dash_fixture import NOW, change, filled_state, log_doc
-from tui.app import LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
+from tui.app import DpeDetail, LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
 
 MARKUP = "[/] [bold unclosed [link=https://evil.example]click[/link] [/bold]"
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\\x9b31m\x00"
@@ -26,8 +26,34 @@ HUGE = "A" * 1_000_000
 HOSTILE = f"{MARKUP} {ESCAPES} {BIDI} {COMBINING}"
 
 
+# JSON of the wrong shapes: numbers at float's edge, times at year 1 and 9999, strings for numbers.
+ODD_LOGS: list[Any] = [
+    {"@timestamp": 5, "level": {"a": 1}, "host": "str", "text": ["x"], "message": None, "manager": [1], "number": "x"},
+    {"@timestamp": "9999-12-31T23:59:59Z", "level": None, "fields": "x", "event": {"id": [1]},
+     "log": {"offset": "x", "file": {"path": "/logs/PVSS_II.log"}}},
+    {"@timestamp": "0001-01-01T00:00:00+14:00", "message": "x", "number": 1e308, "type": {"x": 1}},
+    {"@timestamp": "nonsense", "text": "", "message": ""},
+    {},
+]  # fmt: skip
+ODD_HEALTH: list[Any] = [
+    {"host": 5, "component": None, "time": 5, "rate": "fast", "files": "x", "failed": "no", "in_flight": "x"},
+    {"host": "h", "component": "c", "time": "0001-01-01T00:00:00+14:00", "rate": 1e308,
+     "files": [1, None, {"behind_bytes": "x"}]},
+    [], "x", None, 3,
+]  # fmt: skip
+ODD_SCADA: list[Any] = [
+    {"id": "A.PR", "value": 1e308, "timestamp": 5, "status": "x", "sector": None},  # first by name: its chart opens
+    {"id": "B.RR1", "value": -1e308, "type": "unsigned", "timestamp": "0001-01-01T00:00:00+14:00"},
+    {"id": "C.PR", "value": 0, "status": {"invalid": [1]}, "DCUM": {"a": 1}, "heartbeat": "yes"},
+    {"id": "D.PR", "value": -5, "validityBit": "x"},
+]  # fmt: skip
+
+
 def hostile_state() -> Any:
     state = filled_state()
+    state.take_logs([("vac.logs", orjson.dumps(doc), 0) for doc in ODD_LOGS])
+    state.take_health([("vac.health", orjson.dumps(record), 0) for record in ODD_HEALTH])
+    state.take_scada([("pressures", orjson.dumps(record), 0) for record in ODD_SCADA])
     state.take_scada([
         ("pressures", change(f"VGPB_[/]_{ESCAPES}.PR", 3.0e-6, 1, sector=MARKUP), 0),
         ("pressures", change(f"VGI_{BIDI}.PR", 2.0e-9, 1, sector=HUGE), 0),
@@ -83,8 +109,9 @@ def test_hostile_text_is_shown_plainly_and_the_dashboard_stays_up() -> None:
             assert any(cell.startswith("VGPB_[/]_\\x1b[2J") for cell in dpes)
             await pilot.press("slash", *"VGPB_[", "enter")  # a filter typed with a bracket
             await pilot.pause(0.3)
-            await pilot.press("escape", "home", "enter")  # the chart of a hostile DPE
+            await pilot.press("escape", "home", "enter")  # the chart of A.PR at 1e308
             await pilot.pause(0.3)
+            assert isinstance(app.screen, DpeDetail) and app.screen.dpe == "A.PR"
             await pilot.press("escape", "1")
             await pilot.pause(0.3)
             assert isinstance(app.screen, OverviewScreen)
@@ -96,6 +123,8 @@ def test_hostile_text_is_shown_plainly_and_the_dashboard_stays_up() -> None:
             assert isinstance(app.screen, LogsScreen)
             await pilot.press("slash", *"[/] [bold", "enter")  # a query of markup is a query
             await pilot.pause(0.3)
+            await pilot.press("escape", "e", "home", "enter", "escape", "e", "2", "s", "s", "s", "s", "s", "s", "1")
+            await pilot.pause(0.5)  # every sort over odd values, and back to the overview
             assert app.is_running and app.return_code is None
 
     asyncio.run(run_it())

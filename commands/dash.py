@@ -11,6 +11,8 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
+from vac.errors import VacError
+from vac.printable import printable
 
 if TYPE_CHECKING:
     from vac.dash.state import DashState
@@ -47,7 +49,13 @@ def dash(
     if sys.stdout.isatty() and sys.stdin.isatty():
         from tui.app import VacDash  # Textual loads only for the screen
 
-        VacDash(state, feeds, screen.value).run()
+        app = VacDash(state, feeds, screen.value)
+        app.run()
+        if app.return_code:  # Textual printed the traceback when it left the screen
+            raise VacError(
+                f"the dashboard stopped on an internal error (status {app.return_code})",
+                hint="its traceback is above; please report it",
+            )
         return
     feeds.start()
     try:
@@ -58,8 +66,13 @@ def dash(
     if output is TextOrJson.json:
         emit_json(summary)
     else:
-        for key, value in summary.items():
-            stdout.print(f"{key}: {value}", markup=False)
+        print_summary(summary)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """For people: DPE names and hosts come from the topics, so controls are shown escaped."""
+    for key, value in summary.items():
+        stdout.print(printable(f"{key}: {value}"), markup=False)
 
 
 def _summary(state: DashState) -> dict[str, Any]:

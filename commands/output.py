@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import orjson
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from vac.errors import VacError
+from vac.printable import printable
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,11 +37,12 @@ def emit_json(data: Any) -> None:
 
 
 def print_error(error: VacError) -> None:
-    # The message may quote input (a DPE name, a path): escaped, it shows instead of styling.
-    stderr.print(f"[bold red]vac: error:[/] {escape(error.message)}", markup=True, highlight=False)
+    # Messages quote what the user typed and what servers answered: shown, never interpreted
+    # (a `[/]` in a --where is not Rich markup, an ESC in a topic name is not a terminal command).
+    stderr.print(Text("vac: error:", style="bold red"), Text(printable(error.message)))
     if error.hint:
         for line in error.hint.splitlines():
-            stderr.print(f"  {line}", markup=False)
+            stderr.print(f"  {printable(line)}", markup=False)
 
 
 def info(message: str) -> None:

@@ -1,7 +1,8 @@
 """Turning tailed Kafka messages into output lines: pretty, json, jsonl, raw, table, template.
 
 Each renderer maps one message and its parsed value to bytes; the caller writes a batch at once. raw and jsonl
-stay byte-level (they are the fast paths of a full-topic read); the others are for people.
+stay byte-level (they are the fast paths of a full-topic read); the others are for people, and show every piece of
+message data (topic, key, headers, keys and values) through `printable`: a message must not drive the terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 from confluent_kafka import Message
 
 from vac.kafka.tail import NOT_JSON, NOT_PARSED
+from vac.printable import printable
 from vac.units import engineering
 
 Renderer = Callable[[Message, Any], bytes]
@@ -126,21 +128,23 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return engineering(value)
     if isinstance(value, str):
-        return value
+        return printable(value)
     if value is None:
         return "null"
-    return orjson.dumps(value).decode()
+    return printable(orjson.dumps(value).decode())  # JSON escapes controls, not direction overrides
 
 
 def _plain(value: Any) -> str:
-    """A template field as scripts want it: strings as they are, numbers unformatted."""
+    """A template field as scripts want it: strings unquoted, numbers unformatted; controls
+    escaped all the same, since a template's line lands on a terminal as often as in a pipe
+    (`-o jsonl` or `raw` give the bytes as they are)."""
     if value is None:
         return ""
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    return printable(value if isinstance(value, str) else orjson.dumps(value).decode())
 
 
 def _pair(key: str, value: Any, colour: bool) -> str:
-    text = f"{key}={_scalar(value)}"
+    text = f"{printable(key)}={_scalar(value)}"
     if not colour:
         return text
     if key in ("level", "severity") and isinstance(value, str) and value.upper() in _SEVERITY_COLOUR:
@@ -158,13 +162,14 @@ def _pretty_renderer(
         body = _compact(value_of(message, value, decode), colour)
         if decode is Decode.json and value is NOT_JSON:
             body = f"{_YELLOW if colour else ''}[not JSON]{_RESET if colour else ''} {body}"
-        key = decode_bytes(message.key(), key_decode) or "-"
-        where = f"{message.topic()} " if show_topic else ""
+        key = printable(decode_bytes(message.key(), key_decode) or "-")
+        where = f"{printable(message.topic() or '')} " if show_topic else ""
         where += f"{message.partition()}:{message.offset()}"
         when = local_time(message.timestamp()[1])
         headers = ""
         if show_headers and message.headers():
-            headers = " [" + " ".join(f"{n}={decode_bytes(v, Decode.text)}" for n, v in message.headers()) + "]"
+            shown = [f"{printable(n)}={printable(decode_bytes(v, Decode.text) or '')}" for n, v in message.headers()]
+            headers = " [" + " ".join(shown) + "]"
         if colour:
             return f"{_DIM}{where} {when}{_RESET} {_CYAN}{key}{_RESET}{headers} {body}\n".encode()
         return f"{where} {when} {key}{headers} {body}\n".encode()
@@ -174,9 +179,9 @@ def _pretty_renderer(
 
 def _table_renderer(decode: Decode, key_decode: Decode, show_topic: bool) -> Renderer:
     def render(message: Message, value: Any) -> bytes:
-        key = (decode_bytes(message.key(), key_decode) or "-")[:28]
+        key = printable(decode_bytes(message.key(), key_decode) or "-")[:28]
         shown = _compact(value_of(message, value, decode), colour=False)
-        topic = f"{message.topic()[:20]:<20} " if show_topic else ""
+        topic = f"{printable(message.topic() or '')[:20]:<20} " if show_topic else ""
         when = local_time(message.timestamp()[1])
         return f"{topic}{message.partition():>3} {message.offset():>10} {when:<23} {key:<28} {shown}\n".encode()
 

@@ -1,5 +1,7 @@
 """How `vac query` prints: hits as a table (coloured by level, matches highlighted), JSON,
-JSON lines or CSV, streamed as they arrive; histograms as terminal bar charts; top values."""
+JSON lines or CSV, streamed as they arrive; histograms as terminal bar charts; top values.
+What people read (the table, the charts, the top values) shows document text through
+`printable`: a log line must not drive the terminal. JSON and CSV keep the data as it is."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import orjson
 from rich.text import Text
 
 from commands.output import stdout
+from vac.printable import printable
 from vac.search.fields import field_value
 from vac.search.timewindow import parse_es_time, to_local
 
@@ -142,7 +145,7 @@ class HitWriter:
         sys.stdout.flush()
 
     def _table(self, hits: list[Hit], marker: str | None) -> None:
-        rows = [[cell(hit.get("_source", {}), name, self.zone) for name in self.fields] for hit in hits]
+        rows = [[printable(cell(hit.get("_source", {}), name, self.zone)) for name in self.fields] for hit in hits]
         if self.widths is None:
             self.widths = [
                 TIME_WIDTH
@@ -153,8 +156,9 @@ class HitWriter:
             # The last column takes the rest of a terminal's width; in a file it is not cut.
             rest = stdout.width - sum(self.widths[:-1]) - 2 * len(self.fields)
             self.widths[-1] = max(20, rest) if stdout.is_terminal else sys.maxsize
-            padded = [name.ljust(width) for name, width in zip(self.fields[:-1], self.widths, strict=False)]
-            header = Text("  ".join([*padded, self.fields[-1]]))
+            names = [printable(name) for name in self.fields]
+            padded = [name.ljust(width) for name, width in zip(names[:-1], self.widths, strict=False)]
+            header = Text("  ".join([*padded, names[-1]]))
             header.stylize("bold")
             _print_line(Text("  ") + header if marker else header)
         for hit, row in zip(hits, rows, strict=True):
@@ -224,7 +228,7 @@ def histogram_lines(histogram: Histogram, interval_s: float, zone: tzinfo | None
         yield line
     legend = Text()
     for level, count in sorted(totals.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
-        legend.append(f"{_bar_char(level)} {level} {count:,}   ", style=LEVEL_STYLES.get(level, ""))
+        legend.append(f"{_bar_char(level)} {printable(level)} {count:,}   ", style=LEVEL_STYLES.get(level, ""))
     legend.append(f"total {histogram.total:,} in {len(histogram.buckets)} buckets of {histogram.interval}")
     yield legend
 
@@ -240,14 +244,15 @@ def top_json(top: TopValues) -> dict[str, Any]:
 
 
 def top_lines(top: TopValues) -> Iterator[Text]:
-    width = max([len(top.field)] + [len(str(value)) for value, _ in top.values])
+    values = [(printable(str(value)), count) for value, count in top.values]
+    width = max([len(top.field)] + [len(value) for value, _ in values])
     count_width = max(5, len(f"{top.total:,}"))
-    header = Text(f"{'#':>3}  {top.field:<{width}}  {'count':>{count_width}}  share")
+    header = Text(f"{'#':>3}  {printable(top.field):<{width}}  {'count':>{count_width}}  share")
     header.stylize("bold")
     yield header
-    for rank, (value, count) in enumerate(top.values, 1):
+    for rank, (value, count) in enumerate(values, 1):
         share = count / top.total if top.total else 0.0
-        yield Text(f"{rank:>3}  {str(value):<{width}}  {count:>{count_width},}  {share:6.1%}")
+        yield Text(f"{rank:>3}  {value:<{width}}  {count:>{count_width},}  {share:6.1%}")
     if top.other:
         yield Text(f"{'':>3}  {'(other values)':<{width}}  {top.other:>{count_width},}", style="dim")
     if top.missing:

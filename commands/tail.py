@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from commands.context import cli_context
-from commands.output import quiet_on_closed_pipe, stderr
+from commands.output import info, quiet_on_closed_pipe, stderr
 from commands.render import Decode, Output, make_renderer, table_header
 from vac.kafka.positions import parse_position, parse_until
 from vac.kafka.tail import TailSpec, TailStats, TopicTail
+from vac.printable import printable
 
 app = typer.Typer(
     help="Live views of Kafka data.\n\nExample: vac tail topic pressures --from -10m",
@@ -27,11 +28,21 @@ def colour_wanted() -> bool:
 
 def print_stats(stats: TailStats) -> None:
     invalid = f", {stats.invalid_json:,} not JSON" if stats.invalid_json else ""
+    failed = f", {stats.filter_failed:,} where --where failed" if stats.filter_failed else ""
     stderr.print(
-        f"read {stats.read:,} messages ({stats.bytes:,} bytes), matched {stats.matched:,}{invalid}, "
+        f"read {stats.read:,} messages ({stats.bytes:,} bytes), matched {stats.matched:,}{invalid}{failed}, "
         f"{stats.rate:,.0f} msg/s over {stats.elapsed_s:.2f} s",
         markup=False,
     )
+
+
+def report_filter_failures(stats: TailStats) -> None:
+    """Said even without --stats: messages the filter could not judge were left out."""
+    if stats.filter_failed:
+        info(
+            f"{stats.filter_failed:,} message{'s' if stats.filter_failed != 1 else ''} did not match because "
+            f"--where failed on them, the first with: {printable(stats.filter_failure or '')}"
+        )
 
 
 @app.command("topic")
@@ -113,6 +124,8 @@ def topic(
         cancelled.set()
         if stats:
             print_stats(tail.stats)
+        report_filter_failures(tail.stats)
         raise typer.Exit(130) from None
     if stats:
         print_stats(tail.stats)
+    report_filter_failures(tail.stats)

@@ -1,9 +1,15 @@
 """`vac dash`: the on-call screen. It draws what `vac.dash.state.DashState` holds; background
 readers (`DashFeeds`) fill that state, and every screen redraws at most `dash.refresh_hz`
-times a second, only when the state moved, whatever the input rate."""
+times a second, only when the state moved, whatever the input rate.
+
+Everything shown that came from outside (topic data, log text, DPE names, hosts, server
+errors) goes through `_plain`: a Rich `Text` (Textual parses a bare `str` in a cell or a
+Static as markup, and `[/]` in a log line would end the app) with controls escaped.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +27,7 @@ from vac.dash.log_window import LogFilter
 from vac.dash.scada_board import SORT_KEYS, DpeRow
 from vac.dash.state import DashFeeds, DashState
 from vac.errors import UsageError
+from vac.printable import printable
 from vac.search.fields import field_value
 from vac.units import engineering
 
@@ -31,6 +38,17 @@ MAX_LOG_ROWS = 300
 MAX_ALARM_ROWS = 50
 TABLES_EVERY_S = 1.0
 """A sector event can raise a thousand; the newest unacknowledged come first."""
+CELL_CHARS = 200
+"""A table cell shows at most this much of a value: a 1 MB log line costs what a screen shows."""
+DETAIL_CHARS = 20_000
+"""The most of one record the detail view shows."""
+CHART_LIMIT = 1e200
+"""The largest magnitude charted (pressures span 1e-13 to 1e3 mbar)."""
+
+
+def _plain(value: object, style: str = "", limit: int = CELL_CHARS) -> Text:
+    """Outside data as something to read: never markup, controls escaped, cut to `limit`."""
+    return Text(printable(str(value), limit), style=style)
 
 
 def _clock(epoch_s: float) -> str:
@@ -46,7 +64,7 @@ def _age(seconds: float) -> str:
 
 
 def _value(row: DpeRow) -> str:
-    if row.type == "unsigned" or row.name.endswith(".RR1"):
+    if (row.type == "unsigned" or row.name.endswith(".RR1")) and math.isfinite(row.value):
         return f"0x{int(row.value):X}"
     return engineering(row.value)
 
@@ -96,7 +114,7 @@ class DashScreen(Screen[None]):
         pipeline = state.pipeline
         problem = self.dash.connection_problem()
         if problem:
-            text.append(f" {problem} ", style="bold white on red")
+            text.append(f" {printable(problem, CELL_CHARS)} ", style="bold white on red")
             text.append(" ")
         elif pipeline.es_status is None and pipeline.kafka_up is not None:
             text.append(" Elasticsearch: no connection ", style="bold white on red")
@@ -137,12 +155,13 @@ class OverviewScreen(DashScreen):
         elif pipeline.kafka_up:
             services.append(f"Kafka: up, {pipeline.brokers} broker{'s' if pipeline.brokers != 1 else ''}  ", "green")
         else:
-            services.append(f"Kafka: DOWN ({pipeline.kafka_error or 'no answer'})  ", "bold red")
+            services.append(f"Kafka: DOWN ({printable(pipeline.kafka_error or 'no answer', CELL_CHARS)})  ", "bold red")
         if pipeline.es_status is not None:
             style = {"green": "green", "yellow": "yellow"}.get(pipeline.es_status, "bold red")
-            services.append(f"Elasticsearch: {pipeline.es_status}  ", style)
+            services.append(f"Elasticsearch: {printable(pipeline.es_status, CELL_CHARS)}  ", style)
         elif pipeline.kafka_up is not None:
-            services.append(f"Elasticsearch: DOWN ({pipeline.es_error or 'no answer'})  ", "bold red")
+            error = printable(pipeline.es_error or "no answer", CELL_CHARS)
+            services.append(f"Elasticsearch: DOWN ({error})  ", "bold red")
         lag = "-" if pipeline.index_lag is None else f"{pipeline.index_lag:,}"
         services.append(f"indexer lag: {lag}  changes seen: {state.changes:,}  log records: {state.logs.received:,}")
         self.query_one("#services", Static).update(services)
@@ -152,7 +171,7 @@ class OverviewScreen(DashScreen):
         topics.clear()
         for topic in self.dash.state_topics():
             rate = pipeline.rates.get(topic)
-            topics.add_row(topic, "-" if rate is None else f"{rate:,.0f}", key=topic)
+            topics.add_row(_plain(topic), "-" if rate is None else f"{rate:,.0f}", key=topic)
         fleet = self.query_one("#fleet", DataTable)
         fleet.clear()
         now = self.dash.now()
@@ -161,8 +180,8 @@ class OverviewScreen(DashScreen):
             age = member.age_s(now)
             style = "bold red" if age > stale_after else ""
             fleet.add_row(
-                Text(member.host, style), Text(member.component, style), Text(_age(age), style),
-                f"{member.rate:,.0f}", member.behind, str(member.errors),
+                _plain(member.host, style), _plain(member.component, style), Text(_age(age), style),
+                f"{member.rate:,.0f}", _plain(member.behind), _plain(member.errors),
                 key=f"{member.host}/{member.component}",
             )  # fmt: skip
 
@@ -221,7 +240,7 @@ class ScadaScreen(DashScreen):
         with state.lock:
             if alarms_table.has_focus and alarms_table.row_count:
                 key = alarms_table.coordinate_to_cell_key(alarms_table.cursor_coordinate).row_key.value
-                dpe, _, kind = str(key).partition("|")
+                dpe, _, kind = str(key).rpartition("|")  # a DPE name from outside may hold a "|"
                 state.alarms.acknowledge((dpe, kind))
             else:
                 dpe = self._selected_dpe()
@@ -257,9 +276,8 @@ class ScadaScreen(DashScreen):
         except Exception:  # a half-typed pattern matches nothing rather than failing
             rows = []
         shown = rows[:MAX_DPE_ROWS]
-        self.query_one("#dpe-count", Static).update(
-            f"{len(shown):,} of {len(rows):,} matching DPEs ({len(state.board.rows):,} seen), sorted by {self.sort}"
-        )
+        counts = f"{len(shown):,} of {len(rows):,} matching DPEs ({len(state.board.rows):,} seen)"
+        self.query_one("#dpe-count", Static).update(Text(f"{counts}, sorted by {self.sort}"))
         in_alarm = state.alarms.active_dpes()
         table = self.query_one("#dpes", DataTable)
         selected = self._selected_dpe()
@@ -267,8 +285,8 @@ class ScadaScreen(DashScreen):
         for row in shown:
             style = "bold red" if row.name in in_alarm else ("yellow" if row.status != "ok" else "")
             table.add_row(
-                Text(row.name, style), Text(_value(row), style), row.unit, _age(row.age_s(now)),
-                Text(row.status, style), row.sector, row.mainpart, row.dcum, key=row.name,
+                _plain(row.name, style), Text(_value(row), style), row.unit, _age(row.age_s(now)),
+                _plain(row.status, style), _plain(row.sector), _plain(row.mainpart), _plain(row.dcum), key=row.name,
             )  # fmt: skip
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
@@ -282,7 +300,7 @@ class ScadaScreen(DashScreen):
             acked = "acked" if alarm.acked else "NEW"
             style = "" if alarm.acked else ("bold red" if alarm.cleared_s is None else "yellow")
             alarms.add_row(
-                _clock(alarm.raised_s), Text(alarm.dpe, style), Text(alarm.message, style),
+                _clock(alarm.raised_s), _plain(alarm.dpe, style), _plain(alarm.message, style),
                 Text(f"{condition}, {acked}", style), key=f"{alarm.dpe}|{alarm.kind}",
             )  # fmt: skip
         if alarms.row_count:
@@ -309,20 +327,24 @@ class DpeDetail(ModalScreen[None]):
         with state.lock:
             row = state.board.rows.get(self.dpe)
             points = list(row.history) if row else []
-        head = Text(self.dpe, style="bold")
+        head = _plain(self.dpe, "bold", DETAIL_CHARS)
         if row is not None:
-            head.append(
-                f"  {_value(row)} {row.unit}  {row.status}  sector {row.sector}  {row.mainpart}  DCUM {row.dcum}"
-            )
+            head.append(f"  {_value(row)} {row.unit}  ")
+            head.append_text(_plain(f"{row.status}  sector {row.sector}  {row.mainpart}  DCUM {row.dcum}"))
         self.query_one("#detail-head", Static).update(head)
         plot = self.query_one("#history", PlotextPlot).plt
-        if points:
-            start = points[0][0]
-            plot.plot([at - start for at, _ in points], [value for _, value in points], marker="braille")
-            if row is not None and row.unit == "mbar" and all(value > 0 for _, value in points):
+        # plotext overflows on its axis ticks near float's limits (10 ** 308.5), which would end
+        # the app: such values stay in the table but not on the chart.
+        charted = [(at, value) for at, value in points if abs(value) <= CHART_LIMIT]
+        if charted:
+            start = charted[0][0]
+            plot.plot([at - start for at, _ in charted], [value for _, value in charted], marker="braille")
+            if row is not None and row.unit == "mbar" and all(value >= 1 / CHART_LIMIT for _, value in charted):
                 plot.yscale("log")
             plot.xlabel(f"seconds since {_clock(start)}")
-        plot.title(f"{self.dpe}: {len(points)} values")
+        dropped = len(points) - len(charted)
+        left_out = f", {dropped} beyond ±{CHART_LIMIT:g} not drawn" if dropped else ""
+        plot.title(f"{printable(self.dpe, CELL_CHARS)}: {len(points)} values{left_out}")
 
 
 class LogsScreen(DashScreen):
@@ -375,7 +397,7 @@ class LogsScreen(DashScreen):
             with state.lock:
                 state.logs.set_filter(log_filter)
         except UsageError as exc:
-            self.notify(exc.message, severity="error")
+            self.notify(printable(exc.message, DETAIL_CHARS), severity="error", markup=False)
             return
         self._drawn_version = -1
         self._tick(force=True)
@@ -400,7 +422,7 @@ class LogsScreen(DashScreen):
             # Numbers on the x axis, labels set apart: plotext orders string categories by hash.
             positions = list(range(len(minutes)))
             plot.stacked_bar(positions, [[counts.get(level, 0) for _, counts in minutes] for level in levels],
-                             labels=levels)  # fmt: skip
+                             labels=[printable(level, 20) for level in levels])  # fmt: skip
             every = positions[::6]
             plot.xticks(every, [datetime.fromtimestamp(minutes[i][0]).strftime("%H:%M") for i in every])
         plot.title("records per minute by level (last 30 min)")
@@ -408,7 +430,7 @@ class LogsScreen(DashScreen):
         codes = self.query_one("#codes", DataTable)
         codes.clear()
         for code, count, example in state.logs.top_codes(8):
-            codes.add_row(code, str(count), example)
+            codes.add_row(_plain(code), str(count), _plain(example.split("\n", 1)[0]))  # a cell is one line
         records = self.query_one("#records", DataTable)
         self.shown = state.logs.shown(MAX_LOG_ROWS)
         at_bottom = records.cursor_row >= records.row_count - 1
@@ -418,12 +440,12 @@ class LogsScreen(DashScreen):
             stamp = str(doc.get("@timestamp", ""))
             try:
                 when = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%H:%M:%S")
-            except ValueError:
+            except (ValueError, OverflowError):  # not a time, or year 1 moved by a zone
                 when = stamp[:19]
             text = str(doc.get("text") or doc.get("message") or "").split("\n", 1)[0]
             records.add_row(
-                when, str(field_value(doc, "host") or ""), str(field_value(doc, "app") or ""),
-                Text(level, LEVEL_STYLES.get(level, "")), str(doc.get("manager", "")), text,
+                _plain(when), _plain(field_value(doc, "host") or ""), _plain(field_value(doc, "app") or ""),
+                _plain(level, LEVEL_STYLES.get(level, "")), _plain(doc.get("manager", "")), _plain(text, limit=500),
             )  # fmt: skip
         if at_bottom and records.row_count:
             records.move_cursor(row=records.row_count - 1, animate=False)
@@ -454,15 +476,20 @@ class LogDetail(ModalScreen[None]):
             before, after = state.logs.neighbours(self.doc)
         text = Text()
         for doc in before:
-            text.append(str(doc.get("message", "")) + "\n", style="dim")
+            text.append(_lines(doc.get("message", "")) + "\n", style="dim")
         text.append(
-            str(self.doc.get("message", "")) + "\n", style="bold " + LEVEL_STYLES.get(str(self.doc.get("level")), "")
+            _lines(self.doc.get("message", "")) + "\n", style="bold " + LEVEL_STYLES.get(str(self.doc.get("level")), "")
         )
         for doc in after:
-            text.append(str(doc.get("message", "")) + "\n", style="dim")
+            text.append(_lines(doc.get("message", "")) + "\n", style="dim")
         fields = {k: v for k, v in self.doc.items() if k != "message"}
-        text.append("\n" + "\n".join(f"{k}: {v}" for k, v in fields.items()))
+        text.append("\n" + "\n".join(printable(f"{k}: {v}", DETAIL_CHARS) for k, v in fields.items()))
         self.query_one("#record", Static).update(text)
+
+
+def _lines(message: object) -> str:
+    """A record's message for reading: its own lines kept, everything else escaped."""
+    return printable(str(message), DETAIL_CHARS, keep_newlines=True)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -314,3 +314,49 @@ def test_query_usage_errors_exit_2_before_asking_elasticsearch(args: list[str], 
     result = run_vac("query", *args, env=env)
     assert result.returncode == 2, result.stderr
     assert message in error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "1000000000d"], "reaches back before year 1"),
+        (["--since", "99999999999999999999s"], "reaches back before year 1"),
+        (["--since", "99999-01-01"], "neither relative nor a date"),
+        (["--until", "9999-12-31T23:59:59-05:00"], "out of range"),
+    ],
+)
+def test_query_times_out_of_range_are_one_line_usage_errors(args: list[str], message: str) -> None:
+    env = {"VAC_CONFIG": "", "VAC_ELASTICSEARCH__HOSTS": f'["http://127.0.0.1:{closed_port()}"]'}
+    result = run_vac("query", *args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in error_line(result)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--where", "foo(bar)"], "unknown function foo()"),
+        (["--where", "starts_with(id)"], "starts_with() takes 2 arguments, not 1"),
+        (["--where", "[/] && `"], "not a JMESPath expression"),  # Rich markup in a message is shown, not parsed
+        (["--from", "-1000000000d"], "reaches back before year 1"),
+        (["--from", "-99999999999999999999s"], "reaches back before year 1"),
+        (["--from", "@99999-01-01"], "is not an ISO time"),
+        (["--from", "@99999999999999999999"], "beyond year 9999"),
+        (["--from", "99999999999999999999"], "beyond Kafka's largest offset"),
+    ],
+)
+def test_tail_bad_filters_and_times_are_one_line_usage_errors_before_connecting(args: list[str], message: str) -> None:
+    env = {"VAC_CONFIG": "", "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}"}
+    result = run_vac("tail", "topic", "pressures", *args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in error_line(result)
+    assert "Traceback" not in result.stderr
+
+
+def test_an_error_message_shows_escape_sequences_escaped() -> None:
+    env = {"VAC_CONFIG": "", "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}"}
+    result = run_vac("tail", "topic", "pressures", "--where", "\x1b]0;owned\x07 ==", env=env)
+    assert result.returncode == 2
+    assert "\\x1b]0;owned\\x07" in error_line(result)
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr

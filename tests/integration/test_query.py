@@ -262,3 +262,33 @@ def test_the_dashboard_log_screen_opens_with_the_last_hour_from_elasticsearch(in
     assert shown[-1]["text"] == "indexed a minute ago"  # newest last
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     assert all(doc["@timestamp"] >= hour_ago[:19] for doc in shown)  # none of the 2019 sample
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202eevil\x00"
+
+
+def test_the_table_shows_escape_sequences_in_documents_escaped(local_stack: StackEndpoints) -> None:
+    """Anyone who can write a log line chooses these bytes: the table shows them as text;
+    JSON lines keep the data (JSON escapes the controls itself)."""
+    index = f"vacq-hostile-{uuid.uuid4().hex[:8]}"
+    es = Elasticsearch(local_stack.elasticsearch_url, request_timeout=60)
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    doc = {"@timestamp": now, "level": "SEVERE", "manager": f"WCC{ESCAPES}", "text": f"lost [/] {ESCAPES}",
+           "host": {"name": f"pc{ESCAPES}"}, "fields": {"app_id": "vac_lhc_1_scada_logs"}}  # fmt: skip
+    es.index(index=index, document=doc, refresh=True)
+    try:
+        query = ("--config", str(local_stack.config_file), "query", "--index", index, "--since", "1h")
+        table = run_vac(*query, "-o", "table", "--fields", "level,host,manager,text")
+        assert table.returncode == 0, table.stderr
+        assert not any(char in table.stdout for char in "\x1b\x07\x9b\u202e\x00"), repr(table.stdout)
+        assert "lost [/] \\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eevil\\x00" in table.stdout
+        assert "pc\\x1b[2J" in table.stdout
+        top = run_vac(*query, "--top", "host.name.keyword", "-o", "table")  # dynamic mapping here
+        assert top.returncode == 0, top.stderr
+        assert "\x1b" not in top.stdout and "pc\\x1b[2J" in top.stdout
+        lines = run_vac(*query, "-o", "jsonl")
+        assert lines.returncode == 0, lines.stderr
+        assert json.loads(lines.stdout)["text"] == f"lost [/] {ESCAPES}"  # machine output: the data as it is
+    finally:
+        es.indices.delete(index=index, allow_no_indices=True)
+        es.close()

@@ -281,3 +281,63 @@ def test_an_unreachable_broker_fails_within_the_timeout() -> None:
     assert time.monotonic() - started < 15
     assert result.returncode == 3
     assert error_line(result).startswith("vac: error: Kafka at 127.0.0.1:1 did not answer within 2 s")
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202eevil\x00"
+HOSTILE_KEY = f"VGPB_{ESCAPES}".encode()
+
+
+@pytest.fixture(scope="module")
+def hostile(local_stack: StackEndpoints) -> str:
+    """A topic where anyone could have written: escape sequences in keys, values and headers,
+    text that is not JSON, JSON without the field a filter asks for."""
+    topic = f"it-tail-hostile-{uuid.uuid4().hex[:8]}"
+    create_topic(local_stack, topic, partitions=1)
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    now = int(time.time() * 1000)
+    producer.produce(topic, key=HOSTILE_KEY, value=orjson.dumps({"id": f"VGPB_1{ESCAPES}", "text": ESCAPES}),
+                     headers=[(f"h{ESCAPES}", ESCAPES.encode())], timestamp=now)  # fmt: skip
+    producer.produce(topic, key=b"plain", value=f"not json {ESCAPES}".encode(), timestamp=now)
+    producer.produce(topic, key=b"n", value=orjson.dumps({"id": 7}), timestamp=now)
+    producer.produce(topic, key=b"m", value=orjson.dumps({"component": "ship-logs"}), timestamp=now)
+    producer.produce(topic, key=b"v", value=orjson.dumps({"id": "VGPB_2"}), timestamp=now)
+    assert producer.flush(30) == 0
+    return topic
+
+
+@pytest.mark.parametrize("output", ["pretty", "table"])
+def test_people_outputs_show_escape_sequences_escaped(local_stack: StackEndpoints, hostile: str, output: str) -> None:
+    result = tail(local_stack, hostile, "--from", "beginning", "--no-follow", "-o", output, "--headers")
+    assert result.returncode == 0, result.stderr
+    assert not any(char in result.stdout for char in "\x1b\x07\x9b\u202e\x00"), repr(result.stdout)
+    escaped = "\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eevil\\x00"
+    assert f"text={escaped}" in result.stdout
+    assert f"not json {escaped}" in result.stdout
+    assert "VGPB_\\x1b[2J" in result.stdout  # the key (the table cuts it at 28 characters)
+    if output == "pretty":
+        name = escaped.removesuffix("\\x00")  # a header name is a C string to librdkafka: it ends at NUL
+        assert f"[h{name}={escaped}]" in result.stdout
+    assert len(result.stdout.splitlines()) == 5 + (output == "table")  # one line a message, plus the header
+
+
+def test_machine_outputs_keep_the_data(local_stack: StackEndpoints, hostile: str) -> None:
+    raw = run_vac("--config", str(local_stack.config_file), "tail", "topic", hostile, "--from", "beginning",
+                  "--no-follow", "-o", "raw")  # fmt: skip
+    assert raw.returncode == 0, raw.stderr
+    assert f"not json {ESCAPES}" in raw.stdout  # raw is for pipes: the bytes as sent
+    lines = tail(local_stack, hostile, "--from", "beginning", "--no-follow", "-o", "jsonl")
+    assert [orjson.loads(line) for line in lines.stdout.splitlines()][:2] == [
+        {"id": f"VGPB_1{ESCAPES}", "text": ESCAPES},
+        f"not json {ESCAPES}",
+    ]
+
+
+def test_a_filter_failing_on_some_messages_skips_and_counts_them(local_stack: StackEndpoints, hostile: str) -> None:
+    """The README's `starts_with(id, 'VGPB')` on a topic where `id` is missing or a number."""
+    result = tail(local_stack, hostile, "--from", "beginning", "--no-follow", "-o", "jsonl",
+                  "--where", "starts_with(id, 'VGPB')", "--stats")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [orjson.loads(line)["id"] for line in result.stdout.splitlines()] == [f"VGPB_1{ESCAPES}", "VGPB_2"]
+    assert "matched 2, 1 not JSON, 2 where --where failed" in result.stderr
+    assert "2 messages did not match because --where failed on them, the first with:" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -133,3 +133,20 @@ def test_the_fleet_keeps_each_components_latest_heartbeat() -> None:
     fleet.apply({"no": "component"}, 0)
     [member] = fleet.listed()
     assert member.rate == 5.0 and member.behind == "120 B"
+
+
+def test_heartbeats_and_records_of_the_wrong_shape_are_read_without_failing() -> None:
+    fleet = Fleet()
+    heartbeat = {"host": "h", "component": "c", "time": 5, "rate": "fast",
+                 "files": [{"behind_bytes": "x"}, {"behind_bytes": 4096}], "failed": "no",
+                 "invalid_input": 2}  # fmt: skip
+    fleet.apply(heartbeat, 7.0)
+    [member] = fleet.listed()
+    assert (member.last_s, member.rate, member.behind, member.errors) == (7.0, 0.0, "4,096 B", 2)
+    window = LogWindow()
+    path = {"file": {"path": "/logs/PVSS_II.log"}}
+    docs = [{"log": {**path, "offset": offset}, "@timestamp": "9999-12-31T23:59:59-05:00"} for offset in (10, "x", 30)]
+    for doc in docs:
+        window.add(doc)
+    assert window.neighbours(docs[2]) == ([docs[1], docs[0]], [])  # an offset that is not a number sorts first
+    assert window.per_minute(30, 1_800_000_000)[-1][1] == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jmespath
@@ -70,3 +71,26 @@ def test_a_malformed_expression_is_a_usage_error_with_its_column() -> None:
         JsonFilter("value > ")
     assert caught.value.message.startswith("--where 'value > ': not a JMESPath expression at column")
     assert caught.value.hint is not None and "backticks" in caught.value.hint
+
+
+def test_a_function_failing_on_one_document_counts_it_as_not_matching() -> None:
+    # The README's own example on vac.health, where some messages lack `id` or hold a number.
+    where = JsonFilter("starts_with(id, 'VGPB')")
+    documents: list[Any] = [{"id": "VGPB_1"}, {"component": "ship-logs"}, {"id": 7}, {"id": "VGI_2"}, "text"]
+    assert [where.matches(document) for document in documents] == [True, False, False, False, False]
+    assert where.failed == 3
+    assert where.first_failure is not None and "starts_with()" in where.first_failure
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("foo(bar)", "unknown function foo()"),
+        ("value > `1` && nope(@)", "unknown function nope()"),
+        ("starts_with(id)", "starts_with() takes 2 arguments, not 1"),
+        ("not_null()", "not_null() takes at least 1 argument, not 0"),
+    ],
+)
+def test_unknown_functions_and_wrong_arities_are_usage_errors_at_start(expression: str, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        JsonFilter(expression)

@@ -19,9 +19,15 @@ def _epoch_s(doc: dict[str, Any]) -> float:
     if isinstance(stamp, str):
         try:
             return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError):  # not a time, or one at the edge of year 1 or 9999
             pass
     return 0.0
+
+
+def _offset(doc: dict[str, Any]) -> int:
+    """Where a record sits in its file; records come from a topic anyone can write to."""
+    offset = field_value(doc, "offset")
+    return offset if isinstance(offset, int) and not isinstance(offset, bool) else 0
 
 
 @dataclass
@@ -109,7 +115,7 @@ class LogWindow:
         path = field_value(doc, "file")
         same = sorted(
             (d for d in self.records if field_value(d, "file") == path),
-            key=lambda d: int(field_value(d, "offset") or 0),
+            key=_offset,
         )
         at = next((i for i, d in enumerate(same) if d is doc), None)
         if at is None:

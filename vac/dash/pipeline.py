@@ -4,6 +4,7 @@ heartbeat lately (the fleet, from the health topic)."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,6 +109,14 @@ class PipelineMonitor:
         self.es.close()
 
 
+def _number(value: Any) -> float:
+    """A count or rate from a heartbeat, which anyone who can write to the topic can send:
+    what is not a finite number counts as 0 rather than ending the screen that shows it."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return 0.0
+
+
 @dataclass
 class FleetMember:
     host: str
@@ -121,19 +130,19 @@ class FleetMember:
 
     @property
     def rate(self) -> float:
-        return float(self.record.get("rate") or self.record.get("lines_per_s") or 0.0)
+        return _number(self.record.get("rate") or self.record.get("lines_per_s"))
 
     @property
     def behind(self) -> str:
         """What it still has to send: bytes of files (shipper) or changes in flight (streamer)."""
         files = self.record.get("files")
         if isinstance(files, list):
-            return f"{sum(int(f.get('behind_bytes', 0)) for f in files if isinstance(f, dict)):,} B"
-        return f"{int(self.record.get('in_flight', 0)):,} in flight"
+            return f"{sum(_number(f.get('behind_bytes')) for f in files if isinstance(f, dict)):,.0f} B"
+        return f"{_number(self.record.get('in_flight')):,.0f} in flight"
 
     @property
     def errors(self) -> int:
-        return int(self.record.get("failed", 0) or 0) + int(self.record.get("invalid_input", 0) or 0)
+        return int(_number(self.record.get("failed")) + _number(self.record.get("invalid_input")))
 
 
 class Fleet:
@@ -148,7 +157,7 @@ class Fleet:
         stamp = record.get("time")
         try:
             at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError):
             at = fallback_s
         key = (str(record.get("host", "?")), str(record["component"]))
         member = self.members.get(key)

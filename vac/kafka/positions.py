@@ -7,6 +7,7 @@ A stop position is exclusive: the read covers [from, until).
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from vac.errors import UsageError
 
 PositionKind = Literal["beginning", "end", "offset", "last", "time"]
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_RELATIVE = re.compile(r"^-(?P<amount>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$")
+_RELATIVE = re.compile(r"^-(?P<amount>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$", re.ASCII)
+# Kafka keeps offsets and timestamps in signed 64 bits; times are those a clock can name
+# (years 1 to 9999). A time before 1970 means the beginning: Kafka has nothing older, and it
+# reads a negative timestamp as "latest" (-1) or "earliest" (-2).
+_MAX_OFFSET = 2**63 - 1
+_FIRST_MS = int(datetime(1, 1, 2).timestamp() * 1000)
+_LAST_MS = int(datetime(9999, 12, 30).timestamp() * 1000)
+_RANGE_HINT = "times go from year 1 to 9999, e.g. @2026-11-28T14:00 or -10m"
 
 
 @dataclass(frozen=True)
@@ -33,12 +41,12 @@ def parse_position(text: str, option: str = "--from", now_ms: int | None = None)
     spec = text.strip()
     if spec in ("beginning", "end"):
         return Position(spec)  # type: ignore[arg-type]
-    if spec.isdigit():
-        return Position("offset", int(spec))
-    if spec.startswith("-") and spec[1:].isdigit():
+    if _digits(spec):
+        return Position("offset", _count(spec, text, option))
+    if spec.startswith("-") and _digits(spec[1:]):
         if int(spec[1:]) == 0:
             raise UsageError(f"{option} {text!r}: the last 0 messages is nothing", hint="use `end` to start at the end")
-        return Position("last", int(spec[1:]))
+        return Position("last", _count(spec[1:], text, option))
     relative = _RELATIVE.match(spec)
     if relative:
         unit = relative["unit"]
@@ -46,17 +54,32 @@ def parse_position(text: str, option: str = "--from", now_ms: int | None = None)
             raise UsageError(
                 f"{option} {text!r}: unknown time unit {unit!r}", hint=f"use one of {', '.join(_UNITS_MS)}, e.g. -10m"
             )
-        return Position("time", now_ms - int(float(relative["amount"]) * _UNITS_MS[unit]))
+        ago_ms = float(relative["amount"]) * _UNITS_MS[unit]
+        if not math.isfinite(ago_ms) or now_ms - ago_ms < _FIRST_MS:
+            raise UsageError(f"{option} {text!r}: reaches back before year 1", hint=_RANGE_HINT)
+        return Position("time", max(0, now_ms - int(ago_ms)))
     if spec.startswith("@"):
-        return Position("time", _parse_time(spec[1:], text, option))
+        return Position("time", max(0, _parse_time(spec[1:], text, option)))
     raise UsageError(
         f"{option} {text!r}: not a position",
         hint="use beginning, end, an offset, -N (last N), @2026-11-28T14:00 (a time) or -10m (time ago)",
     )
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit() also takes "²", which int() refuses
+
+
+def _count(digits: str, text: str, option: str) -> int:
+    if len(digits) > 19 or int(digits) > _MAX_OFFSET:
+        raise UsageError(f"{option} {text!r}: beyond Kafka's largest offset ({_MAX_OFFSET:,})")
+    return int(digits)
+
+
 def _parse_time(moment: str, text: str, option: str) -> int:
-    if moment.isdigit():  # epoch milliseconds, as Kafka timestamps are
+    if _digits(moment):  # epoch milliseconds, as Kafka timestamps are
+        if len(moment) > 16 or int(moment) > _LAST_MS:
+            raise UsageError(f"{option} {text!r}: epoch milliseconds beyond year 9999", hint=_RANGE_HINT)
         return int(moment)
     try:
         parsed = datetime.fromisoformat(moment)
@@ -65,9 +88,12 @@ def _parse_time(moment: str, text: str, option: str) -> int:
             f"{option} {text!r}: {moment!r} is not an ISO time ({exc})",
             hint="e.g. @2026-11-28T14:05:00, @2026-11-28 14:05+01:00 or @2026-11-28",
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()  # local time, as operators read clocks
-    return int(parsed.timestamp() * 1000)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.astimezone()  # local time, as operators read clocks
+        return int(parsed.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):  # 0001-01-01 or 9999-12-31 moved by a zone
+        raise UsageError(f"{option} {text!r}: out of range", hint=_RANGE_HINT) from None
 
 
 def parse_until(text: str, now_ms: int | None = None) -> Position:

@@ -70,6 +70,10 @@ class TailStats:
     matched: int = 0
     bytes: int = 0
     invalid_json: int = 0
+    filter_failed: int = 0
+    """Messages the --where expression could not be evaluated on (counted as not matching)."""
+    filter_failure: str | None = None
+    """Why the first of them failed."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -87,6 +91,7 @@ class TailStats:
             "matched": self.matched,
             "bytes": self.bytes,
             "invalid_json": self.invalid_json,
+            "filter_failed": self.filter_failed,
             "elapsed_s": round(self.elapsed_s, 3),
             "rate": round(self.rate, 1),
         }
@@ -284,6 +289,8 @@ class TopicTail:
                 break
         stats.read += read
         stats.bytes += size
+        if where is not None:
+            stats.filter_failed, stats.filter_failure = where.failed, where.first_failure
         return batch
 
     def _finish(self, consumer: Consumer, key: PartitionKey) -> None:

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vac.errors import UsageError
 
-RELATIVE = re.compile(r"(?:now-)?(\d+)\s*(ms|s|m|h|d|w|M|y)")
+RELATIVE = re.compile(r"(?:now-)?(\d+)\s*(ms|s|m|h|d|w|M|y)", re.ASCII)
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400, "y": 365 * 86400}
-INTERVAL = re.compile(r"(\d+)\s*(s|m|h|d)")
+INTERVAL = re.compile(r"(\d+)\s*(s|m|h|d)", re.ASCII)
+RANGE_HINT = "times go from year 1 to 9999: e.g. 15m, 7d, 2019-08-03"
 
 
 def zone(name: str | None) -> tzinfo | None:
@@ -31,7 +32,10 @@ def parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetim
         return now
     relative = RELATIVE.fullmatch(text)
     if relative is not None:
-        return now - timedelta(seconds=int(relative[1]) * UNIT_SECONDS[relative[2]])
+        try:
+            return now - timedelta(seconds=int(relative[1]) * UNIT_SECONDS[relative[2]])
+        except OverflowError:  # 1000000000d: further back than a date can be
+            raise UsageError(f"time {text!r} reaches back before year 1", hint=RANGE_HINT) from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
@@ -39,9 +43,12 @@ def parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetim
             f"time {text!r} is neither relative nor a date",
             hint="e.g. 15m, 2h, 7d, 2019-08-03, '2019-08-03 03:07', 2019-08-03T03:07:00+02:00",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local) if local is not None else moment.astimezone()
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=local) if local is not None else moment.astimezone()
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        raise UsageError(f"time {text!r} is out of range", hint=RANGE_HINT) from None
 
 
 def parse_interval(text: str) -> tuple[str, float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
@@ -123,8 +124,8 @@ def run(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="vac", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except VacError as error:
-        if _debug_requested(argv):
-            raise
+        if _debug_requested(argv):  # the traceback, and still the exit status scripts rely on
+            traceback.print_exc(file=sys.stderr)
         print_error(error)
         return exit_status_for(error)
     except typer.Exit as done:

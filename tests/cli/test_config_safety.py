@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import error_line, run_vac
+from tests.helpers import closed_port, error_line, run_vac
 
 
 def alias_bomb() -> str:
@@ -123,3 +123,32 @@ def test_a_config_path_that_is_a_directory_says_so(tmp_path: Path) -> None:
     shown = run_vac("--config", str(tmp_path), "config", "show")
     assert shown.returncode == 2
     assert error_line(shown) == f"vac: error: config file {tmp_path} is a directory"
+
+
+# -- exit codes (finding 13) -----------------------------------------------------------
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_status(tmp_path: Path) -> None:
+    result = run_vac("--debug", "config", "check", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "ConfigError" in result.stderr
+    assert error_line(result) == f"vac: error: config file {tmp_path} is a directory"
+
+
+ILLEGAL_TOPICS = [
+    (["tail", "topic", "bad name!", "--no-follow"], "topic 'bad name!' has characters Kafka refuses"),
+    (["tail", "topic", "pressures", "", "--no-follow"], "a topic name cannot be empty"),
+    (["topics", "describe", "t" * 300], "a topic name has at most 249 characters (this one has 300)"),
+    (["topics", "describe", ".."], "'..' is not a legal topic name"),
+    (["index", "replay-dlq", "--to", "x/y"], "topic 'x/y' has characters Kafka refuses"),
+    (["stream", "scada", "--topic", "p\u00e9", "--duration", "1"], "topic 'p\u00e9' has characters Kafka refuses"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), ILLEGAL_TOPICS, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_an_illegal_topic_name_is_a_usage_error_before_kafka_is_asked(args: list[str], message: str) -> None:
+    # Kafka is not even there: the name is refused before any request (it used to be exit 3).
+    env = {"VAC_CONFIG": "", "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}", "VAC_KAFKA__TIMEOUT_S": "2"}
+    result = run_vac(*args, env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert error_line(result).startswith(f"vac: error: {message}")

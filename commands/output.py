@@ -18,9 +18,12 @@ import orjson
 from rich.console import Console
 
 from vac.errors import VacError
+from vac.redact import redact_text
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+known_secrets: set[str] = set()
+"""The secrets of the settings this run loaded: an error that quotes one shows stars."""
 
 
 class TextOrJson(StrEnum):
@@ -35,9 +38,11 @@ def emit_json(data: Any) -> None:
 
 
 def print_error(error: VacError) -> None:
-    stderr.print(f"[bold red]vac: error:[/] {error.message}", markup=True, highlight=False)
+    # The last guard: a library's message may quote a URL or a property with its password.
+    stderr.print("[bold red]vac: error:[/] ", end="", markup=True, highlight=False)
+    stderr.print(redact_text(error.message, known_secrets), markup=False, highlight=False)
     if error.hint:
-        for line in error.hint.splitlines():
+        for line in redact_text(error.hint, known_secrets).splitlines():
             stderr.print(f"  {line}", markup=False)
 
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import confluent_kafka
 
 from vac.errors import VacError
-from vac.es.client import CLIENT_MAJOR
+from vac.es.client import CLIENT_MAJOR, shown_hosts
 from vac.es.client import probe_cluster as probe_search
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.kafka.client import sasl_support
 from vac.local.java import find_java
 from vac.local.maven import strip_ansi
 from vac.logs.reading import native_available
-from vac.settings import VacSettings
+from vac.redact import redact_text
+from vac.settings import VacSettings, secret_values
 
 MIN_JAVA = 17
 
@@ -35,7 +36,7 @@ class Check:
 
 
 def run_checks(settings: VacSettings) -> list[Check]:
-    return [
+    checks = [
         check_java(settings),
         check_maven(),
         check_kafka(settings),
@@ -43,10 +44,18 @@ def run_checks(settings: VacSettings) -> list[Check]:
         check_elasticsearch(settings),
         check_log_parser(settings),
     ]
+    secrets = secret_values(settings)
+    return [_scrubbed(check, secrets) for check in checks]
 
 
 def _failed(name: str, error: VacError) -> Check:
     return Check(name, "fail", error.message, error.hint)
+
+
+def _scrubbed(check: Check, secrets: set[str]) -> Check:
+    # Library messages may quote a URL or a property with its password in it.
+    hint = redact_text(check.hint, secrets) if check.hint else None
+    return replace(check, detail=redact_text(check.detail, secrets), hint=hint)
 
 
 def check_java(settings: VacSettings) -> Check:
@@ -112,7 +121,7 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     except VacError as exc:
         return _failed("elasticsearch", exc)
     server_major = int(info.version.split(".")[0])
-    where = ", ".join(settings.elasticsearch.hosts)
+    where = shown_hosts(settings.elasticsearch.hosts)
     if server_major != CLIENT_MAJOR:
         return Check(
             "elasticsearch",

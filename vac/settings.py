@@ -36,6 +36,7 @@ from vac import paths
 from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
 from vac.errors import ConfigError, UsageError
 from vac.kafka.names import topic_name_problem
+from vac.redact import redact_properties, redact_url, secret_property, url_password
 from vac.search.timewindow import parse_time
 
 ENV_PREFIX = "VAC_"
@@ -501,6 +502,20 @@ def config_error(problems: list[ConfigProblem]) -> ConfigError:
     return ConfigError(f"invalid configuration: {first}{more}", hint="run `vac config check` to list every problem")
 
 
+def secret_values(settings: VacSettings) -> set[str]:
+    """Every secret the settings hold, so that a message quoting one can be scrubbed."""
+    kafka, es = settings.kafka, settings.elasticsearch
+    typed = (kafka.security.password, kafka.security.key_password, es.password, es.api_key)
+    secrets = {secret.get_secret_value() for secret in typed if secret is not None}
+    secrets |= {str(value) for name, value in kafka.properties.items() if secret_property(name)}
+    secrets |= {password for host in es.hosts if (password := url_password(host))}
+    return secrets
+
+
 def redacted(settings: VacSettings) -> dict[str, Any]:
-    """The effective settings as plain data, secrets replaced by '**********'."""
-    return settings.model_dump(mode="json")
+    """The effective settings as plain data, secrets replaced by '**********': the typed
+    secrets, secret-named librdkafka properties and credentials inside Elasticsearch URLs."""
+    data = settings.model_dump(mode="json")
+    data["kafka"]["properties"] = redact_properties(data["kafka"]["properties"])
+    data["elasticsearch"]["hosts"] = [redact_url(host) for host in data["elasticsearch"]["hosts"]]
+    return data

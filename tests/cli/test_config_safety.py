@@ -152,3 +152,53 @@ def test_an_illegal_topic_name_is_a_usage_error_before_kafka_is_asked(args: list
     result = run_vac(*args, env=env, timeout=60)
     assert result.returncode == 2, result.stderr
     assert error_line(result).startswith(f"vac: error: {message}")
+
+
+# -- secrets (finding 9) ---------------------------------------------------------------
+
+SECRETS = ["pw-sasl-1", "pw-key-2", "pw-keystore-3", "oauth-secret-4", "hunter2-es-url"]
+
+
+def secrets_env(tmp_path: Path) -> dict[str, str]:
+    """Secrets in every place vac cannot type: librdkafka properties (from the file) and an
+    Elasticsearch URL; servers that do not answer, so that errors quote them too."""
+    config = tmp_path / "vac.yaml"
+    config.write_text(
+        "kafka:\n"
+        "  properties:\n"
+        "    sasl.password: pw-sasl-1\n"
+        "    ssl.key.password: pw-key-2\n"
+        "    ssl.keystore.password: pw-keystore-3\n"
+        "    sasl.oauthbearer.client.secret: oauth-secret-4\n"
+        "    linger.ms: 5\n"
+    )
+    return {
+        "VAC_CONFIG": str(config),
+        "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
+        "VAC_KAFKA__TIMEOUT_S": "2",
+        "VAC_ELASTICSEARCH__HOSTS": f'["https://writer:hunter2-es-url@127.0.0.1:{closed_port()}"]',
+        "VAC_ELASTICSEARCH__REQUEST_TIMEOUT_S": "2",
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["config", "show"],
+        ["config", "show", "-o", "json"],
+        ["doctor"],
+        ["doctor", "-o", "json"],
+        ["query", "level:SEVERE"],  # Elasticsearch unreachable: the error names the URL
+        ["topics", "list"],  # Kafka unreachable
+    ],
+    ids=" ".join,
+)
+def test_no_secret_is_ever_printed(tmp_path: Path, args: list[str]) -> None:
+    result = run_vac(*args, env=secrets_env(tmp_path), timeout=60)
+    printed = result.stdout + result.stderr
+    assert "Traceback" not in printed
+    assert [secret for secret in SECRETS if secret in printed] == []
+    if args[0] in ("config", "query"):  # redacted, not left out
+        assert "https://writer:**********@127.0.0.1:" in printed
+    if args[0] == "config":
+        assert printed.count("**********") == 5 and "linger.ms" in printed

@@ -36,12 +36,17 @@ class Check:
 
 
 def run_checks(settings: VacSettings) -> list[Check]:
+    kafka = check_kafka(settings)
+    elasticsearch = check_elasticsearch(settings)
+    # Whether a server lets anyone in is only known, or only matters, once it answered.
     checks = [
         check_java(settings),
         check_maven(),
-        check_kafka(settings),
+        kafka,
+        *([check_kafka_auth(settings)] if kafka.status == "ok" else []),
         check_sasl(settings),
-        check_elasticsearch(settings),
+        elasticsearch,
+        *([check_elasticsearch_auth(settings)] if elasticsearch.status == "ok" else []),
         check_log_parser(settings),
     ]
     secrets = secret_values(settings)
@@ -132,6 +137,41 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     status = "ok" if info.status in ("green", "yellow") else "fail"
     cluster = f"Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}"
     return Check("elasticsearch", status, f"{where}: {cluster}")
+
+
+def check_kafka_auth(settings: VacSettings) -> Check:
+    """Kafka reached over PLAINTEXT: no authentication, no encryption."""
+    security = settings.kafka.security
+    if security.protocol == "PLAINTEXT":
+        return Check(
+            "kafka auth",
+            "warn",
+            f"{settings.kafka.bootstrap_servers} is reached over PLAINTEXT without SASL: anyone who can reach "
+            "it can read and write every topic",
+            "fine for the local stack; production uses kafka.security.protocol SASL_SSL",
+        )
+    how = f"{security.protocol} with SASL {security.sasl_mechanism}" if security.sasl_mechanism else security.protocol
+    return Check("kafka auth", "ok", how)
+
+
+def check_elasticsearch_auth(settings: VacSettings) -> Check:
+    """Elasticsearch answering without credentials (security off), over plain http or not."""
+    es = settings.elasticsearch
+    anonymous = es.model_copy(update={"username": None, "password": None, "api_key": None})
+    if anonymous != es:  # vac authenticates: does the server insist on it?
+        try:
+            probe_search(anonymous, timeout_s=min(es.request_timeout_s, 5.0))
+        except VacError:
+            return Check("es auth", "ok", "Elasticsearch requires authentication")
+    plain = [host for host in es.hosts if host.lower().startswith("http://")]
+    transport = " over plain http" if plain else ""
+    return Check(
+        "es auth",
+        "warn",
+        f"{shown_hosts(es.hosts)} answers without authentication{transport} (security off): anyone who can "
+        "reach it can read and delete the logs",
+        "fine for the local stack; production needs xpack.security on, https and credentials",
+    )
 
 
 def check_log_parser(settings: VacSettings) -> Check:

@@ -90,7 +90,7 @@ def parse_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]] | Config
         return ConfigProblem(path, None, "", f"not UTF-8 text (byte {exc.start})")
     lines: dict[KeyPath, int] = {}
     try:
-        root, duplicate, data = _load(text, lines)
+        root, bad_key, data = _load(text, lines)
     except _Refused as exc:
         return ConfigProblem(path, exc.line, "", f"refused: {exc.message}")
     except yaml.MarkedYAMLError as exc:
@@ -105,15 +105,15 @@ def parse_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]] | Config
         return {}, {}
     if not isinstance(data, dict) or root is None:
         return ConfigProblem(path, 1, "", "the top level must be a mapping of sections (kafka:, elasticsearch:, ...)")
-    if duplicate is not None:
-        key, line = duplicate
-        return ConfigProblem(path, line, ".".join(map(str, key)), "duplicate key")
+    if bad_key is not None:
+        key, line, message = bad_key
+        return ConfigProblem(path, line, ".".join(map(str, key)), message)
     return data, lines
 
 
-def _load(text: str, lines: dict[KeyPath, int]) -> tuple[yaml.Node | None, tuple[KeyPath, int] | None, Any]:
-    """The root node, the first duplicate key and the data, from one parse after the size
-    checks; `lines` gets the line of every key."""
+def _load(text: str, lines: dict[KeyPath, int]) -> tuple[yaml.Node | None, tuple[KeyPath, int, str] | None, Any]:
+    """The root node, the first bad key (see `_index_lines`) and the data, from one parse
+    after the size checks; `lines` gets the line of every key."""
     loader = _BoundedLoader(text)
     try:
         root = loader.get_single_node()
@@ -122,8 +122,8 @@ def _load(text: str, lines: dict[KeyPath, int]) -> tuple[yaml.Node | None, tuple
         _check_expanded_size(root)
         # Before constructing: the constructor flattens merge keys (`<<: *base`) into the
         # node tree, which would read as duplicate keys.
-        duplicate = _index_lines(root, (), lines)
-        return root, duplicate, loader.construct_document(root)
+        bad_key = _index_lines(root, (), lines)
+        return root, bad_key, loader.construct_document(root)
     finally:
         loader.dispose()
 
@@ -166,25 +166,32 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]]:
     return parsed
 
 
-def _index_lines(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> tuple[KeyPath, int] | None:
-    """Record the 1-based line of every key below `node`; return the first duplicate key."""
+_STRING_KEY_TAGS = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:merge")
+
+
+def _index_lines(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> tuple[KeyPath, int, str] | None:
+    """Record the 1-based line of every key below `node`; return the first key that is a
+    duplicate or no string (`1:`, `true:`, a bare `?`), with its line and what is wrong."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            path = (*prefix, str(key_node.value))
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STRING_KEY_TAGS:
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
+                return prefix, line, f"key {shown!r} is not a string (every key is a name; quote it)"
+            path = (*prefix, str(key_node.value))
             if path in lines:
-                return path, line
+                return path, line, "duplicate key"
             lines[path] = line
-            duplicate = _index_lines(value_node, path, lines)
-            if duplicate:
-                return duplicate
+            bad = _index_lines(value_node, path, lines)
+            if bad:
+                return bad
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             path = (*prefix, index)
             lines[path] = item.start_mark.line + 1
-            duplicate = _index_lines(item, path, lines)
-            if duplicate:
-                return duplicate
+            bad = _index_lines(item, path, lines)
+            if bad:
+                return bad
     return None
 
 

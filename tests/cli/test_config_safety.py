@@ -26,6 +26,8 @@ HOSTILE = {
     "recursive alias": ("kafka: &k\n  properties: *k\n", "refused: an alias refers to the node that contains it"),
     "huge file": ("# padding\n" * 200_000, "larger than 1024 KiB: not a config file"),
     "huge integer": ("kafka:\n  timeout_s: " + "9" * 5000 + "\n", "YAML value error"),
+    "key that is no string": ("kafka:\n  1: x\n", "kafka: key '1' is not a string"),
+    "empty key": ("?\n", "key '' is not a string"),
 }
 
 

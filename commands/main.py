@@ -27,7 +27,7 @@ from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import topics as topics_commands
 from commands.context import CliContext
-from commands.output import print_error, stderr
+from commands.output import known_secrets, print_error, stderr
 from vac import __version__
 from vac.errors import (
     ConfigError,
@@ -38,6 +38,7 @@ from vac.errors import (
     UsageError,
     VacError,
 )
+from vac.redact import redact_text
 
 
 class ExitStatus(IntEnum):
@@ -125,7 +126,7 @@ def run(argv: list[str] | None = None) -> int:
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except VacError as error:
         if _debug_requested(argv):  # the traceback, and still the exit status scripts rely on
-            traceback.print_exc(file=sys.stderr)
+            sys.stderr.write(redact_text(traceback.format_exc(), known_secrets))
         print_error(error)
         return exit_status_for(error)
     except typer.Exit as done:

@@ -204,3 +204,15 @@ def test_no_secret_is_ever_printed(tmp_path: Path, args: list[str]) -> None:
         assert "https://writer:**********@127.0.0.1:" in printed
     if args[0] == "config":
         assert printed.count("**********") == 5 and "linger.ms" in printed
+
+
+def test_debug_tracebacks_show_no_secret() -> None:
+    env = {
+        "VAC_CONFIG": "",
+        "VAC_ELASTICSEARCH__HOSTS": f'["https://writer:hunter2-es-url@127.0.0.1:{closed_port()}"]',
+        "VAC_ELASTICSEARCH__REQUEST_TIMEOUT_S": "2",
+    }
+    result = run_vac("--debug", "query", "x", env=env, timeout=60)
+    assert result.returncode == 3
+    assert "Traceback" in result.stderr and "SearchUnavailable" in result.stderr
+    assert "hunter2-es-url" not in result.stdout + result.stderr

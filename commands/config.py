@@ -55,6 +55,8 @@ def check(
     path = file or find_config_file(cli_context(ctx).config_path, os.environ)
     if path is None:
         raise UsageError("no config file to check", hint="name one: vac config check FILE")
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a directory", hint="name the YAML file inside it")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     problems = check_file(path)

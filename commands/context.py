@@ -9,7 +9,8 @@ from typing import Any
 
 import typer
 
-from vac.settings import LoadedSettings, VacSettings, load_settings
+from commands.output import known_secrets
+from vac.settings import LoadedSettings, VacSettings, load_settings, secret_values
 
 
 @dataclass
@@ -18,7 +19,9 @@ class CliContext:
     debug: bool
 
     def load(self, overrides: Mapping[str, Any] | None = None) -> LoadedSettings:
-        return load_settings(self.config_path, overrides=overrides)
+        loaded = load_settings(self.config_path, overrides=overrides)
+        known_secrets.update(secret_values(loaded.settings))
+        return loaded
 
     def settings(self, overrides: Mapping[str, Any] | None = None) -> VacSettings:
         return self.load(overrides).settings

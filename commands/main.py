@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +27,7 @@ from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import topics as topics_commands
 from commands.context import CliContext
-from commands.output import print_error, stderr
+from commands.output import known_secrets, print_error, stderr
 from vac import __version__
 from vac.errors import (
     ConfigError,
@@ -37,6 +38,7 @@ from vac.errors import (
     UsageError,
     VacError,
 )
+from vac.redact import redact_text
 
 
 class ExitStatus(IntEnum):
@@ -123,8 +125,8 @@ def run(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="vac", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except VacError as error:
-        if _debug_requested(argv):
-            raise
+        if _debug_requested(argv):  # the traceback, and still the exit status scripts rely on
+            sys.stderr.write(redact_text(traceback.format_exc(), known_secrets))
         print_error(error)
         return exit_status_for(error)
     except typer.Exit as done:

@@ -20,9 +20,12 @@ from rich.text import Text
 
 from vac.errors import VacError
 from vac.printable import printable
+from vac.redact import redact_text
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+known_secrets: set[str] = set()
+"""The secrets of the settings this run loaded: an error that quotes one shows stars."""
 
 
 class TextOrJson(StrEnum):
@@ -38,10 +41,11 @@ def emit_json(data: Any) -> None:
 
 def print_error(error: VacError) -> None:
     # Messages quote what the user typed and what servers answered: shown, never interpreted
-    # (a `[/]` in a --where is not Rich markup, an ESC in a topic name is not a terminal command).
-    stderr.print(Text("vac: error:", style="bold red"), Text(printable(error.message)))
+    # (a `[/]` in a --where is not Rich markup, an ESC in a topic name is not a terminal command),
+    # and, as the last guard, without a password a library's message may quote.
+    stderr.print(Text("vac: error:", style="bold red"), Text(printable(redact_text(error.message, known_secrets))))
     if error.hint:
-        for line in error.hint.splitlines():
+        for line in redact_text(error.hint, known_secrets).splitlines():
             stderr.print(f"  {printable(line)}", markup=False)
 
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import confluent_kafka
 
 from vac.errors import VacError
-from vac.es.client import CLIENT_MAJOR
+from vac.es.client import CLIENT_MAJOR, shown_hosts
 from vac.es.client import probe_cluster as probe_search
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.kafka.client import sasl_support
 from vac.local.java import find_java
 from vac.local.maven import strip_ansi
 from vac.logs.reading import native_available
-from vac.settings import VacSettings
+from vac.redact import redact_text
+from vac.settings import VacSettings, secret_values
 
 MIN_JAVA = 17
 
@@ -35,18 +36,31 @@ class Check:
 
 
 def run_checks(settings: VacSettings) -> list[Check]:
-    return [
+    kafka = check_kafka(settings)
+    elasticsearch = check_elasticsearch(settings)
+    # Whether a server lets anyone in is only known, or only matters, once it answered.
+    checks = [
         check_java(settings),
         check_maven(),
-        check_kafka(settings),
+        kafka,
+        *([check_kafka_auth(settings)] if kafka.status == "ok" else []),
         check_sasl(settings),
-        check_elasticsearch(settings),
+        elasticsearch,
+        *([check_elasticsearch_auth(settings)] if elasticsearch.status == "ok" else []),
         check_log_parser(settings),
     ]
+    secrets = secret_values(settings)
+    return [_scrubbed(check, secrets) for check in checks]
 
 
 def _failed(name: str, error: VacError) -> Check:
     return Check(name, "fail", error.message, error.hint)
+
+
+def _scrubbed(check: Check, secrets: set[str]) -> Check:
+    # Library messages may quote a URL or a property with its password in it.
+    hint = redact_text(check.hint, secrets) if check.hint else None
+    return replace(check, detail=redact_text(check.detail, secrets), hint=hint)
 
 
 def check_java(settings: VacSettings) -> Check:
@@ -112,7 +126,7 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     except VacError as exc:
         return _failed("elasticsearch", exc)
     server_major = int(info.version.split(".")[0])
-    where = ", ".join(settings.elasticsearch.hosts)
+    where = shown_hosts(settings.elasticsearch.hosts)
     if server_major != CLIENT_MAJOR:
         return Check(
             "elasticsearch",
@@ -123,6 +137,41 @@ def check_elasticsearch(settings: VacSettings) -> Check:
     status = "ok" if info.status in ("green", "yellow") else "fail"
     cluster = f"Elasticsearch {info.version}, cluster {info.cluster_name} {info.status}"
     return Check("elasticsearch", status, f"{where}: {cluster}")
+
+
+def check_kafka_auth(settings: VacSettings) -> Check:
+    """Kafka reached over PLAINTEXT: no authentication, no encryption."""
+    security = settings.kafka.security
+    if security.protocol == "PLAINTEXT":
+        return Check(
+            "kafka auth",
+            "warn",
+            f"{settings.kafka.bootstrap_servers} is reached over PLAINTEXT without SASL: anyone who can reach "
+            "it can read and write every topic",
+            "fine for the local stack; production uses kafka.security.protocol SASL_SSL",
+        )
+    how = f"{security.protocol} with SASL {security.sasl_mechanism}" if security.sasl_mechanism else security.protocol
+    return Check("kafka auth", "ok", how)
+
+
+def check_elasticsearch_auth(settings: VacSettings) -> Check:
+    """Elasticsearch answering without credentials (security off), over plain http or not."""
+    es = settings.elasticsearch
+    anonymous = es.model_copy(update={"username": None, "password": None, "api_key": None})
+    if anonymous != es:  # vac authenticates: does the server insist on it?
+        try:
+            probe_search(anonymous, timeout_s=min(es.request_timeout_s, 5.0))
+        except VacError:
+            return Check("es auth", "ok", "Elasticsearch requires authentication")
+    plain = [host for host in es.hosts if host.lower().startswith("http://")]
+    transport = " over plain http" if plain else ""
+    return Check(
+        "es auth",
+        "warn",
+        f"{shown_hosts(es.hosts)} answers without authentication{transport} (security off): anyone who can "
+        "reach it can read and delete the logs",
+        "fine for the local stack; production needs xpack.security on, https and credentials",
+    )
 
 
 def check_log_parser(settings: VacSettings) -> Check:

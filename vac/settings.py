@@ -10,26 +10,110 @@ configuration through `load_settings`.
 from __future__ import annotations
 
 import os
+import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
 
 from vac import paths
 from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
-from vac.errors import ConfigError
+from vac.errors import ConfigError, UsageError
+from vac.kafka.names import topic_name_problem
+from vac.redact import redact_properties, redact_url, secret_property, url_password
+from vac.search.timewindow import parse_time
 
 ENV_PREFIX = "VAC_"
 CONFIG_ENV_VAR = "VAC_CONFIG"
 
 
-class Section(BaseModel):
-    """A config section: typos are errors, not silently ignored keys."""
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Zurich or UTC)") from None
+    return name
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+def _legal_topic(name: str) -> str:
+    problem = topic_name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ValueError(f"the regular expression does not compile: {exc}") from None
+    return pattern
+
+
+def _a_time(text: str) -> str:
+    try:
+        parse_time(text, datetime.now(UTC))
+    except UsageError as exc:
+        raise ValueError(exc.message) from None
+    except (OverflowError, ValueError):
+        raise ValueError(f"time {text!r} is out of range") from None
+    return text
+
+
+def _broker_list(servers: str) -> str:
+    if not servers.strip() or any(not part.strip() for part in servers.split(",")):
+        raise ValueError("needs at least one host:port, and no empty entry between commas")
+    return servers
+
+
+# Checked when the file is read, so that `vac config check` catches what would otherwise fail
+# (or silently misbehave) only when a command gets to use the value.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+TopicName = Annotated[str, AfterValidator(_legal_topic)]
+RegexPattern = Annotated[str, AfterValidator(_compiles)]
+TimeText = Annotated[str, AfterValidator(_a_time)]
+BrokerList = Annotated[str, AfterValidator(_broker_list)]
+
+
+def _is_number(annotation: Any) -> bool:
+    """int or float, possibly optional (`float | None`)."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_number(arg) for arg in get_args(annotation))
+    return False
+
+
+class Section(BaseModel):
+    """A config section: typos are errors, not silently ignored keys; inf and NaN are no
+    numbers a setting can use."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic's lax mode reads `timeout_s: true` as 1.0; a boolean where a number goes is
+        # a mistake in the file, not a timeout of one second.
+        if isinstance(value, bool) and info.field_name and _is_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError("expected a number, not a boolean")
+        return value
 
 
 class KafkaSecurity(Section):
@@ -74,7 +158,7 @@ class KafkaSecurity(Section):
 
 
 class KafkaSettings(Section):
-    bootstrap_servers: str = "127.0.0.1:9092"
+    bootstrap_servers: BrokerList = "127.0.0.1:9092"
     """Comma-separated host:port list of brokers."""
     client_id: str = "vac"
     """Client id the brokers see (quotas, logs)."""
@@ -149,7 +233,7 @@ class LocalSettings(Section):
 
 
 class ScadaSettings(Section):
-    topic: str | None = None
+    topic: TopicName | None = None
     """Output topic; default: the last part of each DPE's `topic` (`vac.lhc.pressures` ->
     `pressures`)."""
     partitions: int = Field(6, ge=1)
@@ -173,15 +257,15 @@ class LogInput(Section):
     fields: dict[str, str] = {}
     """Extra `fields.*` of every record of this input."""
     parser: Literal["winccoa", "tomcat_access", "spring_boot", "regex"] = "winccoa"
-    pattern: str | None = None
+    pattern: RegexPattern | None = None
     """With parser regex: a regular expression with named groups (timestamp, level, text...)."""
     time_format: str | None = None
     """With parser regex: strptime format of the timestamp group (default: ISO 8601)."""
     multiline: bool = True
     """With parser regex: lines that do not match join the record before them."""
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     """Zone of timestamps written without one (default: logs.timezone)."""
-    topic: str | None = None
+    topic: TopicName | None = None
     """Kafka topic of this input (default: logs.topic)."""
 
     @model_validator(mode="after")
@@ -192,9 +276,9 @@ class LogInput(Section):
 
 
 class LogsSettings(Section):
-    topic: str = "vac.logs"
+    topic: TopicName = "vac.logs"
     """Kafka topic of shipped log records."""
-    timezone: str = "Europe/Zurich"
+    timezone: TimeZoneName = "Europe/Zurich"
     """Time zone of WinCC OA log timestamps, which carry none."""
     inputs: list[LogInput] = []
     """What `vac ship logs` tails (or give --path and --app-id)."""
@@ -229,14 +313,14 @@ class IndexSettings(Section):
     batch_mb: float = Field(8.0, gt=0)
     batch_s: float = Field(1.0, gt=0)
     """A bulk request goes when it holds batch_docs documents, batch_mb, or is batch_s old."""
-    dead_letter_topic: str = "vac.logs.dlq"
+    dead_letter_topic: TopicName = "vac.logs.dlq"
     """Documents Elasticsearch rejects, with the reason (`vac index replay-dlq` resends them)."""
 
 
 class QuerySettings(Section):
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     """Zone of times typed without one and of times shown (null: this machine's)."""
-    since: str = "15m"
+    since: TimeText = "15m"
     """Start of the default time window, as Kibana's."""
     fields: list[str] = ["@timestamp", "host", "app", "level", "manager", "text"]
     """Columns of the table (app, host, file, offset and id are short names)."""
@@ -250,7 +334,7 @@ class AlarmRule(Section):
     match: str
     above: float | None = None
     """Its value is above this (e.g. 1e-8 mbar for beam vacuum gauges)."""
-    rise_decades: float | None = None
+    rise_decades: float | None = Field(None, gt=0)
     """Its value rose by this many decades within `within_s`."""
     within_s: float = Field(60.0, gt=0)
     invalid: bool = False
@@ -260,7 +344,7 @@ class AlarmRule(Section):
 class DashSettings(Section):
     refresh_hz: float = Field(4.0, gt=0, le=30)
     """Screen redraws per second at most, whatever the input rate."""
-    scada_topics: list[str] = ["pressures", "statuses"]
+    scada_topics: list[TopicName] = ["pressures", "statuses"]
     """Topics of `vac stream scada` the SCADA screen shows."""
     history_s: float = Field(120.0, ge=0)
     """On start, read this far back in the SCADA and log topics (values, charts, histogram)."""
@@ -285,7 +369,7 @@ class VacSettings(BaseSettings):
         use_attribute_docstrings=True,
     )
 
-    health_topic: str = "vac.health"
+    health_topic: TopicName = "vac.health"
     """Topic of the heartbeat records that streamers and shippers publish."""
     kafka: KafkaSettings = KafkaSettings()
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
@@ -309,6 +393,11 @@ def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | No
     user config dir. A file named explicitly must exist; the others are optional."""
     named = explicit or (Path(env[CONFIG_ENV_VAR]) if env.get(CONFIG_ENV_VAR) else None)
     if named is not None:
+        if named.is_dir():
+            raise ConfigError(
+                f"config file {named} is a directory",
+                hint=f"name the YAML file inside it, e.g. --config {named / 'vac.yaml'}",
+            )
         if not named.is_file():
             raise ConfigError(
                 f"config file {named} does not exist",
@@ -322,9 +411,30 @@ def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | No
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    """The `VAC_*` variables as a nested dict, parsed by pydantic-settings."""
+    """The `VAC_*` variables as a nested dict, parsed by pydantic-settings. A section or list
+    given whole must be JSON; when one is not, the error names that variable."""
+    ours = {k.lower(): v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
+    try:
+        return _parse_env(ours)
+    except SettingsError:
+        pass
+    # pydantic-settings names only the section: find the variable by parsing each alone.
+    for name, value in sorted(ours.items()):
+        try:
+            _parse_env({name: value})
+        except SettingsError as exc:
+            reason = f" ({exc.__cause__})" if exc.__cause__ else ""
+            raise ConfigError(
+                f"invalid configuration: ${name.upper()}: not valid JSON{reason}",
+                hint="sections and lists given in the environment are JSON, e.g. "
+                "VAC_ELASTICSEARCH__HOSTS='[\"https://es-1:9200\"]'",
+            ) from None
+    raise ConfigError("invalid configuration: the VAC_* environment variables do not parse together")
+
+
+def _parse_env(env_vars: dict[str, str]) -> dict[str, Any]:
     source = EnvSettingsSource(VacSettings, case_sensitive=False)
-    source.env_vars = {k.lower(): v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
+    source.env_vars = env_vars
     return source()
 
 
@@ -374,10 +484,15 @@ def check_file(path: Path, env: Mapping[str, str] | None = None) -> list[ConfigP
 
 
 def _blame_env(problem: ConfigProblem, env: Mapping[str, str]) -> ConfigProblem:
-    """Name the environment variable behind a problem that is not in the file."""
-    name = ENV_PREFIX + problem.key.replace(".", "__").upper()
-    if problem.file is None and name in {key.upper() for key in env}:
-        return ConfigProblem(None, None, f"{problem.key} (from ${name})", problem.message, problem.suggestion)
+    """Name the environment variable behind a problem: the variable of the key, or of the
+    section or list that holds it (`VAC_ELASTICSEARCH__HOSTS` for elasticsearch.hosts.1). The
+    environment wins over the file, so a file line would point at the wrong value."""
+    given = {key.upper() for key in env}
+    parts = problem.key.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ENV_PREFIX + "__".join(parts[:end]).upper()
+        if name in given:
+            return ConfigProblem(None, None, f"{problem.key} (from ${name})", problem.message, problem.suggestion)
     return problem
 
 
@@ -387,6 +502,20 @@ def config_error(problems: list[ConfigProblem]) -> ConfigError:
     return ConfigError(f"invalid configuration: {first}{more}", hint="run `vac config check` to list every problem")
 
 
+def secret_values(settings: VacSettings) -> set[str]:
+    """Every secret the settings hold, so that a message quoting one can be scrubbed."""
+    kafka, es = settings.kafka, settings.elasticsearch
+    typed = (kafka.security.password, kafka.security.key_password, es.password, es.api_key)
+    secrets = {secret.get_secret_value() for secret in typed if secret is not None}
+    secrets |= {str(value) for name, value in kafka.properties.items() if secret_property(name)}
+    secrets |= {password for host in es.hosts if (password := url_password(host))}
+    return secrets
+
+
 def redacted(settings: VacSettings) -> dict[str, Any]:
-    """The effective settings as plain data, secrets replaced by '**********'."""
-    return settings.model_dump(mode="json")
+    """The effective settings as plain data, secrets replaced by '**********': the typed
+    secrets, secret-named librdkafka properties and credentials inside Elasticsearch URLs."""
+    data = settings.model_dump(mode="json")
+    data["kafka"]["properties"] = redact_properties(data["kafka"]["properties"])
+    data["elasticsearch"]["hosts"] = [redact_url(host) for host in data["elasticsearch"]["hosts"]]
+    return data

@@ -20,6 +20,7 @@ from elastic_transport import ApiResponse
 from elasticsearch import Elasticsearch
 
 from vac.errors import PermissionDenied, SearchUnavailable, VacError
+from vac.redact import redact_url
 from vac.settings import ElasticsearchSettings
 
 CLIENT_MAJOR: int = elasticsearch.__version__[0]
@@ -127,9 +128,14 @@ def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> El
     return client
 
 
+def shown_hosts(hosts: list[str]) -> str:
+    """The hosts as vac prints them: without the passwords some write into the URL."""
+    return ", ".join(redact_url(host) for host in hosts)
+
+
 def unreachable(exc: Exception, hosts: list[str] | None = None) -> SearchUnavailable:
     """The one way vac says that Elasticsearch did not answer."""
-    where = f" at {', '.join(hosts)}" if hosts else ""
+    where = f" at {shown_hosts(hosts)}" if hosts else ""
     return SearchUnavailable(
         f"Elasticsearch{where} did not answer ({type(exc).__name__})",
         hint="check elasticsearch.hosts and that it runs (`vac local up` starts the local stack)",
@@ -155,7 +161,7 @@ def probe_cluster(es: ElasticsearchSettings, timeout_s: float | None = None) -> 
         raise unreachable(exc, es.hosts) from None
     except elasticsearch.ApiError as exc:
         raise SearchUnavailable(
-            f"Elasticsearch at {', '.join(es.hosts)} refused the health check: {exc.message}",
+            f"Elasticsearch at {shown_hosts(es.hosts)} refused the health check: {exc.message}",
             hint="check the credentials in the elasticsearch section",
         ) from None
     finally:

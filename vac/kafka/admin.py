@@ -7,11 +7,14 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from vac.errors import KafkaUnavailable, PermissionDenied
 from vac.kafka.client import cluster_metadata, connect
+from vac.kafka.names import check_topic_name
 from vac.settings import KafkaSettings
 
 
 def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, replication_factor: int) -> list[str]:
     """Create the missing ones among `topics`; return those created."""
+    for topic in topics:
+        check_topic_name(topic)
     connection = connect(AdminClient, kafka)
     admin = connection.client
     existing = cluster_metadata(connection).topics

@@ -25,6 +25,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
 from vac.kafka.client import Connection, connect, take_available
+from vac.kafka.names import check_topic_name
 from vac.kafka.positions import Position, start_offset, stop_offset
 from vac.kafka.topics import UNGROUPED, check_topics
 from vac.settings import KafkaSettings
@@ -114,6 +115,8 @@ class TopicTail:
     def __init__(self, kafka: KafkaSettings, spec: TailSpec) -> None:
         if spec.count is not None and spec.count < 1:
             raise UsageError(f"--count {spec.count}: must be at least 1")
+        for topic in spec.topics:
+            check_topic_name(topic)
         self.kafka = kafka
         self.spec = spec
         self.stats = TailStats()

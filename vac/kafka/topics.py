@@ -14,6 +14,7 @@ from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
 from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger
+from vac.kafka.names import check_topic_name
 from vac.settings import KafkaSettings
 
 # A consumer that only assigns partitions and never commits; librdkafka still wants a group id.
@@ -98,6 +99,7 @@ def list_topics(kafka: KafkaSettings, include_internal: bool = False) -> list[To
 def describe_topic(kafka: KafkaSettings, name: str) -> TopicInfo:
     """Partitions with leaders, replicas, in-sync replicas and watermarks; a few configs;
     and every consumer group with committed offsets on the topic, with its lag."""
+    check_topic_name(name)
     connection = connect(AdminClient, kafka)
     admin = connection.client
     metadata = check_topics(connection, [name])

@@ -30,6 +30,7 @@ from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.names import check_topic_name
 from vac.logs.routing import DeadLetter, route_message
 from vac.settings import VacSettings
 
@@ -262,6 +263,7 @@ class LogIndexer:
 def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: threading.Event) -> int:
     """Send every dead-lettered document back to `target_topic` (after fixing the mapping);
     the replay group remembers how far it got."""
+    check_topic_name(target_topic)
     consumer = new_client(
         Consumer,
         client_config(

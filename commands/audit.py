@@ -13,6 +13,7 @@ from rich.table import Table
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, quiet_on_closed_pipe, run_until_stopped, stdout
+from commands.ship import ParserName
 from vac.errors import UsageError
 from vac.kafka.positions import parse_position
 from vac.settings import LogInput
@@ -96,8 +97,12 @@ def logs(
         str | None, typer.Option("--index", help="Index name template (default: index.name_template).")
     ] = None,
     app_id: Annotated[
-        str | None, typer.Option(help="fields.app_id of files no logs.inputs entry matches (index names).")
+        str | None,
+        typer.Option(help="fields.app_id of files no logs.inputs entry matches (needed with --to elasticsearch)."),
     ] = None,
+    parser: Annotated[
+        ParserName, typer.Option(help="Format of files no logs.inputs entry matches (as given to vac ship logs).")
+    ] = ParserName.winccoa,
     since: Annotated[
         str | None, typer.Option(help="Only records whose own time is at or after: ISO time or -2h.")
     ] = None,
@@ -127,7 +132,7 @@ def logs(
         path_glob=path,
         since=_moment(since, "--since"),
         until=_moment(until, "--until"),
-        fallback_input=LogInput(paths=["*"], app_id=app_id) if app_id else None,
+        fallback_input=LogInput(paths=["*"], app_id=app_id or "", parser=parser.value),
     )
     cancelled = threading.Event()
     report = run_until_stopped(

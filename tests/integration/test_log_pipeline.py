@@ -180,6 +180,10 @@ def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents
     for doc_id, doc in compiled.items():
         assert doc_id == doc["event"]["id"]
         assert {**doc, "event": None} == {**python[doc_id], "event": None}
+    # No Kafka here: the audit compares the file with Elasticsearch directly.
+    status, report = pipeline.audit("--to", "elasticsearch", "--app-id", "vac_lhc_1_scada_logs", registry="python.json")
+    [audit] = report["files"]
+    assert (status, report["gaps"], audit["records"], audit["es_documents"]) == (0, 0, 4364, 4364)
 
 
 def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> None:

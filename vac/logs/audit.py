@@ -36,7 +36,7 @@ from typing import Any, Literal
 import elasticsearch
 import orjson
 
-from vac.errors import ConfigError, SearchUnavailable
+from vac.errors import ConfigError, SearchUnavailable, UsageError
 from vac.es.client import make_client, unreachable
 from vac.kafka.positions import Position
 from vac.kafka.tail import TailSpec, TopicTail
@@ -73,7 +73,8 @@ class AuditOptions:
     until: datetime | None = None
     """Only records whose own time (`@timestamp`) lies in [since, until)."""
     fallback_input: LogInput | None = None
-    """Parser and app id of files that no input of the settings matches."""
+    """Parser and app id of files that no input of the settings matches (default: WinCC OA,
+    no app id)."""
 
 
 @dataclass(frozen=True)
@@ -397,11 +398,17 @@ class LogAudit:
         for spec in self.settings.logs.inputs:
             if any(fnmatch.fnmatch(path, os.path.expanduser(p)) for p in spec.paths):
                 return spec
-        return self.options.fallback_input or LogInput(paths=[path], app_id="unknown")
+        return self.options.fallback_input or LogInput(paths=[path], app_id="")
 
     def _read_file(self, audit: FileAudit, path: str) -> None:
         """Re-read the file up to the registry offset with the shipper's parser."""
         spec = self._input_for(audit.path)
+        if self.options.to == "elasticsearch" and not spec.app_id:
+            # Its documents' index names depend on it: without it every one would look missing.
+            raise UsageError(
+                f"{audit.path} matches no logs.inputs entry: its app id is unknown",
+                hint="give --app-id (the one given to vac ship logs), or audit with the config that shipped it",
+            )
         origin = FileOrigin("", audit.path, audit.key, spec.app_id, spec.fields)
         reader = make_reader(spec, self.settings, origin)
         ingested = iso_utc(datetime.now(UTC))

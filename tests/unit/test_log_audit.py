@@ -6,8 +6,10 @@ The integration tests run the same audit against the real Kafka and Elasticsearc
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.unit.test_log_shipper import RecordingSink, header
 from vac.errors import ConfigError
-from vac.logs.audit import AuditOptions, AuditReport, LogAudit, record_identity
+from vac.logs.audit import AuditOptions, AuditReport, LogAudit, document_index, record_identity
 from vac.logs.intervals import CountedRanges
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
@@ -106,6 +108,17 @@ def test_only_a_record_with_a_matching_id_and_offset_counts_as_shipped(doc: Any,
     assert record_identity(doc) == identity
 
 
+def test_a_record_the_indexer_could_not_place_has_no_index() -> None:
+    assert (
+        document_index(
+            "logs-{app}-{yyyy.MM}", {"fields": {"app_id": "vac_lhc_1_scada_logs"}, "@timestamp": "2026-11-28T09:00:00Z"}
+        )
+        == "logs-lhc_1-2026.11"
+    )
+    assert document_index("logs-{app}-{yyyy.MM}", {"fields": "not an object"}) is None
+    assert document_index("logs-{app}-{yyyy.MM}", {"fields": {"app_id": 5}}) == "logs-5-0000.00"
+
+
 # -- a topic fed by hand ---------------------------------------------------------------
 
 
@@ -120,8 +133,10 @@ def ship(directory: Path, log: Path) -> list[bytes]:
     return [orjson.dumps(doc) for doc in sink.docs]
 
 
-def audit(directory: Path, messages: list[bytes | None]) -> AuditReport:
-    options = AuditOptions(registry=directory / "registry.json", topic="t", index_template="i-{app}", to="kafka")
+def audit(directory: Path, messages: list[bytes | None], **window: datetime) -> AuditReport:
+    options = AuditOptions(
+        registry=directory / "registry.json", topic="t", index_template="i-{app}", to="kafka", **window
+    )
     auditor = LogAudit(VacSettings(), options, threading.Event())
     for message in messages:
         auditor.take(message)
@@ -173,6 +188,20 @@ def test_records_missing_from_the_topic_are_reported_with_their_bytes_and_count(
         ("kafka", starts[20], starts[23], 3),
     ]
     assert file.kafka_records == 32 and file.missing == 8
+
+
+def test_a_time_window_audits_only_the_records_of_its_own_time(
+    tmp_path: Path, shipped: tuple[Path, list[bytes], list[int]]
+) -> None:
+    """Record n was written at 10:00:00.n in Zurich (09:00:00.n UTC): [10 ms, 30 ms) holds
+    records 10 to 29. The cut head lies before it; the hole of 3 inside it."""
+    _, messages, starts = shipped
+    since = datetime(2026, 11, 28, 9, 0, 0, 10_000, tzinfo=UTC)
+    until = datetime(2026, 11, 28, 10, 0, 0, 30_000, tzinfo=ZoneInfo("Europe/Zurich"))
+    report = audit(tmp_path, messages[5:20] + messages[23:], since=since, until=until)
+    [file] = report.files
+    assert (file.records, file.kafka_records) == (20, 17)
+    assert [(g.stage, g.start, g.end, g.records) for g in file.gaps] == [("kafka", starts[20], starts[23], 3)]
 
 
 def test_a_file_gone_is_audited_from_the_topic_alone(

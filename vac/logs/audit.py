@@ -201,6 +201,14 @@ def record_identity(doc: Any) -> tuple[str, int] | None:
     return key, offset
 
 
+def document_index(template: str, doc: dict[str, Any]) -> str | None:
+    """The index `vac index` writes a record to; None for a record it could not place."""
+    try:
+        return index_name(template, doc)
+    except (AttributeError, TypeError):  # `fields` that is not an object
+        return None
+
+
 def load_registry(path: Path) -> Registry:
     """The shipper's registry through its own loader (a corrupt one is a ConfigError there)."""
     if not path.exists():
@@ -365,6 +373,13 @@ class LogAudit:
                 self.report.unregistered += 1
             return  # or a file outside --path
         assert isinstance(doc, dict)  # record_identity checked it
+        index = ""
+        if self._es is not None:
+            found = document_index(self.options.index_template, doc)
+            if found is None:  # the indexer could not place it either
+                self.report.foreign += 1
+                return
+            index = found
         in_window = self._in_window(doc.get("@timestamp"))
         held = audit.held
         if held is not None and offset > held.offset:
@@ -379,14 +394,16 @@ class LogAudit:
         audit.in_kafka.add(offset, offset + 1, 1)
         if in_window:
             audit.kafka_records += 1
-        index = index_name(self.options.index_template, doc) if self._es is not None else ""
         audit.held = _Held(offset, in_window, index, doc_id(key, offset))
 
     def _resolve(self, audit: FileAudit, held: _Held, end: int) -> None:
         """`end`: where the record ends by the topic's order; the file, where it is still here,
         says exactly, so a record the topic skipped stays outside the range."""
         cursor = self._cursor(audit)
-        exact = cursor.end_of(held.offset) if cursor is not None else None
+        try:
+            exact = cursor.end_of(held.offset) if cursor is not None else None
+        except OSError:  # an I/O error while reading along: the topic's order stands in
+            exact = None
         end = exact if exact is not None else end
         if end > held.offset + 1:
             audit.in_kafka.add(held.offset + 1, end, 0)
@@ -413,29 +430,43 @@ class LogAudit:
         reader = make_reader(spec, self.settings, origin)
         ingested = iso_utc(datetime.now(UTC))
         audit.lines = audit.records = 0
-        limit, at, partial = audit.registry_offset, 0, b""
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
-            audit.status, audit.lines, audit.records = "gone", None, None
-            audit.note = f"unreadable ({exc.strerror}): audited from the topic only"
+            self._unreadable(audit, exc)
             return
         try:
-            while at < limit and not self.cancelled.is_set():
-                data = os.pread(fd, min(READ_CHUNK, limit - at), at)
-                if not data:  # shrank since it was located
-                    audit.status, audit.note = "truncated", "the file shrank during the audit"
-                    break
-                base, buffer = at - len(partial), partial + data
-                at += len(data)
-                documents, lines, used = reader.feed(buffer, base, at >= limit, ingested)
-                partial = buffer[used:]
-                audit.lines += lines
-                self._file_records(audit, spec, documents)
-                self.progress({"stage": "files", "path": path, "offset": at, "size": limit})
-            self._file_records(audit, spec, reader.flush(ingested))
+            self._read_records(audit, spec, path, fd, reader, ingested)
+        except OSError as exc:  # an I/O error mid-way: what was counted is void
+            self._unreadable(audit, exc)
         finally:
             os.close(fd)
+
+    @staticmethod
+    def _unreadable(audit: FileAudit, exc: OSError) -> None:
+        audit.status, audit.lines, audit.records = "gone", None, None
+        audit.note = f"unreadable ({exc.strerror or exc}): audited from the topic only"
+        audit.not_in_kafka = CountedRanges()
+
+    def _read_records(
+        self, audit: FileAudit, spec: LogInput, path: str, fd: int, reader: DocumentReader, ingested: str
+    ) -> None:
+        limit, at, partial = audit.registry_offset, 0, b""
+        lines = 0
+        while at < limit and not self.cancelled.is_set():
+            data = os.pread(fd, min(READ_CHUNK, limit - at), at)
+            if not data:  # shrank since it was located
+                audit.status, audit.note = "truncated", "the file shrank during the audit"
+                break
+            base, buffer = at - len(partial), partial + data
+            at += len(data)
+            documents, read, used = reader.feed(buffer, base, at >= limit, ingested)
+            partial = buffer[used:]
+            lines += read
+            self._file_records(audit, spec, documents)
+            self.progress({"stage": "files", "path": path, "offset": at, "size": limit})
+        self._file_records(audit, spec, reader.flush(ingested))
+        audit.lines = lines
 
     def _file_records(self, audit: FileAudit, spec: LogInput, documents: Iterable[Document]) -> None:
         check_kafka = self.options.to != "elasticsearch"

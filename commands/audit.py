@@ -81,6 +81,9 @@ def _render(report: AuditReport) -> None:
         others.append(f"{report.foreign:,} foreign messages (not shipped records) skipped")
     if report.unregistered:
         others.append(f"{report.unregistered:,} records of files this registry does not know")
+    if any(gap.stage == "elasticsearch" for _, gap in report.gaps):
+        # The most common such gap is no loss at all: the indexer has not got there yet.
+        others.append("if vac index is still running, `vac topics describe` shows whether it is behind")
     verdict = "complete: no gap" if report.complete else f"{len(report.gaps)} gap(s)"
     stdout.print("; ".join([verdict, *others]), markup=False)
 

@@ -415,6 +415,7 @@ def test_the_audit_reports_exactly_the_documents_deleted_from_elasticsearch(pipe
     # documents of the byte range are found by a range query and deleted by id.
     family = f"{pipeline.index_family}-*"
     in_range = {"range": {"log.offset": {"gte": low, "lt": high}}}
+    pipeline.es.indices.refresh(index=family)  # search is not real time (the audit's multi-get is)
     hits = list(helpers.scan(pipeline.es, index=family, query={"query": in_range}, _source=False))
     assert len(hits) == len(deleted)
     helpers.bulk(pipeline.es, [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits])

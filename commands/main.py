@@ -15,6 +15,7 @@ import typer
 
 # The sub-command modules import the heavy parts of the core (Elasticsearch's client, numpy,
 # the probes, the dashboard) inside their commands: every vac start would pay for them.
+from commands import audit as audit_commands
 from commands import config as config_commands
 from commands import dash as dash_commands
 from commands import doctor as doctor_commands
@@ -80,6 +81,7 @@ app.add_typer(config_commands.app, name="config")
 app.add_typer(stream_commands.app, name="stream")
 app.add_typer(ship_commands.app, name="ship")
 app.add_typer(index_commands.app, name="index")
+app.add_typer(audit_commands.app, name="audit")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")

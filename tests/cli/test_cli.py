@@ -38,6 +38,8 @@ COMMANDS = [
     ["index"],
     ["index", "prune"],
     ["index", "replay-dlq"],
+    ["audit"],
+    ["audit", "logs"],
     ["query"],
     ["probe"],
     ["probe", "latency"],
@@ -267,6 +269,28 @@ def test_ship_with_a_corrupt_registry_exits_2_and_says_what_to_do(tmp_path: Path
     assert result.returncode == 2
     assert error_line(result).startswith(f"vac: error: the shipper registry {tmp_path / 'r.json'} is unreadable")
     assert "move it aside" in result.stderr
+
+
+@pytest.mark.parametrize("registry", ["missing", "corrupt", "directory"])
+def test_audit_with_a_bad_registry_exits_2_with_one_line(tmp_path: Path, registry: str) -> None:
+    path = tmp_path / "registry.json"
+    if registry == "corrupt":
+        path.write_bytes(b"\x00{not json")
+    elif registry == "directory":
+        path.mkdir()
+    result = run_vac("audit", "logs", "--registry", str(path), "--to", "kafka")
+    assert result.returncode == 2, result.stderr
+    if registry == "missing":
+        assert error_line(result) == f"vac: error: no shipper registry at {path}"
+    else:
+        assert error_line(result).startswith(f"vac: error: the shipper registry {path} is unreadable")
+    assert "Traceback" not in result.stderr
+
+
+def test_audit_with_a_bad_time_window_exits_2(tmp_path: Path) -> None:
+    result = run_vac("audit", "logs", "--registry", str(tmp_path / "r.json"), "--since", "yesterday")
+    assert result.returncode == 2
+    assert error_line(result).startswith("vac: error: --since")
 
 
 def test_ship_to_stdout_prints_one_json_record_per_line(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ from typing import Any
 import psutil
 import pytest
 import yaml
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from elasticsearch import Elasticsearch, helpers
 
 from tests.conftest import StackEndpoints
@@ -60,6 +62,20 @@ class Pipeline:
         assert result.returncode == 0, result.stderr
         summary: dict[str, Any] = json.loads(result.stdout)
         return summary
+
+    def audit(self, *extra: str, registry: str = "registry.json") -> tuple[int, dict[str, Any]]:
+        """`vac audit logs -o json` over this pipeline's registry: its exit status and report."""
+        result = self.vac("audit", "logs", "--registry", str(self.workdir / registry), "-q", "-o", "json", *extra)
+        assert result.returncode in (0, 1), result.stderr
+        report: dict[str, Any] = json.loads(result.stdout)
+        return result.returncode, report
+
+    def assert_audit_complete(self, *extra: str) -> dict[str, Any]:
+        """The loss audit users run finds nothing missing (and says so with exit status 0)."""
+        status, report = self.audit(*extra)
+        gaps = [(f["path"], f["status"], gap) for f in report["files"] for gap in f["gaps"]]
+        assert (status, report["gaps"], report["foreign"]) == (0, 0, 0), gaps[:10]
+        return report
 
     def documents(self) -> list[dict[str, Any]]:
         self.es.indices.refresh(index=f"{self.index_family}-*")
@@ -164,6 +180,10 @@ def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents
     for doc_id, doc in compiled.items():
         assert doc_id == doc["event"]["id"]
         assert {**doc, "event": None} == {**python[doc_id], "event": None}
+    # No Kafka here: the audit compares the file with Elasticsearch directly.
+    status, report = pipeline.audit("--to", "elasticsearch", "--app-id", "vac_lhc_1_scada_logs", registry="python.json")
+    [audit] = report["files"]
+    assert (status, report["gaps"], audit["records"], audit["es_documents"]) == (0, 0, 4364, 4364)
 
 
 def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> None:
@@ -173,6 +193,11 @@ def test_shipping_and_indexing_again_duplicates_nothing(pipeline: Pipeline) -> N
     assert again["acked"] == 4364
     assert pipeline.index()["indexed"] == 2 * 4364
     assert len(pipeline.documents()) == 4364  # the same ids: overwritten, not doubled
+    report = pipeline.assert_audit_complete()
+    [audit] = report["files"]
+    assert (audit["records"], audit["kafka_records"], audit["kafka_duplicates"], audit["es_documents"]) == (
+        4364, 4364, 4364, 4364,
+    )  # fmt: skip
 
 
 class RotatingWriter(threading.Thread):
@@ -242,10 +267,12 @@ def test_kill_9_during_rotations_loses_and_duplicates_nothing(pipeline: Pipeline
     final = pipeline.ship_once(str(logs / "PVSS_II.log*"))
     assert final["failed"] == 0
     pipeline.index()
+    audit_status, audit_report = pipeline.audit()  # asserted last, after the documents themselves
     docs = pipeline.documents()
     numbers = Counter(int(d["text"].removeprefix("line ")) for d in docs)
     missing = sorted(set(range(writer.written)) - set(numbers))
     if missing:
+        print("AUDIT", audit_status, [(f["path"], f["status"], f["gaps"]) for f in audit_report["files"] if f["gaps"]])
         near = {missing[0] - 1, missing[0] + 1}
         context = [(d["text"], d["log"], d["_id"]) for d in docs if int(d["text"].removeprefix("line ")) in near]
         print("REGISTRY", registry.read_text(), "CONTEXT", context, "ROT", writer.rotations)
@@ -257,6 +284,12 @@ def test_kill_9_during_rotations_loses_and_duplicates_nothing(pipeline: Pipeline
         print("DOUBLED", len(doubled), min(doubled), max(doubled), registry.read_text())
         print([(d["_id"], d["log"]) for d in docs if d["text"] == f"line {doubled[0]}"])
     assert max(numbers.values()) == 1
+    # The audit proves the same from the registry, the topic and the index (rotated-away files
+    # from the topic alone).
+    report = pipeline.assert_audit_complete()
+    assert (audit_status, audit_report["gaps"]) == (0, 0)  # it was complete before the checks above too
+    assert sum(f["kafka_records"] for f in report["files"]) == writer.written
+    assert sum(f["es_documents"] for f in report["files"]) == writer.written
 
 
 @contextmanager
@@ -314,6 +347,9 @@ def test_kafka_and_elasticsearch_away_and_back_lose_nothing(pipeline: Pipeline, 
     pipeline.index()  # whatever the indexer had not reached when it was stopped
     numbers = Counter(int(d["text"].removeprefix("line ")) for d in pipeline.documents())
     assert set(numbers) == set(range(writer.written)) and max(numbers.values()) == 1
+    report = pipeline.assert_audit_complete()
+    [audit] = report["files"]
+    assert audit["records"] == audit["kafka_records"] == audit["es_documents"] == writer.written
 
 
 def test_two_indexers_share_the_work_and_one_killed_loses_nothing(pipeline: Pipeline) -> None:
@@ -356,3 +392,67 @@ def test_two_indexers_share_the_work_and_one_killed_loses_nothing(pipeline: Pipe
 def _count(pipeline: Pipeline) -> int:
     pipeline.es.indices.refresh(index=f"{pipeline.index_family}-*", allow_no_indices=True)
     return int(pipeline.es.count(index=f"{pipeline.index_family}-*", allow_no_indices=True)["count"])
+
+
+def _record_starts() -> list[int]:
+    """Where each record of the sample log starts, from its header lines (not the parser)."""
+    return [match.start() for match in HEADER.finditer(SAMPLE_LOG.read_bytes())]
+
+
+def test_the_audit_reports_exactly_the_documents_deleted_from_elasticsearch(pipeline: Pipeline) -> None:
+    pipeline.ship_once(str(SAMPLE_LOG))
+    pipeline.index()
+    report = pipeline.assert_audit_complete()
+    [audit] = report["files"]
+    assert (audit["lines"], audit["records"], audit["kafka_records"], audit["es_documents"]) == (5000, 4364, 4364, 4364)
+    assert audit["status"] == "present" and audit["registry_offset"] == SAMPLE_LOG.stat().st_size
+
+    starts = _record_starts()
+    low, high = 100_000, 130_000  # bytes: a run of records in the middle of the file
+    deleted = [start for start in starts if low <= start < high]
+    gap_end = starts[starts.index(deleted[-1]) + 1]
+    # The local test distribution has no _delete_by_query (a module of the full one): the
+    # documents of the byte range are found by a range query and deleted by id.
+    family = f"{pipeline.index_family}-*"
+    in_range = {"range": {"log.offset": {"gte": low, "lt": high}}}
+    pipeline.es.indices.refresh(index=family)  # search is not real time (the audit's multi-get is)
+    hits = list(helpers.scan(pipeline.es, index=family, query={"query": in_range}, _source=False))
+    assert len(hits) == len(deleted)
+    helpers.bulk(pipeline.es, [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits])
+    status, report = pipeline.audit()
+    assert status == 1 and report["gaps"] == 1 and report["missing_records"] == len(deleted) > 100
+    [audit] = report["files"]
+    assert audit["path"] == str(SAMPLE_LOG) and audit["es_documents"] == 4364 - len(deleted)
+    assert audit["gaps"] == [{"stage": "elasticsearch", "start": deleted[0], "end": gap_end, "records": len(deleted)}]
+
+    text = pipeline.vac("audit", "logs", "--registry", str(pipeline.workdir / "registry.json"), "-q")
+    assert text.returncode == 1
+    assert (
+        f"GAP {SAMPLE_LOG} bytes [{deleted[0]}, {gap_end}): {len(deleted)} records not in Elasticsearch" in text.stdout
+    )
+
+
+def test_the_audit_reports_the_records_truncated_from_kafka(pipeline: Pipeline, local_stack: StackEndpoints) -> None:
+    pipeline.ship_once(str(SAMPLE_LOG))
+    topic = yaml.safe_load(pipeline.config_file.read_text())["logs"]["topic"]
+    admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})
+    # The file's records went to one partition (one key), in file order: cut its first 250.
+    consumer = Consumer({"bootstrap.servers": local_stack.bootstrap_servers, "group.id": "unused"})
+    partitions = admin.list_topics(topic, timeout=15).topics[topic].partitions
+    used = [p for p in partitions if consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=15)[1] > 0]
+    consumer.close()
+    assert len(used) == 1
+    for future in admin.delete_records([TopicPartition(topic, used[0], 250)]).values():
+        future.result(timeout=30)
+    # A foreign message and a JSON one without a record's fields: counted, not a crash.
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    producer.produce(topic, b"not json at all")
+    producer.produce(topic, b'{"event": {"id": "x"}, "log": {}}')
+    producer.flush(15)
+
+    status, report = pipeline.audit("--to", "kafka")
+    starts = _record_starts()
+    assert status == 1 and report["foreign"] == 2
+    [audit] = report["files"]
+    assert audit["records"] == 4364 and audit["kafka_records"] == 4364 - 250
+    assert audit["gaps"] == [{"stage": "kafka", "start": 0, "end": starts[250], "records": 250}]

@@ -137,6 +137,23 @@ def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> N
     assert properties["@timestamp"]["type"] == "date" and properties["manager"]["type"] == "keyword"
 
 
+def test_identical_and_same_headed_files_are_each_shipped_whole(pipeline: Pipeline) -> None:
+    """Distinct files are never taken for copies of one another: an identical file and one
+    that extends it each arrive whole (the tester's run shipped 3 of 14 lines)."""
+    logs = pipeline.workdir / "logs"
+    logs.mkdir()
+    lines = [f"WCCOActrl    (1), 2026.11.28 10:00:0{n}.000, CTRL, INFO, 7, line {n}\n".encode() for n in range(6)]
+    (logs / "a.log").write_bytes(b"".join(lines[:4]))
+    (logs / "b.log").write_bytes(b"".join(lines[:4]))
+    (logs / "c.log").write_bytes(b"".join(lines))
+    shipped = pipeline.ship_once(str(logs / "*.log"))
+    assert shipped["records"] == shipped["acked"] == 14 and len(shipped["files"]) == 3
+    pipeline.index()
+    by_file = Counter((Path(d["log"]["file"]["path"]).name, d["text"]) for d in pipeline.documents())
+    expected = [("a.log", n) for n in range(4)] + [("b.log", n) for n in range(4)] + [("c.log", n) for n in range(6)]
+    assert by_file == Counter((name, f"line {n}") for name, n in expected)
+
+
 def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents(pipeline: Pipeline) -> None:
     """The small-setup sink (no Kafka), once with each WinCC OA parser: the second run
     overwrites the first document for document, and they are equal but for their read time."""

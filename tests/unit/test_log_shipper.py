@@ -212,3 +212,55 @@ def test_a_file_deleted_while_being_read_is_read_to_its_end_and_released(tmp_pat
     assert numbers == list(range(lines))  # every line, once, in order
     assert shipper.counters.acked == lines
     assert shipper.counters.files_released == 1 and shipper.harvesters == {}
+
+
+def test_distinct_files_that_start_alike_are_each_shipped_whole(tmp_path: Path) -> None:
+    """Identity is the inode, not the first bytes: an identical file and one that extends it
+    are files of their own (the tester's a/b/c.log shipped 3 of 14 lines)."""
+    first_four = b"".join(header(n) for n in range(4))
+    (tmp_path / "a.log").write_bytes(first_four)
+    (tmp_path / "b.log").write_bytes(first_four)
+    (tmp_path / "c.log").write_bytes(first_four + b"".join(header(n) for n in range(4, 10)))
+    docs = ship_once(tmp_path, pattern="*.log")
+    by_file = {
+        name: sorted(texts(d for d in docs if d["log"]["file"]["path"].endswith(f"/{name}.log"))) for name in "abc"
+    }
+    assert by_file == {
+        "a": [f"hello {n}" for n in range(4)],
+        "b": [f"hello {n}" for n in range(4)],
+        "c": sorted(f"hello {n}" for n in range(10)),
+    }
+    assert ship_once(tmp_path, pattern="*.log") == []  # and a rerun repeats none of them
+
+
+def test_a_file_under_one_kib_without_a_newline_is_shipped_with_once(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(header(1).rstrip(b"\r\n"))
+    assert texts(ship_once(tmp_path)) == ["hello 1"]
+
+
+def test_a_deleted_file_leaves_no_identity_a_new_file_could_be_taken_for(tmp_path: Path) -> None:
+    """The service reads a file to its end, the file is deleted, a file starting alike comes:
+    it is read whole, not resumed where the deleted one ended."""
+    banner = b"".join(header(n) for n in range(3))
+    log = tmp_path / "app.log"
+    log.write_bytes(banner)
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(sink.docs) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        log.unlink()
+        while shipper.counters.files_released == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (tmp_path / "other.log").write_bytes(banner + header(3))
+        while len(sink.docs) < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        tailing.join(10)
+    assert sorted(texts(sink.docs)) == sorted([f"hello {n}" for n in range(3)] * 2 + ["hello 3"])

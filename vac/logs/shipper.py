@@ -1,7 +1,7 @@
 """`vac ship logs`: tail log files, join and parse their records, deliver them, lose nothing.
 
 One loop on one thread. Each scan expands the inputs' globs and follows every file by its
-identity (device + inode + head fingerprint, see `registry`), not its name, so a file renamed
+identity (device + inode, see `registry`), not its name or its content, so a file renamed
 to `.bak` is read to its end under its new name, a truncated file (copytruncate) starts over,
 and its copy resumes where the original was acknowledged. Records of one file go out in order
 under one key; the registry advances only past records the sink acknowledged, and is saved
@@ -40,6 +40,9 @@ log = logging.getLogger("vac.ship")
 
 READ_CHUNK = 1 << 20
 CHECKPOINT_S = 1.0
+COPY_GRACE_S = 3.0
+"""How long a file that starts like another file still there waits to be told a copy (its
+original truncated meanwhile: copytruncate) from a distinct file."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ class LogShipper:
         self.by_key: dict[bytes, Harvester] = {}
         self._warned: set[tuple[str, str]] = set()
         self._first_scan = True
+        self._waiting_since: dict[tuple[int, int], float] = {}
+        """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
 
     # -- acknowledgements ---------------------------------------------------------------
@@ -231,26 +236,22 @@ class LogShipper:
         try:
             head = read_head(fd)
             state = self.registry.find(info.st_dev, info.st_ino, head)
+            if state is None:
+                for replaced in self.registry.replaced_at(info.st_dev, info.st_ino, self._busy_keys()):
+                    # Truncated (or its inode reused) while the shipper was down: a copy of it
+                    # may now continue it.
+                    self.counters.truncations += 1
+                    log.info("%s no longer holds what was read of it; reading it from its start", path)
+                    replaced.detached, replaced.updated = True, time.time()
             if state is None and not copies:
                 os.close(fd)
                 return False
             if state is None:
-                busy = {h.state.key for h in self.harvesters.values()} | {h.state.key for h in self.draining}
-                state = self.registry.find_copy_of(head, set())
-                if state is not None and state.key in busy:
-                    os.close(fd)  # a copy of a file still being read: the same lines, not new ones
+                state = self._continued_or_new(path, info, head)
+                if state is None:
+                    os.close(fd)  # waits for a later scan
                     return True
-                if state is not None and info.st_size < state.offset:
-                    os.close(fd)  # a copy still being written: wait until it holds what was read
-                    return True
-                if state is not None:
-                    log.info("%s continues %s (a copy) from byte %d", path, state.path, state.offset)
-                    state.dev, state.ino, state.path, state.detached = info.st_dev, info.st_ino, path, False
-                else:
-                    state = self._new_state(path, info, head)
-                    if state is None:
-                        os.close(fd)  # its first line is not complete yet
-                        return True
+            self._waiting_since.pop((info.st_dev, info.st_ino), None)
             if info.st_size < state.offset:  # shrank while we were away
                 state.offset = 0
             harvester = Harvester(state, path, fd, spec, self.settings, self.host)
@@ -262,15 +263,45 @@ class LogShipper:
         self.counters.files_opened += 1
         return True
 
+    def _busy_keys(self) -> set[str]:
+        return {h.state.key for h in self.harvesters.values()} | {h.state.key for h in self.draining}
+
+    def _continued_or_new(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
+        """The state of a file seen for the first time: the truncated file it is a copy of, or
+        a new one; None if it should wait for a later scan."""
+        copy_of = self.registry.find_copy_of(head, info.st_dev, info.st_ino)
+        if copy_of is not None and copy_of.key in self._busy_keys():
+            return None  # the original's records are still being acknowledged: then resume after them
+        if copy_of is not None and info.st_size < copy_of.offset:
+            if self._may_wait(info):
+                return None  # a copy still being written: wait until it holds what was read
+            copy_of = None  # too small to be its copy after all: a file of its own
+        if copy_of is not None:
+            log.info("%s continues %s (a copy) from byte %d", path, copy_of.path, copy_of.offset)
+            copy_of.dev, copy_of.ino, copy_of.path, copy_of.detached = info.st_dev, info.st_ino, path, False
+            return copy_of
+        if self.registry.starts_like_a_live_file(head, info.st_dev, info.st_ino) and self._may_wait(info):
+            return None  # perhaps copytruncate's copy, its original about to be truncated
+        return self._new_state(path, info, head)
+
+    def _may_wait(self, info: os.stat_result) -> bool:
+        """A file that may be a copy waits a little for its original to be truncated, then it
+        is a file of its own: content alone never makes a distinct file vanish. With --once
+        nothing is being rotated meanwhile, so nothing waits."""
+        if self.options.once:
+            return False
+        now = time.monotonic()
+        since = self._waiting_since.setdefault((info.st_dev, info.st_ino), now)
+        return now - since < COPY_GRACE_S
+
     def _new_state(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
-        key = content_key(self.host, info.st_dev, info.st_ino, head)
+        key = content_key(self.host, info.st_dev, info.st_ino, head, partial=self.options.once)
+        salt = 0
+        while key is not None and key in self.registry.states:  # an earlier file on this inode
+            salt += 1
+            key = content_key(self.host, info.st_dev, info.st_ino, head, partial=True, salt=salt)
         if key is None:
             return None
-        existing = self.registry.states.get(key)
-        if existing is not None:  # the same file reappearing (e.g. its registry entry was detached)
-            existing.detached = False
-            existing.dev, existing.ino, existing.path = info.st_dev, info.st_ino, path
-            return existing
         start_at_end = self._first_scan and not self.registry.existed and not self.options.from_beginning
         state = FileState(
             key=key,
@@ -320,6 +351,8 @@ class LogShipper:
             idle = now - harvester.last_data >= close_after
             if harvester.gone and idle and self._drained(harvester) and harvester.read_offset >= harvester.size():
                 del self.harvesters[identity]
+                if os.fstat(harvester.fd).st_nlink == 0:
+                    harvester.state.retire()  # deleted: its inode may come back as another file
                 self._forget(harvester)
         for harvester in list(self.draining):
             if not harvester.in_flight:

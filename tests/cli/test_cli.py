@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -314,3 +317,59 @@ def test_query_usage_errors_exit_2_before_asking_elasticsearch(args: list[str], 
     result = run_vac("query", *args, env=env)
     assert result.returncode == 2, result.stderr
     assert message in error_line(result)
+
+
+def test_ship_once_on_a_glob_matching_nothing_says_so(tmp_path: Path) -> None:
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+        "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert error_line(result) == f"vac: error: nothing to ship: no file matches {tmp_path / '*.log'}"
+
+
+def test_a_second_shipper_on_the_same_registry_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    registry = tmp_path / "r.json"
+    (tmp_path / "a.log").write_text("one line\n")
+    lock = os.open(tmp_path / "r.json.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running shipper holds it
+    os.write(lock, b"4242\n")
+    try:
+        result = run_vac(
+            "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+            "--from-beginning", "--registry", str(registry),
+        )  # fmt: skip
+    finally:
+        os.close(lock)
+    assert result.returncode == 2 and result.stdout == ""
+    assert error_line(result) == f"vac: error: the shipper registry {registry} is in use by another shipper (pid 4242)"
+    assert not registry.exists()
+
+
+def test_ship_with_an_unwritable_registry_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("one line\n")
+    (tmp_path / "not-a-dir").write_text("")
+    registry = tmp_path / "not-a-dir" / "r.json"  # as unwritable as a read-only directory, even for root
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+        "--from-beginning", "--registry", str(registry),
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert error_line(result).startswith(f"vac: error: cannot use the shipper registry {registry}: ")
+
+
+def test_ship_with_a_registry_of_bad_field_types_is_one_error_line(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("one line\n")
+    info = log.stat()
+    entry = {"key": "k", "path": str(log), "dev": info.st_dev, "ino": info.st_ino, "offset": "5", "fp_len": 9}
+    entry |= {"fp": hashlib.sha1(b"one line\n").hexdigest(), "updated": 0.0, "detached": False}  # it is this file
+    (tmp_path / "r.json").write_text(json.dumps({"version": 1, "files": [entry]}))
+    result = run_vac(
+        "ship", "logs", "--path", str(log), "--app-id", "a", "--to", "stdout", "--once",
+        "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert error_line(result) == (
+        f"vac: error: the shipper registry {tmp_path / 'r.json'} is unreadable: field 'offset' is '5', not int"
+    )

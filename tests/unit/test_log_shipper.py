@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+from vac.errors import UsageError
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
 
@@ -264,3 +265,15 @@ def test_a_deleted_file_leaves_no_identity_a_new_file_could_be_taken_for(tmp_pat
         stop.set()
         tailing.join(10)
     assert sorted(texts(sink.docs)) == sorted([f"hello {n}" for n in range(3)] * 2 + ["hello 3"])
+
+
+def test_two_shippers_never_share_a_registry(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(header(1))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    service = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions())
+    with pytest.raises(UsageError, match=rf"registry .* is in use by another shipper \(pid {os.getpid()}\)"):
+        LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True))
+    stopped = threading.Event()
+    stopped.set()
+    service.run(RecordingSink(service), stopped)  # stopped at once: the registry is free again
+    assert texts(ship_once(tmp_path)) == ["hello 1"]

@@ -8,20 +8,26 @@ inode was seen truncated (its state `detached`), a file under another inode that
 the original's content is its copy (`PVSS_II.log.1`) and resumes where the original was
 acknowledged. `offset` only ever holds a position the sink acknowledged: after a crash the
 shipper re-sends at most what was in flight.
+
+One shipper at a time owns a registry: an exclusive `flock` on `<registry>.lock` beside it,
+held while the registry is open (two shippers on one registry would ship each other's lines
+under the wrong app or undo each other's progress). The lock file holds the owner's pid.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from vac.errors import ConfigError
+from vac.errors import ConfigError, UsageError, VacError
 
 FINGERPRINT_BYTES = 1024
 MIN_COPY_FINGERPRINT = 64
@@ -77,19 +83,57 @@ def content_key(host: str, dev: int, ino: int, head: bytes, partial: bool = Fals
     return hashlib.sha1(identity, usedforsecurity=False).hexdigest()[:20]
 
 
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "key": (str,),
+    "path": (str,),
+    "dev": (int,),
+    "ino": (int,),
+    "offset": (int,),
+    "fp_len": (int,),
+    "fp": (str,),
+    "updated": (int, float),
+    "detached": (bool,),
+}
+assert set(_FIELD_TYPES) == {f.name for f in fields(FileState)}
+
+
+def _state_from(entry: Any) -> FileState:
+    """One saved entry, its fields checked: a hand-edited registry fails here, not mid-run."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"an entry is {type(entry).__name__}, not an object")
+    for name, value in entry.items():
+        kinds = _FIELD_TYPES.get(name)
+        if kinds is None:
+            raise ValueError(f"unknown field {name!r}")
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise ValueError(f"field {name!r} is {value!r}, not {kinds[-1].__name__}")
+    return FileState(**entry)
+
+
 class Registry:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.states: dict[str, FileState] = {}
-        self.existed = path.exists()
         self._saved: bytes = b""
-        if self.existed:
-            self._load()
+        self._lock_fd: int | None = _lock(path)
+        try:
+            self.existed = path.exists()
+            if self.existed:
+                self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let another shipper have the registry."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     def _load(self) -> None:
         try:
             data = orjson.loads(self.path.read_bytes())
-            states = [FileState(**entry) for entry in data["files"]]
+            states = [_state_from(entry) for entry in data["files"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(
                 f"the shipper registry {self.path} is unreadable: {exc}",
@@ -147,15 +191,45 @@ class Registry:
         )
         if data == self._saved:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".registry-")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".registry-")
+        except OSError as exc:
+            raise VacError(f"cannot save the shipper registry {self.path}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise VacError(f"cannot save the shipper registry {self.path}: {exc.strerror or exc}") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._saved = data
+
+
+def _lock(path: Path) -> int:
+    """Take the registry for this process (see the module docstring); its descriptor."""
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot use the shipper registry {path}: {exc.strerror or exc} ({exc.filename or lock_path})",
+            hint="give a writable --registry (or logs.registry_file)",
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise UsageError(
+            f"the shipper registry {path} is in use by another shipper (pid {holder})",
+            hint="give this run its own --registry, or stop the other shipper first",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

@@ -128,6 +128,8 @@ class LogShipper:
         self.by_key: dict[bytes, Harvester] = {}
         self._warned: set[tuple[str, str]] = set()
         self._first_scan = True
+        self._matched = 0
+        """How many paths the globs matched at the last scan."""
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
@@ -174,7 +176,9 @@ class LogShipper:
         opened_before, truncations_before = self.counters.files_opened, self.counters.truncations
         found: set[tuple[int, int]] = set()
         unmatched: list[tuple[str, LogInput, os.stat_result]] = []
-        for path, spec in self._watched():
+        watched = self._watched()
+        self._matched = len(watched)
+        for path, spec in watched:
             try:
                 info = os.stat(path)
             except OSError as exc:
@@ -418,8 +422,11 @@ class LogShipper:
             unflushed = sink.flush(self.options.flush_timeout_s)
             self._publish_health(sink)
             sink.flush(1.0)
-            self.registry.save()
-            sink.close()
+            try:
+                self.registry.save()
+            finally:
+                self.registry.close()
+                sink.close()
         summary = self.status()
         summary["unacknowledged"] = unflushed
         if self.failure:
@@ -436,6 +443,12 @@ class LogShipper:
             if now >= next_scan:
                 self.scan()
                 next_scan = now + self.settings.logs.scan_interval_s
+                if self.options.once and not self._matched:
+                    patterns = ", ".join(p for spec in self.inputs for p in spec.paths)
+                    raise UsageError(
+                        f"nothing to ship: no file matches {patterns}",
+                        hint="check the glob (quoted, so that the shell does not expand it) and the directory",
+                    )
             read = 0
             for harvester in list(self.harvesters.values()):
                 read += self._read(sink, harvester, at_end=self.options.once)

@@ -373,3 +373,17 @@ def test_ship_with_a_registry_of_bad_field_types_is_one_error_line(tmp_path: Pat
     assert error_line(result) == (
         f"vac: error: the shipper registry {tmp_path / 'r.json'} is unreadable: field 'offset' is '5', not int"
     )
+
+
+def test_ship_refuses_a_record_cap_kafka_would_refuse_before_connecting(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("one line\n")
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--once",
+        "--registry", str(tmp_path / "r.json"),
+        env={"VAC_LOGS__MAX_RECORD_BYTES": "2000000", "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert error_line(result) == (
+        "vac: error: logs.max_record_bytes 2,000,000 is too large for Kafka's message limit "
+        "(message.max.bytes 1,000,000): its records would be refused"
+    )

@@ -148,6 +148,10 @@ class LogShipper:
         self.counters.failed += 1
         self._warn_once("rejected by Elasticsearch", "records", reason)
 
+    def too_large(self, key: bytes, reason: str) -> None:
+        """Kafka refused a record as too large; it is sent cut instead: counted, reported once."""
+        self._warn_once("too large for Kafka, sent cut and tagged too_large", "records", reason)
+
     def failed(self, key: bytes, reason: str) -> None:
         """Kafka gave up on a record (it retries for ever, so this is a fatal error such as a
         refused authorisation): stop, keeping the registry before it."""

@@ -6,7 +6,9 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from tests.helpers import closed_port, error_line, free_base_port, run_vac
+from tests.helpers import VAC, closed_port, error_line, free_base_port, run_vac
 
 COMMANDS = [
     [],
@@ -386,4 +388,22 @@ def test_ship_refuses_a_record_cap_kafka_would_refuse_before_connecting(tmp_path
     assert error_line(result) == (
         "vac: error: logs.max_record_bytes 2,000,000 is too large for Kafka's message limit "
         "(message.max.bytes 1,000,000): its records would be refused"
+    )
+
+
+def test_ship_once_over_more_files_than_the_descriptor_limit_ships_them_all(tmp_path: Path) -> None:
+    for number in range(300):
+        (tmp_path / f"f{number:03d}.log").write_text(f"line {number}\n")
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    result = subprocess.run(
+        [VAC, "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+         "--from-beginning", "--registry", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=120, preexec_fn=low_limit, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert sorted(json.loads(line)["message"] for line in result.stdout.splitlines()) == sorted(
+        f"line {number}" for number in range(300)
     )

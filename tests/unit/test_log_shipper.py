@@ -277,3 +277,58 @@ def test_two_shippers_never_share_a_registry(tmp_path: Path) -> None:
     stopped.set()
     service.run(RecordingSink(service), stopped)  # stopped at once: the registry is free again
     assert texts(ship_once(tmp_path)) == ["hello 1"]
+
+
+def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_grow(tmp_path: Path) -> None:
+    for number in range(10):
+        (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(5)))
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 3})
+
+    def ship() -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+        shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+        most_open = 0
+
+        class CountsOpenFiles(RecordingSink):
+            def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
+                nonlocal most_open
+                most_open = max(most_open, len(os.listdir("/proc/self/fd")) - open_before)
+                super().send(topic, key, doc_id, index, value)
+
+        open_before = len(os.listdir("/proc/self/fd")) - len(shipper.harvesters)
+        sink = CountsOpenFiles(shipper)
+        summary = shipper.run(sink, threading.Event())
+        return sink.docs, most_open, summary
+
+    docs, most_open, summary = ship()
+    assert sorted(texts(docs)) == sorted(f"hello {100 * f + n}" for f in range(10) for n in range(5))
+    assert most_open <= 3 and summary["open_files"] <= 3
+    with (tmp_path / "f0.log").open("ab") as out:
+        out.write(header(5))
+    assert texts(ship()[0]) == ["hello 5"]
+
+
+def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tmp_path: Path) -> None:
+    for number in range(6):
+        (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(3)))
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 2})
+    shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(sink.docs) < 18 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with (tmp_path / "f0.log").open("ab") as out:  # closed by now: only two slots for six files
+            out.write(header(3))
+        while len(sink.docs) < 19 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        tailing.join(10)
+    expected = [f"hello {100 * f + n}" for f in range(6) for n in range(3)] + ["hello 3"]
+    assert sorted(texts(sink.docs)) == sorted(expected)
+    assert shipper.status()["open_files"] <= 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import resource
 import socket
 import stat
 import threading
@@ -130,6 +131,12 @@ class LogShipper:
         self._first_scan = True
         self._matched = 0
         """How many paths the globs matched at the last scan."""
+        self.max_open = _open_file_budget(settings.logs.max_open_files)
+        self.resting: dict[tuple[int, int], tuple[int, int]] = {}
+        """Files closed to keep within `max_open`, read and acknowledged to their end: their
+        size and mtime then, so that they are reopened only once they change."""
+        self.waiting = 0
+        """Files the last scan could not open for want of a free slot."""
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
@@ -195,6 +202,8 @@ class LogShipper:
             found.add(identity)
             harvester = self.harvesters.get(identity)
             if harvester is None:
+                if self.resting.get(identity) == (info.st_size, info.st_mtime_ns):
+                    continue  # closed for want of slots, and unchanged since
                 unmatched.append((path, spec, info))
                 continue
             if harvester.path != path:
@@ -210,6 +219,9 @@ class LogShipper:
         for identity, harvester in list(self.harvesters.items()):
             if identity not in found:
                 harvester.gone = True  # renamed out of the globs, or deleted: read to its end
+        for identity in [i for i in self.resting if i not in found]:
+            del self.resting[identity]
+        self.waiting = 0
         # Exact identities first, so a copy never takes the state of a file that is still here.
         later = []
         for path, spec, info in unmatched:
@@ -236,6 +248,9 @@ class LogShipper:
 
     def _open(self, path: str, spec: LogInput, info: os.stat_result, copies: bool) -> bool:
         """Start reading a file; False if it should wait (for the second pass or a later scan)."""
+        if len(self.harvesters) + len(self.draining) >= self.max_open and not self._close_one_read():
+            self.waiting += 1  # no slot free: a later scan opens it
+            return True
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
@@ -260,6 +275,7 @@ class LogShipper:
                     os.close(fd)  # waits for a later scan
                     return True
             self._waiting_since.pop((info.st_dev, info.st_ino), None)
+            self.resting.pop((info.st_dev, info.st_ino), None)
             if info.st_size < state.offset:  # shrank while we were away
                 state.offset = 0
             harvester = Harvester(state, path, fd, spec, self.settings, self.host)
@@ -269,6 +285,23 @@ class LogShipper:
         self.harvesters[(info.st_dev, info.st_ino)] = harvester
         self.by_key[harvester.kafka_key] = harvester
         self.counters.files_opened += 1
+        return True
+
+    def _close_one_read(self) -> bool:
+        """Free a slot: close the file longest quiet among those read to their end with
+        nothing in flight (it is reopened by its identity when it changes)."""
+        done = [
+            (h.last_data, identity, h)
+            for identity, h in self.harvesters.items()
+            if self._drained(h) and not h.gone and h.read_offset >= h.size()
+        ]
+        if not done:
+            return False
+        _, identity, harvester = min(done, key=lambda item: item[0])
+        info = os.fstat(harvester.fd)
+        del self.harvesters[identity]
+        self.resting[identity] = (info.st_size, info.st_mtime_ns)
+        self._forget(harvester)
         return True
 
     def _busy_keys(self) -> set[str]:
@@ -468,7 +501,9 @@ class LogShipper:
             if now >= next_health:
                 next_health = now + self.settings.logs.health_interval_s
                 self._publish_health(sink)
-            if self.options.once and not read and self._all_read():
+            if self.waiting and not read:
+                next_scan = min(next_scan, now + 0.05)  # a slot may be free once the acks are in
+            if self.options.once and not read and not self.waiting and self._all_read():
                 break
 
     def _record_complete(self, harvester: Harvester, now: float) -> bool:
@@ -514,6 +549,8 @@ class LogShipper:
             "bytes": counters.bytes,
             "lines_per_s": round(counters.lines / elapsed, 1) if elapsed > 0 else 0.0,
             "files": files,
+            "open_files": len(self.harvesters) + len(self.draining),
+            "files_waiting": self.waiting,
             "rotations": counters.rotations,
             "truncations": counters.truncations,
             "tags": dict(counters.tags),
@@ -545,6 +582,15 @@ def _line_start_before(path: str, size: int) -> int:
         tail = file.read(size - file.tell())
     newline = tail.rfind(b"\n")
     return size - len(tail) + newline + 1 if newline >= 0 else max(0, size - len(tail))
+
+
+def _open_file_budget(setting: int) -> int:
+    """`logs.max_open_files`, within half the process's descriptor limit (the rest is for
+    Kafka's sockets, the registry and Python itself)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return setting
+    return max(1, min(setting, soft // 2))
 
 
 def _same_dir(pattern: str, path: str) -> bool:

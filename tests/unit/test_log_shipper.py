@@ -332,3 +332,29 @@ def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tm
     expected = [f"hello {100 * f + n}" for f in range(6) for n in range(3)] + ["hello 3"]
     assert sorted(texts(sink.docs)) == sorted(expected)
     assert shipper.status()["open_files"] <= 2
+
+
+def test_a_long_line_up_to_the_cap_is_one_record_joined_without_newlines(tmp_path: Path) -> None:
+    """The 32 KiB pieces a long line is read in are joined back with nothing between them,
+    count as one line, and a record exactly at the cap is not tagged truncated."""
+    first = header(1).removesuffix(b"\r\n")
+    cap = 128 * 1024
+    line = first + b"x" * (cap - len(first) - 2) + b"\r\n"  # exactly the cap, in the file
+    (tmp_path / "PVSS_II.log").write_bytes(line + header(2))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+    sink = RecordingSink(shipper)
+    summary = shipper.run(sink, threading.Event())
+    assert [d["message"] for d in sink.docs] == [line[:-2].decode(), header(2)[:-2].decode()]
+    assert [d.get("tags") for d in sink.docs] == [None, None] and "lines" not in sink.docs[0]
+    assert summary["lines"] == summary["records"] == 2
+
+
+def test_a_cr_only_file_counts_as_many_lines_as_records(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(b"".join(header(n).replace(b"\r\n", b"\r") for n in range(5)))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+    sink = RecordingSink(shipper)
+    summary = shipper.run(sink, threading.Event())
+    assert texts(sink.docs) == [f"hello {n}" for n in range(5)]
+    assert summary["lines"] == summary["records"] == 5

@@ -404,6 +404,7 @@ def test_ship_once_over_more_files_than_the_descriptor_limit_ships_them_all(tmp_
         capture_output=True, text=True, timeout=120, preexec_fn=low_limit, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "lines 300  records 300  acked 300  failed 0  files 300 " in result.stderr  # closed ones too
     assert sorted(json.loads(line)["message"] for line in result.stdout.splitlines()) == sorted(
         f"line {number}" for number in range(300)
     )

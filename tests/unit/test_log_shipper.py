@@ -302,7 +302,7 @@ def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_gro
 
     docs, most_open, summary = ship()
     assert sorted(texts(docs)) == sorted(f"hello {100 * f + n}" for f in range(10) for n in range(5))
-    assert most_open <= 3 and summary["open_files"] <= 3
+    assert most_open <= 3 and summary["open_files"] <= 3 and len(summary["files"]) == 10
     with (tmp_path / "f0.log").open("ab") as out:
         out.write(header(5))
     assert texts(ship()[0]) == ["hello 5"]

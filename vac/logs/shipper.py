@@ -71,6 +71,18 @@ class ShipCounters:
     started: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class RestingFile:
+    """A file closed to free a slot, read and acknowledged to its end: reopened by its
+    identity once its size or mtime changes."""
+
+    state: FileState
+    path: str
+    size: int
+    mtime_ns: int
+    parser: str
+
+
 class Harvester:
     """One open file, read from `read_offset` on; its records wait in `in_flight` (their end
     offsets, in order) until the sink acknowledges them."""
@@ -132,9 +144,8 @@ class LogShipper:
         self._matched = 0
         """How many paths the globs matched at the last scan."""
         self.max_open = _open_file_budget(settings.logs.max_open_files)
-        self.resting: dict[tuple[int, int], tuple[int, int]] = {}
-        """Files closed to keep within `max_open`, read and acknowledged to their end: their
-        size and mtime then, so that they are reopened only once they change."""
+        self.resting: dict[tuple[int, int], RestingFile] = {}
+        """Files closed to keep within `max_open`, read and acknowledged to their end."""
         self.waiting = 0
         """Files the last scan could not open for want of a free slot."""
         self._waiting_since: dict[tuple[int, int], float] = {}
@@ -202,7 +213,8 @@ class LogShipper:
             found.add(identity)
             harvester = self.harvesters.get(identity)
             if harvester is None:
-                if self.resting.get(identity) == (info.st_size, info.st_mtime_ns):
+                resting = self.resting.get(identity)
+                if resting is not None and (resting.size, resting.mtime_ns) == (info.st_size, info.st_mtime_ns):
                     continue  # closed for want of slots, and unchanged since
                 unmatched.append((path, spec, info))
                 continue
@@ -300,7 +312,8 @@ class LogShipper:
         _, identity, harvester = min(done, key=lambda item: item[0])
         info = os.fstat(harvester.fd)
         del self.harvesters[identity]
-        self.resting[identity] = (info.st_size, info.st_mtime_ns)
+        parser = "python" if isinstance(harvester.reader, PythonReader) else "compiled"
+        self.resting[identity] = RestingFile(harvester.state, harvester.path, info.st_size, info.st_mtime_ns, parser)
         self._forget(harvester)
         return True
 
@@ -538,6 +551,18 @@ class LogShipper:
                     if harvester.last_line_at is None
                     else round(time.time() - harvester.last_line_at, 1),
                     "parser": "python" if isinstance(harvester.reader, PythonReader) else "compiled",
+                }
+            )
+        for resting in self.resting.values():  # closed for want of slots: listed all the same
+            behind = max(0, resting.size - resting.state.offset)
+            files.append(
+                {
+                    "path": resting.path,
+                    "offset": resting.state.offset,
+                    "size": resting.size,
+                    "behind_bytes": behind,
+                    "last_line_age_s": None,
+                    "parser": resting.parser,
                 }
             )
         return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +359,50 @@ def test_a_cr_only_file_counts_as_many_lines_as_records(tmp_path: Path) -> None:
     summary = shipper.run(sink, threading.Event())
     assert texts(sink.docs) == [f"hello {n}" for n in range(5)]
     assert summary["lines"] == summary["records"] == 5
+
+
+def run_service(tmp_path: Path, until: Callable[[RecordingSink], bool], act: Callable[[], None]) -> RecordingSink:
+    """The shipper as a service over tmp_path/*.log: `act` once everything present is shipped,
+    then run until `until` holds (20 s at most)."""
+    spec = LogInput(paths=[str(tmp_path / "*.log*")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not sink.docs and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        act()
+        while not until(sink) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # nothing more should come
+    finally:
+        stop.set()
+        tailing.join(10)
+    return sink
+
+
+def test_the_service_ships_an_identical_file_of_its_own_after_the_copy_grace(tmp_path: Path) -> None:
+    content = b"".join(header(n) for n in range(5))
+    (tmp_path / "a.log").write_bytes(content)
+    sink = run_service(tmp_path, lambda s: len(s.docs) >= 10, lambda: (tmp_path / "b.log").write_bytes(content))
+    assert sorted(texts(sink.docs)) == sorted([f"hello {n}" for n in range(5)] * 2)
+
+
+def test_the_service_takes_a_copy_seen_before_its_original_is_truncated_for_a_copy(tmp_path: Path) -> None:
+    """copytruncate, with a scan between the copy and the truncation: nothing twice."""
+    log = tmp_path / "a.log"
+    log.write_bytes(b"".join(header(n) for n in range(5)))
+
+    def copytruncate_slowly() -> None:
+        (tmp_path / "a.log.1").write_bytes(log.read_bytes())
+        time.sleep(0.3)  # several scans see the copy beside its untruncated original
+        with log.open("r+b") as out:
+            out.truncate(0)
+        log.write_bytes(header(5))
+
+    sink = run_service(tmp_path, lambda s: len(s.docs) >= 6, copytruncate_slowly)
+    assert sorted(texts(sink.docs)) == sorted(f"hello {n}" for n in range(6))

@@ -294,6 +294,10 @@ class LogsSettings(Section):
     """A record is complete when its file has been quiet this long (or the next record starts)."""
     close_inactive_s: float = Field(10.0, gt=0)
     """A file renamed or deleted away is released after this long at its end."""
+    max_open_files: int = Field(500, ge=1)
+    """Files `vac ship logs` holds open at once (at most half the process's descriptor limit);
+    more are read in turns: a file read to its end and acknowledged is closed, and reopened by
+    its identity when it grows."""
     max_record_lines: int = Field(500, ge=1)
     max_record_bytes: int = Field(128 * 1024, ge=1024)
     """Caps per record: the rest goes on in a new record, and the capped one is tagged truncated."""

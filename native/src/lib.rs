@@ -16,17 +16,15 @@ mod grammar;
 mod text;
 
 use grammar::Header;
-use text::{char_count, decode, push_json_str};
+use text::{decode, push_json_str};
 
-/// `vac.logs.reading.MAX_LINE_PIECE`: a longer line is passed on in pieces of this size.
+/// `vac.logs.reading.MAX_LINE_PIECE`: a longer line is passed on in pieces of this size,
+/// joined back with nothing between them.
 const MAX_LINE_PIECE: usize = 32 * 1024;
 
 struct Record {
     /// The whole record, its lines joined by newlines; the header spans point into its start.
     message: String,
-    /// Its length as Python counts it (characters), for the size cap; counted when a line
-    /// is to be added (most records have one line).
-    chars: Option<usize>,
     offset: u64,
     end: u64,
     header: Option<(Header, String)>,
@@ -37,7 +35,6 @@ struct Record {
 impl Record {
     fn new(message: String, offset: u64, header: Option<(Header, String)>, tag: Option<&'static str>) -> Self {
         Record {
-            chars: None,
             message,
             offset,
             end: offset,
@@ -56,7 +53,8 @@ pub struct WinccoaDocuments {
     /// time: Python's zoneinfo decides, once per second of log time.
     utc_second: Py<PyAny>,
     max_lines: u64,
-    max_chars: usize,
+    /// The cap on a record's bytes in the file (`MultilineParser._full`).
+    max_bytes: u64,
     fields_json: Vec<u8>,
     host_json: Vec<u8>,
     file_json: Vec<u8>,
@@ -66,6 +64,8 @@ pub struct WinccoaDocuments {
     /// The last second looked up, and its answer: most records share their second.
     last_second: (String, Option<String>),
     current: Option<Record>,
+    /// The last piece fed was cut from a longer line: the next one continues that line.
+    mid_line: bool,
     json: Vec<u8>,
 }
 
@@ -78,7 +78,7 @@ impl WinccoaDocuments {
     fn new(
         utc_second: Py<PyAny>,
         max_lines: u64,
-        max_bytes: usize,
+        max_bytes: u64,
         fields_json: &[u8],
         host_json: &[u8],
         file_json: &[u8],
@@ -90,7 +90,7 @@ impl WinccoaDocuments {
         WinccoaDocuments {
             utc_second,
             max_lines,
-            max_chars: max_bytes,
+            max_bytes,
             fields_json: fields_json.to_vec(),
             host_json: host_json.to_vec(),
             file_json: file_json.to_vec(),
@@ -98,6 +98,7 @@ impl WinccoaDocuments {
             seconds: HashMap::new(),
             last_second: (String::new(), None),
             current: None,
+            mid_line: false,
             json: Vec::with_capacity(4096),
         }
     }
@@ -117,30 +118,52 @@ impl WinccoaDocuments {
         let out = PyList::empty(py);
         let mut lines = 0;
         let mut start = 0;
+        let mut joined = self.mid_line;
         let at = |index: usize| base + index as u64;
         while let Some(found) = memchr::memchr(b'\n', &buffer[start..]) {
             let newline = start + found;
             while newline - start > MAX_LINE_PIECE {
                 let end = start + MAX_LINE_PIECE;
-                self.line(py, &out, at(start), &buffer[start..end], at(end), ingested)?;
-                lines += 1;
+                lines += self.line(py, &out, at(start), &buffer[start..end], at(end), joined, ingested)?;
+                lines += usize::from(!joined);
+                joined = true;
                 start = end;
             }
-            self.line(py, &out, at(start), &buffer[start..newline], at(newline + 1), ingested)?;
-            lines += 1;
+            lines += self.line(
+                py,
+                &out,
+                at(start),
+                &buffer[start..newline],
+                at(newline + 1),
+                joined,
+                ingested,
+            )?;
+            lines += usize::from(!joined);
+            joined = false;
             start = newline + 1;
         }
         while buffer.len() - start > MAX_LINE_PIECE {
             let end = start + MAX_LINE_PIECE;
-            self.line(py, &out, at(start), &buffer[start..end], at(end), ingested)?;
-            lines += 1;
+            lines += self.line(py, &out, at(start), &buffer[start..end], at(end), joined, ingested)?;
+            lines += usize::from(!joined);
+            joined = true;
             start = end;
         }
         if last && start < buffer.len() {
-            self.line(py, &out, at(start), &buffer[start..], at(buffer.len()), ingested)?;
-            lines += 1;
+            lines += self.line(
+                py,
+                &out,
+                at(start),
+                &buffer[start..],
+                at(buffer.len()),
+                joined,
+                ingested,
+            )?;
+            lines += usize::from(!joined);
+            joined = false;
             start = buffer.len();
         }
+        self.mid_line = joined;
         Ok((out, lines, start))
     }
 
@@ -161,8 +184,10 @@ impl WinccoaDocuments {
 }
 
 impl WinccoaDocuments {
-    /// One physical line without its newline, split where a clobbering record starts or at a
-    /// bare CR (`WinccoaParser.pieces` and `MultilineParser.feed`).
+    /// One physical line without its newline (or the next piece of a long one, `joined`),
+    /// split where a clobbering record starts or at a bare CR (`WinccoaParser.pieces` and
+    /// `MultilineParser.feed`); how many bare CRs it held (each counts as a line end).
+    #[allow(clippy::too_many_arguments)]
     fn line(
         &mut self,
         py: Python<'_>,
@@ -170,13 +195,16 @@ impl WinccoaDocuments {
         offset: u64,
         raw: &[u8],
         end: u64,
+        joined: bool,
         ingested: &str,
-    ) -> PyResult<()> {
+    ) -> PyResult<usize> {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         // The common case: one record's worth of line, no CR, no second header in it.
         if memchr::memchr(b'\r', line).is_none() && grammar::Clobbers::new(line).next().is_none() {
-            return self.take(py, out, offset, decode(line), end, false, ingested);
+            self.take(py, out, offset, decode(line), end, false, joined, ingested)?;
+            return Ok(0);
         }
+        let bare_crs = memchr::memchr_iter(b'\r', line).count();
         let mut pieces: Vec<(u64, &[u8])> = Vec::new();
         let mut chunk_start = 0;
         for chunk in line.split(|&byte| byte == b'\r') {
@@ -189,7 +217,8 @@ impl WinccoaDocuments {
             chunk_start += chunk.len() + 1;
         }
         if pieces.len() == 1 {
-            return self.take(py, out, offset, decode(line), end, false, ingested);
+            self.take(py, out, offset, decode(line), end, false, joined, ingested)?;
+            return Ok(bare_crs);
         }
         for index in 0..pieces.len() {
             let (piece_offset, piece) = pieces[index];
@@ -201,10 +230,11 @@ impl WinccoaDocuments {
                 decode(piece),
                 piece_end,
                 piece_offset != offset,
+                joined && index == 0,
                 ingested,
             )?;
         }
-        Ok(())
+        Ok(bare_crs)
     }
 
     /// One piece of a line, spanning [offset, end) (`MultilineParser._take`).
@@ -217,27 +247,35 @@ impl WinccoaDocuments {
         piece: String,
         end: u64,
         clobbered: bool,
+        joined: bool,
         ingested: &str,
     ) -> PyResult<()> {
-        let header = self.header(py, &piece)?;
+        // The rest of a long line starts no record (it is the middle of one).
+        let header = if joined { None } else { self.header(py, &piece)? };
         let mut record = if header.is_some() {
             Record::new(piece, offset, header, clobbered.then_some("clobbered"))
         } else {
             match self.current.as_mut() {
-                None => Record::new(piece, offset, None, Some("parse_failure")),
+                None => Record::new(
+                    piece,
+                    offset,
+                    None,
+                    Some(if joined { "continued" } else { "parse_failure" }),
+                ),
                 Some(current) => {
-                    let piece_chars = char_count(&piece);
-                    let chars = *current.chars.get_or_insert_with(|| char_count(&current.message));
-                    if current.lines >= self.max_lines || chars + piece_chars + 1 > self.max_chars {
+                    if (!joined && current.lines >= self.max_lines) || end - current.offset > self.max_bytes {
                         current.tags.push("truncated");
                         Record::new(piece, offset, None, Some("continued"))
+                    } else if joined {
+                        current.message.push_str(&piece);
+                        current.end = end;
+                        return Ok(());
                     } else {
                         if !current.tags.contains(&"fragment") && !grammar::is_expected_continuation(&piece) {
                             current.tags.push("fragment");
                         }
                         current.message.push('\n');
                         current.message.push_str(&piece);
-                        current.chars = Some(chars + piece_chars + 1);
                         current.lines += 1;
                         current.end = end;
                         return Ok(());

@@ -30,11 +30,6 @@ pub fn decode(raw: &[u8]) -> String {
     }
 }
 
-/// How many characters Python's `len()` gives for this text.
-pub fn char_count(text: &str) -> usize {
-    text.bytes().filter(|byte| (byte & 0xC0) != 0x80).count()
-}
-
 /// `str.isspace()`: Rust's whitespace plus the four ASCII separators U+001C..U+001F.
 pub fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)

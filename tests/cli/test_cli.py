@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
+import resource
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,7 +16,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from tests.helpers import closed_port, error_line, free_base_port, run_vac
+from tests.helpers import VAC, closed_port, error_line, free_base_port, run_vac
 
 COMMANDS = [
     [],
@@ -384,3 +389,92 @@ def test_an_error_message_shows_escape_sequences_escaped() -> None:
     assert result.returncode == 2
     assert "\\x1b]0;owned\\x07" in error_line(result)
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+
+
+def test_ship_once_on_a_glob_matching_nothing_says_so(tmp_path: Path) -> None:
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+        "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert error_line(result) == f"vac: error: nothing to ship: no file matches {tmp_path / '*.log'}"
+
+
+def test_a_second_shipper_on_the_same_registry_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    registry = tmp_path / "r.json"
+    (tmp_path / "a.log").write_text("one line\n")
+    lock = os.open(tmp_path / "r.json.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running shipper holds it
+    os.write(lock, b"4242\n")
+    try:
+        result = run_vac(
+            "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+            "--from-beginning", "--registry", str(registry),
+        )  # fmt: skip
+    finally:
+        os.close(lock)
+    assert result.returncode == 2 and result.stdout == ""
+    assert error_line(result) == f"vac: error: the shipper registry {registry} is in use by another shipper (pid 4242)"
+    assert not registry.exists()
+
+
+def test_ship_with_an_unwritable_registry_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("one line\n")
+    (tmp_path / "not-a-dir").write_text("")
+    registry = tmp_path / "not-a-dir" / "r.json"  # as unwritable as a read-only directory, even for root
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+        "--from-beginning", "--registry", str(registry),
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert error_line(result).startswith(f"vac: error: cannot use the shipper registry {registry}: ")
+
+
+def test_ship_with_a_registry_of_bad_field_types_is_one_error_line(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("one line\n")
+    info = log.stat()
+    entry = {"key": "k", "path": str(log), "dev": info.st_dev, "ino": info.st_ino, "offset": "5", "fp_len": 9}
+    entry |= {"fp": hashlib.sha1(b"one line\n").hexdigest(), "updated": 0.0, "detached": False}  # it is this file
+    (tmp_path / "r.json").write_text(json.dumps({"version": 1, "files": [entry]}))
+    result = run_vac(
+        "ship", "logs", "--path", str(log), "--app-id", "a", "--to", "stdout", "--once",
+        "--registry", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert error_line(result) == (
+        f"vac: error: the shipper registry {tmp_path / 'r.json'} is unreadable: field 'offset' is '5', not int"
+    )
+
+
+def test_ship_refuses_a_record_cap_kafka_would_refuse_before_connecting(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("one line\n")
+    result = run_vac(
+        "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--once",
+        "--registry", str(tmp_path / "r.json"),
+        env={"VAC_LOGS__MAX_RECORD_BYTES": "2000000", "VAC_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert error_line(result) == (
+        "vac: error: logs.max_record_bytes 2,000,000 is too large for Kafka's message limit "
+        "(message.max.bytes 1,000,000): its records would be refused"
+    )
+
+
+def test_ship_once_over_more_files_than_the_descriptor_limit_ships_them_all(tmp_path: Path) -> None:
+    for number in range(300):
+        (tmp_path / f"f{number:03d}.log").write_text(f"line {number}\n")
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    result = subprocess.run(
+        [VAC, "ship", "logs", "--path", str(tmp_path / "*.log"), "--app-id", "a", "--to", "stdout", "--once",
+         "--from-beginning", "--registry", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=120, preexec_fn=low_limit, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "lines 300  records 300  acked 300  failed 0  files 300 " in result.stderr  # closed ones too
+    assert sorted(json.loads(line)["message"] for line in result.stdout.splitlines()) == sorted(
+        f"line {number}" for number in range(300)
+    )

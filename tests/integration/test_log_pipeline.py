@@ -153,6 +153,45 @@ def test_the_sample_log_becomes_one_document_per_record(pipeline: Pipeline) -> N
     assert properties["@timestamp"]["type"] == "date" and properties["manager"]["type"] == "keyword"
 
 
+def test_identical_and_same_headed_files_are_each_shipped_whole(pipeline: Pipeline) -> None:
+    """Distinct files are never taken for copies of one another: an identical file and one
+    that extends it each arrive whole (the tester's run shipped 3 of 14 lines)."""
+    logs = pipeline.workdir / "logs"
+    logs.mkdir()
+    lines = [f"WCCOActrl    (1), 2026.11.28 10:00:0{n}.000, CTRL, INFO, 7, line {n}\n".encode() for n in range(6)]
+    (logs / "a.log").write_bytes(b"".join(lines[:4]))
+    (logs / "b.log").write_bytes(b"".join(lines[:4]))
+    (logs / "c.log").write_bytes(b"".join(lines))
+    shipped = pipeline.ship_once(str(logs / "*.log"))
+    assert shipped["records"] == shipped["acked"] == 14 and len(shipped["files"]) == 3
+    pipeline.index()
+    by_file = Counter((Path(d["log"]["file"]["path"]).name, d["text"]) for d in pipeline.documents())
+    expected = [("a.log", n) for n in range(4)] + [("b.log", n) for n in range(4)] + [("c.log", n) for n in range(6)]
+    assert by_file == Counter((name, f"line {n}") for name, n in expected)
+
+
+def test_a_record_too_large_for_kafka_is_sent_cut_and_the_rest_shipped(pipeline: Pipeline) -> None:
+    """Control characters swell sixfold in JSON: a record under the cap can still exceed
+    Kafka's message limit. It is sent cut and tagged, not a traceback, and nothing else is lost."""
+    log = pipeline.workdir / "big.log"
+    head = b"WCCOActrl    (1), 2026.11.28 10:00:01.000, CTRL, INFO, 7, big "
+    tail = b"WCCOActrl    (1), 2026.11.28 10:00:02.000, CTRL, INFO, 7, after\n"
+    log.write_bytes(head + b"\x01" * 400_000 + b"\n" + tail)
+    result = run_vac(
+        "--config", str(pipeline.config_file), "ship", "logs", "--path", str(log), "--app-id", "vac_lhc_1_scada_logs",
+        "--once", "--from-beginning", "--registry", str(pipeline.workdir / "registry.json"), "-o", "json",
+        env={"VAC_LOGS__MAX_RECORD_BYTES": "460000"},
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    shipped = json.loads(result.stdout)
+    assert shipped["records"] == shipped["acked"] == 2 and shipped["failed"] == 0
+    assert shipped["problems"] == {"too large for Kafka, sent cut and tagged too_large": 1}
+    pipeline.index()
+    docs = sorted(pipeline.documents(), key=lambda d: d["log"]["offset"])
+    assert [d.get("tags") for d in docs] == [["too_large"], None] and docs[1]["text"] == "after"
+    assert docs[0]["message"].startswith("WCCOActrl    (1), 2026.11.28 10:00:01.000, CTRL, INFO, 7, big \x01")
+
+
 def test_shipped_straight_to_elasticsearch_both_parsers_write_the_same_documents(pipeline: Pipeline) -> None:
     """The small-setup sink (no Kafka), once with each WinCC OA parser: the second run
     overwrites the first document for document, and they are equal but for their read time."""

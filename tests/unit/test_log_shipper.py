@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from vac.errors import UsageError
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
 
@@ -212,3 +214,195 @@ def test_a_file_deleted_while_being_read_is_read_to_its_end_and_released(tmp_pat
     assert numbers == list(range(lines))  # every line, once, in order
     assert shipper.counters.acked == lines
     assert shipper.counters.files_released == 1 and shipper.harvesters == {}
+
+
+def test_distinct_files_that_start_alike_are_each_shipped_whole(tmp_path: Path) -> None:
+    """Identity is the inode, not the first bytes: an identical file and one that extends it
+    are files of their own (the tester's a/b/c.log shipped 3 of 14 lines)."""
+    first_four = b"".join(header(n) for n in range(4))
+    (tmp_path / "a.log").write_bytes(first_four)
+    (tmp_path / "b.log").write_bytes(first_four)
+    (tmp_path / "c.log").write_bytes(first_four + b"".join(header(n) for n in range(4, 10)))
+    docs = ship_once(tmp_path, pattern="*.log")
+    by_file = {
+        name: sorted(texts(d for d in docs if d["log"]["file"]["path"].endswith(f"/{name}.log"))) for name in "abc"
+    }
+    assert by_file == {
+        "a": [f"hello {n}" for n in range(4)],
+        "b": [f"hello {n}" for n in range(4)],
+        "c": sorted(f"hello {n}" for n in range(10)),
+    }
+    assert ship_once(tmp_path, pattern="*.log") == []  # and a rerun repeats none of them
+
+
+def test_a_file_under_one_kib_without_a_newline_is_shipped_with_once(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(header(1).rstrip(b"\r\n"))
+    assert texts(ship_once(tmp_path)) == ["hello 1"]
+
+
+def test_a_deleted_file_leaves_no_identity_a_new_file_could_be_taken_for(tmp_path: Path) -> None:
+    """The service reads a file to its end, the file is deleted, a file starting alike comes:
+    it is read whole, not resumed where the deleted one ended."""
+    banner = b"".join(header(n) for n in range(3))
+    log = tmp_path / "app.log"
+    log.write_bytes(banner)
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(sink.docs) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        log.unlink()
+        while shipper.counters.files_released == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (tmp_path / "other.log").write_bytes(banner + header(3))
+        while len(sink.docs) < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        tailing.join(10)
+    assert sorted(texts(sink.docs)) == sorted([f"hello {n}" for n in range(3)] * 2 + ["hello 3"])
+
+
+def test_two_shippers_never_share_a_registry(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(header(1))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    service = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions())
+    with pytest.raises(UsageError, match=rf"registry .* is in use by another shipper \(pid {os.getpid()}\)"):
+        LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True))
+    stopped = threading.Event()
+    stopped.set()
+    service.run(RecordingSink(service), stopped)  # stopped at once: the registry is free again
+    assert texts(ship_once(tmp_path)) == ["hello 1"]
+
+
+def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_grow(tmp_path: Path) -> None:
+    for number in range(10):
+        (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(5)))
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 3})
+
+    def ship() -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+        shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+        most_open = 0
+
+        class CountsOpenFiles(RecordingSink):
+            def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
+                nonlocal most_open
+                most_open = max(most_open, len(os.listdir("/proc/self/fd")) - open_before)
+                super().send(topic, key, doc_id, index, value)
+
+        open_before = len(os.listdir("/proc/self/fd")) - len(shipper.harvesters)
+        sink = CountsOpenFiles(shipper)
+        summary = shipper.run(sink, threading.Event())
+        return sink.docs, most_open, summary
+
+    docs, most_open, summary = ship()
+    assert sorted(texts(docs)) == sorted(f"hello {100 * f + n}" for f in range(10) for n in range(5))
+    assert most_open <= 3 and summary["open_files"] <= 3 and len(summary["files"]) == 10
+    with (tmp_path / "f0.log").open("ab") as out:
+        out.write(header(5))
+    assert texts(ship()[0]) == ["hello 5"]
+
+
+def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tmp_path: Path) -> None:
+    for number in range(6):
+        (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(3)))
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 2})
+    shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(sink.docs) < 18 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with (tmp_path / "f0.log").open("ab") as out:  # closed by now: only two slots for six files
+            out.write(header(3))
+        while len(sink.docs) < 19 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        tailing.join(10)
+    expected = [f"hello {100 * f + n}" for f in range(6) for n in range(3)] + ["hello 3"]
+    assert sorted(texts(sink.docs)) == sorted(expected)
+    assert shipper.status()["open_files"] <= 2
+
+
+def test_a_long_line_up_to_the_cap_is_one_record_joined_without_newlines(tmp_path: Path) -> None:
+    """The 32 KiB pieces a long line is read in are joined back with nothing between them,
+    count as one line, and a record exactly at the cap is not tagged truncated."""
+    first = header(1).removesuffix(b"\r\n")
+    cap = 128 * 1024
+    line = first + b"x" * (cap - len(first) - 2) + b"\r\n"  # exactly the cap, in the file
+    (tmp_path / "PVSS_II.log").write_bytes(line + header(2))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+    sink = RecordingSink(shipper)
+    summary = shipper.run(sink, threading.Event())
+    assert [d["message"] for d in sink.docs] == [line[:-2].decode(), header(2)[:-2].decode()]
+    assert [d.get("tags") for d in sink.docs] == [None, None] and "lines" not in sink.docs[0]
+    assert summary["lines"] == summary["records"] == 2
+
+
+def test_a_cr_only_file_counts_as_many_lines_as_records(tmp_path: Path) -> None:
+    (tmp_path / "PVSS_II.log").write_bytes(b"".join(header(n).replace(b"\r\n", b"\r") for n in range(5)))
+    spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
+    sink = RecordingSink(shipper)
+    summary = shipper.run(sink, threading.Event())
+    assert texts(sink.docs) == [f"hello {n}" for n in range(5)]
+    assert summary["lines"] == summary["records"] == 5
+
+
+def run_service(tmp_path: Path, until: Callable[[RecordingSink], bool], act: Callable[[], None]) -> RecordingSink:
+    """The shipper as a service over tmp_path/*.log: `act` once everything present is shipped,
+    then run until `until` holds (20 s at most)."""
+    spec = LogInput(paths=[str(tmp_path / "*.log*")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    sink = RecordingSink(shipper)
+    stop = threading.Event()
+    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not sink.docs and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        act()
+        while not until(sink) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # nothing more should come
+    finally:
+        stop.set()
+        tailing.join(10)
+    return sink
+
+
+def test_the_service_ships_an_identical_file_of_its_own_after_the_copy_grace(tmp_path: Path) -> None:
+    content = b"".join(header(n) for n in range(5))
+    (tmp_path / "a.log").write_bytes(content)
+    sink = run_service(tmp_path, lambda s: len(s.docs) >= 10, lambda: (tmp_path / "b.log").write_bytes(content))
+    assert sorted(texts(sink.docs)) == sorted([f"hello {n}" for n in range(5)] * 2)
+
+
+def test_the_service_takes_a_copy_seen_before_its_original_is_truncated_for_a_copy(tmp_path: Path) -> None:
+    """copytruncate, with a scan between the copy and the truncation: nothing twice."""
+    log = tmp_path / "a.log"
+    log.write_bytes(b"".join(header(n) for n in range(5)))
+
+    def copytruncate_slowly() -> None:
+        (tmp_path / "a.log.1").write_bytes(log.read_bytes())
+        time.sleep(0.3)  # several scans see the copy beside its untruncated original
+        with log.open("r+b") as out:
+            out.truncate(0)
+        log.write_bytes(header(5))
+
+    sink = run_service(tmp_path, lambda s: len(s.docs) >= 6, copytruncate_slowly)
+    assert sorted(texts(sink.docs)) == sorted(f"hello {n}" for n in range(6))

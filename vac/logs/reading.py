@@ -22,7 +22,8 @@ except ImportError:  # not built (no Rust toolchain): the Python parser does the
 
 MAX_LINE_PIECE = 32 * 1024
 """A longer line is passed on in pieces of this size (the parser's caps then split it into
-records tagged truncated/continued): a 10 MB line never sits whole in memory."""
+records tagged truncated/continued): a 10 MB line never sits whole in memory. The pieces of
+one line are joined back with nothing between them, and count as one line."""
 
 Document = tuple[int, int, str, list[str] | None, bytes]
 """A finished record: (end offset, offset, @timestamp, tags or None, JSON document). Reading
@@ -81,31 +82,48 @@ def make_reader(spec: LogInput, settings: VacSettings, origin: FileOrigin) -> Do
 class PythonReader:
     def __init__(self, parser: MultilineParser, origin: FileOrigin) -> None:
         self.parser, self.origin = parser, origin
+        self.mid_line = False
+        """The last piece fed was cut from a longer line: the next one continues that line."""
 
     def feed(self, buffer: bytes, base: int, last: bool, ingested: str) -> tuple[list[Document], int, int]:
-        feed = self.parser.feed
+        """Lines count once each, however many pieces they are fed in, plus the bare CRs the
+        parser takes for line ends."""
+        parser = self.parser
+        feed = parser.feed
+        crs_before = parser.bare_crs
         records = []
         lines = 0
         start = 0
+        joined = self.mid_line
+        size = MAX_LINE_PIECE
         while True:
             newline = buffer.find(b"\n", start)
             if newline < 0:
                 break
-            while newline - start > MAX_LINE_PIECE:
-                records += feed(base + start, buffer[start : start + MAX_LINE_PIECE], base + start + MAX_LINE_PIECE)
+            while newline - start > size:
+                records += feed(base + start, buffer[start : start + size], base + start + size, joined)
+                lines += not joined
+                joined = True
+                start += size
+            if joined:
+                records += feed(base + start, buffer[start:newline], base + newline + 1, True)
+                joined = False
+            else:  # the common case, kept lean
+                records += feed(base + start, buffer[start:newline], base + newline + 1)
                 lines += 1
-                start += MAX_LINE_PIECE
-            records += feed(base + start, buffer[start:newline], base + newline + 1)
-            lines += 1
             start = newline + 1
-        while len(buffer) - start > MAX_LINE_PIECE:  # a huge line still being written
-            records += feed(base + start, buffer[start : start + MAX_LINE_PIECE], base + start + MAX_LINE_PIECE)
-            lines += 1
-            start += MAX_LINE_PIECE
+        while len(buffer) - start > size:  # a huge line still being written
+            records += feed(base + start, buffer[start : start + size], base + start + size, joined)
+            lines += not joined
+            joined = True
+            start += size
         if last and start < len(buffer):
-            records += feed(base + start, buffer[start:], base + len(buffer))
-            lines += 1
+            records += feed(base + start, buffer[start:], base + len(buffer), joined)
+            lines += not joined
+            joined = False
             start = len(buffer)
+        self.mid_line = joined
+        lines += parser.bare_crs - crs_before
         return self._documents(records, ingested), lines, start
 
     def flush(self, ingested: str) -> list[Document]:

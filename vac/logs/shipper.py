@@ -1,7 +1,7 @@
 """`vac ship logs`: tail log files, join and parse their records, deliver them, lose nothing.
 
 One loop on one thread. Each scan expands the inputs' globs and follows every file by its
-identity (device + inode + head fingerprint, see `registry`), not its name, so a file renamed
+identity (device + inode, see `registry`), not its name or its content, so a file renamed
 to `.bak` is read to its end under its new name, a truncated file (copytruncate) starts over,
 and its copy resumes where the original was acknowledged. Records of one file go out in order
 under one key; the registry advances only past records the sink acknowledged, and is saved
@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import resource
 import socket
 import stat
 import threading
@@ -40,6 +41,9 @@ log = logging.getLogger("vac.ship")
 
 READ_CHUNK = 1 << 20
 CHECKPOINT_S = 1.0
+COPY_GRACE_S = 3.0
+"""How long a file that starts like another file still there waits to be told a copy (its
+original truncated meanwhile: copytruncate) from a distinct file."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,18 @@ class ShipCounters:
     tags: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class RestingFile:
+    """A file closed to free a slot, read and acknowledged to its end: reopened by its
+    identity once its size or mtime changes."""
+
+    state: FileState
+    path: str
+    size: int
+    mtime_ns: int
+    parser: str
 
 
 class Harvester:
@@ -125,6 +141,15 @@ class LogShipper:
         self.by_key: dict[bytes, Harvester] = {}
         self._warned: set[tuple[str, str]] = set()
         self._first_scan = True
+        self._matched = 0
+        """How many paths the globs matched at the last scan."""
+        self.max_open = _open_file_budget(settings.logs.max_open_files)
+        self.resting: dict[tuple[int, int], RestingFile] = {}
+        """Files closed to keep within `max_open`, read and acknowledged to their end."""
+        self.waiting = 0
+        """Files the last scan could not open for want of a free slot."""
+        self._waiting_since: dict[tuple[int, int], float] = {}
+        """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
 
     # -- acknowledgements ---------------------------------------------------------------
@@ -140,6 +165,10 @@ class LogShipper:
         """Elasticsearch refused a record for good (mapping error): counted, reported once."""
         self.counters.failed += 1
         self._warn_once("rejected by Elasticsearch", "records", reason)
+
+    def too_large(self, key: bytes, reason: str) -> None:
+        """Kafka refused a record as too large; it is sent cut instead: counted, reported once."""
+        self._warn_once("too large for Kafka, sent cut and tagged too_large", "records", reason)
 
     def failed(self, key: bytes, reason: str) -> None:
         """Kafka gave up on a record (it retries for ever, so this is a fatal error such as a
@@ -169,7 +198,9 @@ class LogShipper:
         opened_before, truncations_before = self.counters.files_opened, self.counters.truncations
         found: set[tuple[int, int]] = set()
         unmatched: list[tuple[str, LogInput, os.stat_result]] = []
-        for path, spec in self._watched():
+        watched = self._watched()
+        self._matched = len(watched)
+        for path, spec in watched:
             try:
                 info = os.stat(path)
             except OSError as exc:
@@ -182,6 +213,9 @@ class LogShipper:
             found.add(identity)
             harvester = self.harvesters.get(identity)
             if harvester is None:
+                resting = self.resting.get(identity)
+                if resting is not None and (resting.size, resting.mtime_ns) == (info.st_size, info.st_mtime_ns):
+                    continue  # closed for want of slots, and unchanged since
                 unmatched.append((path, spec, info))
                 continue
             if harvester.path != path:
@@ -197,6 +231,9 @@ class LogShipper:
         for identity, harvester in list(self.harvesters.items()):
             if identity not in found:
                 harvester.gone = True  # renamed out of the globs, or deleted: read to its end
+        for identity in [i for i in self.resting if i not in found]:
+            del self.resting[identity]
+        self.waiting = 0
         # Exact identities first, so a copy never takes the state of a file that is still here.
         later = []
         for path, spec, info in unmatched:
@@ -223,6 +260,9 @@ class LogShipper:
 
     def _open(self, path: str, spec: LogInput, info: os.stat_result, copies: bool) -> bool:
         """Start reading a file; False if it should wait (for the second pass or a later scan)."""
+        if len(self.harvesters) + len(self.draining) >= self.max_open and not self._close_one_read():
+            self.waiting += 1  # no slot free: a later scan opens it
+            return True
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
@@ -231,26 +271,23 @@ class LogShipper:
         try:
             head = read_head(fd)
             state = self.registry.find(info.st_dev, info.st_ino, head)
+            if state is None:
+                for replaced in self.registry.replaced_at(info.st_dev, info.st_ino, self._busy_keys()):
+                    # Truncated (or its inode reused) while the shipper was down: a copy of it
+                    # may now continue it.
+                    self.counters.truncations += 1
+                    log.info("%s no longer holds what was read of it; reading it from its start", path)
+                    replaced.detached, replaced.updated = True, time.time()
             if state is None and not copies:
                 os.close(fd)
                 return False
             if state is None:
-                busy = {h.state.key for h in self.harvesters.values()} | {h.state.key for h in self.draining}
-                state = self.registry.find_copy_of(head, set())
-                if state is not None and state.key in busy:
-                    os.close(fd)  # a copy of a file still being read: the same lines, not new ones
+                state = self._continued_or_new(path, info, head)
+                if state is None:
+                    os.close(fd)  # waits for a later scan
                     return True
-                if state is not None and info.st_size < state.offset:
-                    os.close(fd)  # a copy still being written: wait until it holds what was read
-                    return True
-                if state is not None:
-                    log.info("%s continues %s (a copy) from byte %d", path, state.path, state.offset)
-                    state.dev, state.ino, state.path, state.detached = info.st_dev, info.st_ino, path, False
-                else:
-                    state = self._new_state(path, info, head)
-                    if state is None:
-                        os.close(fd)  # its first line is not complete yet
-                        return True
+            self._waiting_since.pop((info.st_dev, info.st_ino), None)
+            self.resting.pop((info.st_dev, info.st_ino), None)
             if info.st_size < state.offset:  # shrank while we were away
                 state.offset = 0
             harvester = Harvester(state, path, fd, spec, self.settings, self.host)
@@ -262,15 +299,63 @@ class LogShipper:
         self.counters.files_opened += 1
         return True
 
+    def _close_one_read(self) -> bool:
+        """Free a slot: close the file longest quiet among those read to their end with
+        nothing in flight (it is reopened by its identity when it changes)."""
+        done = [
+            (h.last_data, identity, h)
+            for identity, h in self.harvesters.items()
+            if self._drained(h) and not h.gone and h.read_offset >= h.size()
+        ]
+        if not done:
+            return False
+        _, identity, harvester = min(done, key=lambda item: item[0])
+        info = os.fstat(harvester.fd)
+        del self.harvesters[identity]
+        parser = "python" if isinstance(harvester.reader, PythonReader) else "compiled"
+        self.resting[identity] = RestingFile(harvester.state, harvester.path, info.st_size, info.st_mtime_ns, parser)
+        self._forget(harvester)
+        return True
+
+    def _busy_keys(self) -> set[str]:
+        return {h.state.key for h in self.harvesters.values()} | {h.state.key for h in self.draining}
+
+    def _continued_or_new(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
+        """The state of a file seen for the first time: the truncated file it is a copy of, or
+        a new one; None if it should wait for a later scan."""
+        copy_of = self.registry.find_copy_of(head, info.st_dev, info.st_ino)
+        if copy_of is not None and copy_of.key in self._busy_keys():
+            return None  # the original's records are still being acknowledged: then resume after them
+        if copy_of is not None and info.st_size < copy_of.offset:
+            if self._may_wait(info):
+                return None  # a copy still being written: wait until it holds what was read
+            copy_of = None  # too small to be its copy after all: a file of its own
+        if copy_of is not None:
+            log.info("%s continues %s (a copy) from byte %d", path, copy_of.path, copy_of.offset)
+            copy_of.dev, copy_of.ino, copy_of.path, copy_of.detached = info.st_dev, info.st_ino, path, False
+            return copy_of
+        if self.registry.starts_like_a_live_file(head, info.st_dev, info.st_ino) and self._may_wait(info):
+            return None  # perhaps copytruncate's copy, its original about to be truncated
+        return self._new_state(path, info, head)
+
+    def _may_wait(self, info: os.stat_result) -> bool:
+        """A file that may be a copy waits a little for its original to be truncated, then it
+        is a file of its own: content alone never makes a distinct file vanish. With --once
+        nothing is being rotated meanwhile, so nothing waits."""
+        if self.options.once:
+            return False
+        now = time.monotonic()
+        since = self._waiting_since.setdefault((info.st_dev, info.st_ino), now)
+        return now - since < COPY_GRACE_S
+
     def _new_state(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
-        key = content_key(self.host, info.st_dev, info.st_ino, head)
+        key = content_key(self.host, info.st_dev, info.st_ino, head, partial=self.options.once)
+        salt = 0
+        while key is not None and key in self.registry.states:  # an earlier file on this inode
+            salt += 1
+            key = content_key(self.host, info.st_dev, info.st_ino, head, partial=True, salt=salt)
         if key is None:
             return None
-        existing = self.registry.states.get(key)
-        if existing is not None:  # the same file reappearing (e.g. its registry entry was detached)
-            existing.detached = False
-            existing.dev, existing.ino, existing.path = info.st_dev, info.st_ino, path
-            return existing
         start_at_end = self._first_scan and not self.registry.existed and not self.options.from_beginning
         state = FileState(
             key=key,
@@ -320,6 +405,8 @@ class LogShipper:
             idle = now - harvester.last_data >= close_after
             if harvester.gone and idle and self._drained(harvester) and harvester.read_offset >= harvester.size():
                 del self.harvesters[identity]
+                if os.fstat(harvester.fd).st_nlink == 0:
+                    harvester.state.retire()  # deleted: its inode may come back as another file
                 self._forget(harvester)
         for harvester in list(self.draining):
             if not harvester.in_flight:
@@ -385,8 +472,11 @@ class LogShipper:
             unflushed = sink.flush(self.options.flush_timeout_s)
             self._publish_health(sink)
             sink.flush(1.0)
-            self.registry.save()
-            sink.close()
+            try:
+                self.registry.save()
+            finally:
+                self.registry.close()
+                sink.close()
         summary = self.status()
         summary["unacknowledged"] = unflushed
         if self.failure:
@@ -403,6 +493,12 @@ class LogShipper:
             if now >= next_scan:
                 self.scan()
                 next_scan = now + self.settings.logs.scan_interval_s
+                if self.options.once and not self._matched:
+                    patterns = ", ".join(p for spec in self.inputs for p in spec.paths)
+                    raise UsageError(
+                        f"nothing to ship: no file matches {patterns}",
+                        hint="check the glob (quoted, so that the shell does not expand it) and the directory",
+                    )
             read = 0
             for harvester in list(self.harvesters.values()):
                 read += self._read(sink, harvester, at_end=self.options.once)
@@ -418,7 +514,9 @@ class LogShipper:
             if now >= next_health:
                 next_health = now + self.settings.logs.health_interval_s
                 self._publish_health(sink)
-            if self.options.once and not read and self._all_read():
+            if self.waiting and not read:
+                next_scan = min(next_scan, now + 0.05)  # a slot may be free once the acks are in
+            if self.options.once and not read and not self.waiting and self._all_read():
                 break
 
     def _record_complete(self, harvester: Harvester, now: float) -> bool:
@@ -455,6 +553,18 @@ class LogShipper:
                     "parser": "python" if isinstance(harvester.reader, PythonReader) else "compiled",
                 }
             )
+        for resting in self.resting.values():  # closed for want of slots: listed all the same
+            behind = max(0, resting.size - resting.state.offset)
+            files.append(
+                {
+                    "path": resting.path,
+                    "offset": resting.state.offset,
+                    "size": resting.size,
+                    "behind_bytes": behind,
+                    "last_line_age_s": None,
+                    "parser": resting.parser,
+                }
+            )
         return {
             "lines": counters.lines,
             "records": counters.records,
@@ -464,6 +574,8 @@ class LogShipper:
             "bytes": counters.bytes,
             "lines_per_s": round(counters.lines / elapsed, 1) if elapsed > 0 else 0.0,
             "files": files,
+            "open_files": len(self.harvesters) + len(self.draining),
+            "files_waiting": self.waiting,
             "rotations": counters.rotations,
             "truncations": counters.truncations,
             "tags": dict(counters.tags),
@@ -495,6 +607,15 @@ def _line_start_before(path: str, size: int) -> int:
         tail = file.read(size - file.tell())
     newline = tail.rfind(b"\n")
     return size - len(tail) + newline + 1 if newline >= 0 else max(0, size - len(tail))
+
+
+def _open_file_budget(setting: int) -> int:
+    """`logs.max_open_files`, within half the process's descriptor limit (the rest is for
+    Kafka's sockets, the registry and Python itself)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return setting
+    return max(1, min(setting, soft // 2))
 
 
 def _same_dir(pattern: str, path: str) -> bool:

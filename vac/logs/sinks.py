@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from confluent_kafka import KafkaError, Message, Producer
+import orjson
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from vac.errors import ConfigError
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.settings import VacSettings
 
@@ -38,6 +40,12 @@ LOG_PRODUCER_TUNING = {
     "queue.buffering.max.messages": 100_000,
     "queue.buffering.max.kbytes": 32_768,
 }
+
+
+PRODUCER_MESSAGE_MAX_BYTES = 1_000_000
+"""librdkafka's default `message.max.bytes`: a larger message is refused when produced."""
+DOCUMENT_OVERHEAD = 64 * 1024
+"""Room for a document's fields besides its text (origin, time, tags, escapes)."""
 
 
 class SinkCancelled(Exception):
@@ -64,11 +72,21 @@ class Sink(Protocol):
 class KafkaSink:
     needs_index = False
 
-    def __init__(self, settings: VacSettings, on_ack: AckCallback, on_fail: FailCallback, cancelled: threading.Event):
+    def __init__(
+        self,
+        settings: VacSettings,
+        on_ack: AckCallback,
+        on_fail: FailCallback,
+        cancelled: threading.Event,
+        on_too_large: FailCallback | None = None,
+    ):
         self._on_ack, self._on_fail, self._cancelled = on_ack, on_fail, cancelled
+        self._on_too_large = on_too_large
         config = client_config(
             settings.kafka, logger=quiet_logger(), on_delivery=self._delivered, **LOG_PRODUCER_TUNING
         )
+        self.message_max_bytes = int(config.get("message.max.bytes", PRODUCER_MESSAGE_MAX_BYTES))
+        check_record_cap(settings.logs.max_record_bytes, self.message_max_bytes)
         self.producer = new_client(Producer, config)
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
@@ -80,6 +98,14 @@ class KafkaSink:
                 self.producer.poll(0.1)
                 if self._cancelled.is_set():
                     raise SinkCancelled from None
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise
+                # A document the cap let through (escapes can swell it up to sixfold): sent
+                # cut, tagged, in its place, so its file's acknowledgements stay in order.
+                if self._on_too_large is not None:
+                    self._on_too_large(key, f"a document of {len(value):,} bytes")
+                value = cut_document(value, self.message_max_bytes - DOCUMENT_OVERHEAD)
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         key = message.key() or b""
@@ -104,6 +130,30 @@ class KafkaSink:
 
 def _ignore(_error: KafkaError | None, _message: Message) -> None:
     pass
+
+
+def check_record_cap(max_record_bytes: int, message_max_bytes: int) -> None:
+    """Refuse a record cap whose documents Kafka would refuse: a record's text is in its
+    document about twice (`message`, and `text` + `params`)."""
+    largest = (message_max_bytes - DOCUMENT_OVERHEAD) // 2
+    if max_record_bytes > largest:
+        raise ConfigError(
+            f"logs.max_record_bytes {max_record_bytes:,} is too large for Kafka's message limit "
+            f"(message.max.bytes {message_max_bytes:,}): its records would be refused",
+            hint=f"set logs.max_record_bytes to at most {largest:,}",
+        )
+
+
+def cut_document(value: bytes, limit: int) -> bytes:
+    """A document made to fit `limit` bytes: its message cut, its parsed text dropped, tagged
+    `too_large` (the record's offset range still says where the whole of it is)."""
+    doc = orjson.loads(value)
+    keep = max(0, limit // 8)  # a character may take up to 6 bytes escaped
+    doc["message"] = str(doc.get("message", ""))[:keep]
+    doc.pop("text", None)
+    doc.pop("params", None)
+    doc["tags"] = [*doc.get("tags", []), "too_large"]
+    return orjson.dumps(doc)
 
 
 class StdoutSink:

@@ -48,6 +48,9 @@ class MultilineParser(abc.ABC):
 
     multiline = True
     """False: every line is a record of its own (access logs)."""
+    bare_crs = 0
+    """Bare CRs this parser took for line ends (only formats that split lines at a CR do): the
+    reader counts them as lines, so that records' line counts add up to the lines read."""
 
     def __init__(self, max_lines: int = 500, max_bytes: int = 128 * 1024) -> None:
         self.max_lines = max_lines
@@ -67,33 +70,39 @@ class MultilineParser(abc.ABC):
         that is not gets the record tagged `fragment`."""
         return True
 
-    def feed(self, offset: int, raw: bytes, end: int) -> list[LogRecord]:
+    def feed(self, offset: int, raw: bytes, end: int, joined: bool = False) -> list[LogRecord]:
         """One physical line (without its newline) that spans [offset, end) of the file; the
-        records it completed."""
+        records it completed. `joined`: `raw` is the next piece of a line too long to be read
+        at once (see `vac.logs.reading.MAX_LINE_PIECE`), to be joined with nothing between."""
         pieces = self.pieces(offset, raw)
         if len(pieces) == 1:  # the common case, without the bookkeeping of a split line
-            done = self._take(offset, pieces[0][1], end, clobbered=False)
+            done = self._take(offset, pieces[0][1], end, clobbered=False, joined=joined)
             return [] if done is None else [done]
         completed: list[LogRecord] = []
         for index, (piece_offset, piece) in enumerate(pieces):
             piece_end = pieces[index + 1][0] if index + 1 < len(pieces) else end
-            done = self._take(piece_offset, piece, piece_end, clobbered=piece_offset != offset)
+            done = self._take(piece_offset, piece, piece_end, piece_offset != offset, joined and index == 0)
             if done is not None:
                 completed.append(done)
         return completed
 
-    def _take(self, offset: int, piece: str, end: int, clobbered: bool) -> LogRecord | None:
+    def _take(self, offset: int, piece: str, end: int, clobbered: bool, joined: bool = False) -> LogRecord | None:
         """One piece of a line, spanning [offset, end); the record it completed, if any."""
-        record = self.parse_first_line(piece, offset)
+        current = self._current
+        # The rest of a long line starts no record (it is the middle of one).
+        record = None if joined else self.parse_first_line(piece, offset)
         if record is not None and clobbered:
             record.tags.append("clobbered")
-        current = self._current
         if record is None:
             if current is None or not self.multiline:
-                record = LogRecord(message=piece, offset=offset, tags=["parse_failure"])
-            elif self._full(current, piece):
+                record = LogRecord(message=piece, offset=offset, tags=["continued" if joined else "parse_failure"])
+            elif self._full(current, end, joined):
                 current.tags.append("truncated")
                 record = LogRecord(message=piece, offset=offset, tags=["continued"])
+            elif joined:
+                current.message += piece
+                current.end = end
+                return None
             else:
                 self._append(current, piece)
                 current.end = end
@@ -121,8 +130,12 @@ class MultilineParser(abc.ABC):
             yield from self.feed(offset, raw, offset + len(raw) + 1)
         yield from self.flush()
 
-    def _full(self, record: LogRecord, line: str) -> bool:
-        return record.lines >= self.max_lines or len(record.message) + len(line) + 1 > self.max_bytes
+    def _full(self, record: LogRecord, end: int, joined: bool) -> bool:
+        """Whether the record can take no more (what would take it to `end`): the byte cap
+        counts the file's bytes, so that a record is never cut below it (characters, or the
+        newlines between a long line's pieces, made records of fewer bytes look full); the
+        rest of a long line adds no line."""
+        return (not joined and record.lines >= self.max_lines) or end - record.offset > self.max_bytes
 
     def _append(self, record: LogRecord, line: str) -> None:
         if "fragment" not in record.tags and not self.is_expected_continuation(line):

@@ -130,6 +130,7 @@ class WinccoaParser(MultilineParser):
         ):
             return [(offset, decode(line))]  # no second record in it: the common case
         pieces = []
+        self.bare_crs += line.count(b"\r")
         for chunk_start, chunk in _split_cr(line):
             starts = [m.start() for m in _CLOBBER.finditer(chunk) if m.start() > 0]
             bounds = [0, *starts, len(chunk)]

@@ -101,12 +101,12 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
     pid = kafka_node.start(java, libs, node, 384, [f"-Djava.security.krb5.conf={kdc.krb5_conf}"])
     try:
         admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port + 2}"})
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while True:
             try:
                 admin.create_topics([NewTopic("pressures", 1, 1)])["pressures"].result(10)
                 break
-            except KafkaException:
+            except (KafkaException, TimeoutError):  # a broker still starting on a loaded machine
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
@@ -170,4 +170,5 @@ def test_a_keytab_of_another_principal_is_refused_clearly(kerberos_kafka: Kerber
     assert result.returncode != 0
     line = error_line(result)
     assert "Traceback" not in result.stderr
-    assert "kinit" in line or "Kerberos" in line or "credentials" in line, line
+    assert line.startswith(f"vac: error: Kafka at localhost:{kerberos_kafka.port} refused the credentials"), line
+    assert "No Kerberos credentials available" in line

@@ -24,6 +24,9 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
 )
 
 from tests.helpers import error_line, free_base_port, run_vac
@@ -31,6 +34,7 @@ from vac.kafka.client import sasl_support
 from vac.local import kafka_node, maven, process
 from vac.local.java import find_java
 from vac.local.kdc import Kdc
+from vac.local.tls import LocalCa
 from vac.settings import LocalSettings
 
 pytestmark = pytest.mark.integration
@@ -42,25 +46,38 @@ needs_gssapi = pytest.mark.skipif(
 )
 
 # Appended to the plain node's properties (later keys win in Java properties files). Clients
-# come in through GSSAPI only; the broker's own PLAINTEXT listener is the test's admin door.
+# come in over TLS with GSSAPI or SCRAM-SHA-512 only, as production's; the broker's own
+# PLAINTEXT listener is the test's admin door.
 SECURED = """
-listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},INTERNAL://127.0.0.1:{internal}
-advertised.listeners=SASL_PLAINTEXT://localhost:{port},INTERNAL://127.0.0.1:{internal}
-listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT
+listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},INTERNAL://127.0.0.1:{internal}
+advertised.listeners=SASL_SSL://localhost:{port},INTERNAL://127.0.0.1:{internal}
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT
 inter.broker.listener.name=INTERNAL
-sasl.enabled.mechanisms=GSSAPI
+ssl.keystore.type=PEM
+ssl.keystore.certificate.chain={certificate}
+ssl.keystore.key={key}
+sasl.enabled.mechanisms=GSSAPI,SCRAM-SHA-512
 sasl.kerberos.service.name=kafka
-listener.name.sasl_plaintext.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \
+listener.name.sasl_ssl.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \\
 useKeyTab=true storeKey=true keyTab="{keytab}" principal="kafka/localhost@{realm}";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:ANONYMOUS
 allow.everyone.if.no.acl.found=false
 """
+SCRAM_PASSWORD = "scram-secret-of-vac"
+
+
+def properties_value(pem: Path) -> str:
+    """A PEM file as one Java properties value (PEM strings are what Kafka's key store takes
+    unencrypted)."""
+    return pem.read_text().strip().replace("\n", "\\n")
 
 
 @dataclass(frozen=True)
 class KerberosKafka:
     kdc: Kdc
+    ca: LocalCa
     port: int
     internal_port: int
     vac_keytab: Path
@@ -77,9 +94,13 @@ def allow(admin: AdminClient, principal: str, kind: ResourceType, name: str) -> 
 
 @pytest.fixture(scope="module")
 def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KerberosKafka]:
-    """A KDC with principals for the broker, for vac and for a stranger Kafka grants nothing;
-    a one-node Kafka with a GSSAPI listener; topic `pressures` holds one message."""
+    """A KDC with principals for the broker, for vac and for a stranger Kafka grants nothing; a
+    CA and the broker's certificate; a one-node Kafka with a SASL_SSL listener (GSSAPI and
+    SCRAM-SHA-512, whose user `vac` is the same Kafka principal as the Kerberos `vac`)."""
     directory = tmp_path_factory.mktemp("kerberos")
+    ca = LocalCa(directory / "tls")
+    ca.create()
+    broker_tls = ca.issue("broker", ["localhost", "127.0.0.1"])
     kdc = Kdc(directory / "kdc", free_base_port(26088))
     kdc.create()
     broker_keytab = kdc.add_principal("kafka/localhost")
@@ -95,7 +116,15 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
     kafka_node.write_config(node, [node])
     with open(node.config_file, "a") as config:
         config.write(
-            SECURED.format(port=port, controller=port + 1, internal=port + 2, keytab=broker_keytab, realm=kdc.realm)
+            SECURED.format(
+                port=port,
+                controller=port + 1,
+                internal=port + 2,
+                certificate=properties_value(broker_tls.certificate),
+                key=properties_value(broker_tls.key),
+                keytab=broker_keytab,
+                realm=kdc.realm,
+            )
         )
     kafka_node.format_storage(java, libs, node, kafka_node.new_cluster_id())
     pid = kafka_node.start(java, libs, node, 384, [f"-Djava.security.krb5.conf={kdc.krb5_conf}"])
@@ -112,23 +141,53 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
                 time.sleep(1)
         allow(admin, "vac", ResourceType.TOPIC, "*")
         allow(admin, "vac", ResourceType.GROUP, "*")
-        yield KerberosKafka(kdc, port, port + 2, vac_keytab, stranger_keytab)
+        scram = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
+        upsert = UserScramCredentialUpsertion("vac", scram, SCRAM_PASSWORD.encode())
+        for future in admin.alter_user_scram_credentials([upsert]).values():
+            future.result(30)
+        yield KerberosKafka(kdc, ca, port, port + 2, vac_keytab, stranger_keytab)
     finally:
         process.stop_groups([pid, kdc_pid], 30)
 
 
-def gssapi_config(tmp_path: Path, kerberos: KerberosKafka, principal: str, keytab: Path) -> Path:
-    path = tmp_path / f"{principal}.yaml"
-    security = {
-        "protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "GSSAPI",
-        "kerberos_principal": f"{principal}@{kerberos.kdc.realm}",
-        "kerberos_keytab": str(keytab),
-        "kerberos_service_name": "kafka",
-    }
+def secured_config(tmp_path: Path, kerberos: KerberosKafka, name: str, ca_file: Path, **security: str) -> Path:
+    """A config of production's shape: SASL_SSL to `localhost` (the name in the broker's
+    certificate and Kerberos principal), the CA to trust, and `security`'s mechanism."""
+    path = tmp_path / f"{name}.yaml"
+    security = {"protocol": "SASL_SSL", "ca_file": str(ca_file), **security}
     kafka = {"bootstrap_servers": f"localhost:{kerberos.port}", "timeout_s": 15, "security": security}
     path.write_text(yaml.safe_dump({"kafka": kafka}))
     return path
+
+
+def gssapi_config(tmp_path: Path, kerberos: KerberosKafka, principal: str, keytab: Path) -> Path:
+    return secured_config(
+        tmp_path,
+        kerberos,
+        principal,
+        kerberos.ca.certificate,
+        sasl_mechanism="GSSAPI",
+        kerberos_principal=f"{principal}@{kerberos.kdc.realm}",
+        kerberos_keytab=str(keytab),
+        kerberos_service_name="kafka",
+    )
+
+
+def stream_and_read_back(config: str, topic: str, env: dict[str, str]) -> None:
+    """`vac stream scada` into `topic`, then `vac tail topic` reads every acked change back."""
+    streamed = run_vac(
+        "--config", config, "stream", "scada", "--devices", "50", "--rate", "500", "--duration", "2",
+        "--topic", topic, "-o", "json", "-q", env=env, timeout=120,
+    )  # fmt: skip
+    assert streamed.returncode == 0, streamed.stderr
+    summary = orjson.loads(streamed.stdout)
+    assert summary["failed"] == 0 and summary["acked"] > 0
+    read = run_vac(
+        "--config", config, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl",
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert len(read.stdout.splitlines()) == summary["acked"]
 
 
 @needs_gssapi
@@ -137,20 +196,41 @@ def test_vac_streams_and_reads_back_with_a_kerberos_ticket_from_its_keytab(
 ) -> None:
     config = str(gssapi_config(tmp_path, kerberos_kafka, "vac", kerberos_kafka.vac_keytab))
     env = kerberos_kafka.kdc.client_env(tmp_path / "ccache")
-    streamed = run_vac(
-        "--config", config, "stream", "scada", "--devices", "50", "--rate", "500", "--duration", "2",
-        "--topic", "pressures", "-o", "json", "-q", env=env, timeout=120,
-    )  # fmt: skip
-    assert streamed.returncode == 0, streamed.stderr
-    summary = orjson.loads(streamed.stdout)
-    assert summary["failed"] == 0 and summary["acked"] > 0
-    read = run_vac(
-        "--config", config, "tail", "topic", "pressures", "--from", "beginning", "--no-follow", "-o", "jsonl",
-        env=env, timeout=120,
-    )  # fmt: skip
-    assert read.returncode == 0, read.stderr
-    assert len(read.stdout.splitlines()) == summary["acked"]
+    stream_and_read_back(config, "pressures", env)
     assert (tmp_path / "ccache").exists()  # librdkafka's kinit put the ticket where it was told
+
+
+def test_vac_streams_and_reads_back_with_scram_over_tls(kerberos_kafka: KerberosKafka, tmp_path: Path) -> None:
+    config = secured_config(
+        tmp_path,
+        kerberos_kafka,
+        "scram",
+        kerberos_kafka.ca.certificate,
+        sasl_mechanism="SCRAM-SHA-512",
+        username="vac",
+    )
+    stream_and_read_back(str(config), "scram-pressures", {"VAC_KAFKA__SECURITY__PASSWORD": SCRAM_PASSWORD})
+
+
+def test_a_broker_certificate_another_ca_signed_is_refused_clearly(
+    kerberos_kafka: KerberosKafka, tmp_path: Path
+) -> None:
+    stranger_ca = LocalCa(tmp_path / "other-ca")
+    stranger_ca.create()
+    config = secured_config(
+        tmp_path,
+        kerberos_kafka,
+        "scram",
+        stranger_ca.certificate,
+        sasl_mechanism="SCRAM-SHA-512",
+        username="vac",
+    )
+    env = {"VAC_KAFKA__SECURITY__PASSWORD": SCRAM_PASSWORD}
+    result = run_vac("--config", str(config), "tail", "topic", "pressures", "--no-follow", env=env)
+    assert result.returncode == 3, result.stderr
+    line = error_line(result)
+    assert line.startswith(f"vac: error: TLS with Kafka at localhost:{kerberos_kafka.port} failed: "), line
+    assert "certificate verify failed" in line, line
 
 
 @needs_gssapi

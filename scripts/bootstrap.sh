@@ -47,5 +47,9 @@ else
   echo "bootstrap: no cargo: WinCC OA logs are parsed in Python (same documents, slower; Rust from rustup.rs builds the compiled parser)" >&2
 fi
 
+# A Kafka client that speaks Kerberos (GSSAPI), which the production cluster demands and the
+# PyPI wheel lacks: built once into vac's cache, the wheel kept where that is impossible.
+[ "${VAC_KAFKA_CLIENT:-}" = wheel ] || bash scripts/build-kafka-client.sh
+
 .venv/bin/vac local fetch >/dev/null
 echo "bootstrap: ready (activate with: source .venv/bin/activate)" >&2

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+from confluent_kafka import libversion
+
+from vac.doctor import check_sasl
 from vac.kafka.client import client_config, sasl_support
-from vac.settings import KafkaSettings
+from vac.settings import KafkaSettings, VacSettings
 
 
 def test_plaintext_defaults() -> None:
@@ -65,3 +70,17 @@ def test_sasl_support_is_detected_without_a_broker() -> None:
     assert sasl_support("SCRAM-SHA-256") is None
     unsupported = sasl_support("NO-SUCH-MECHANISM")
     assert unsupported is not None and "NO-SUCH-MECHANISM" in unsupported
+
+
+def test_doctor_says_whether_this_client_speaks_gssapi() -> None:
+    """scripts/build-kafka-client.sh installs a librdkafka with GSSAPI; the PyPI wheel lacks it."""
+    check = check_sasl(VacSettings())
+    if sasl_support("GSSAPI") is None:
+        assert (check.status, check.detail) == (
+            "ok",
+            f"no SASL configured; librdkafka {libversion()[0]} supports GSSAPI",
+        )
+    else:
+        assert check.status == "warn" and "lacks GSSAPI" in check.detail
+    if os.environ.get("VAC_REQUIRE_GSSAPI", "") not in ("", "0"):
+        assert check.status == "ok"

@@ -51,15 +51,19 @@ ClientT = TypeVar("ClientT")
 
 
 class ClientErrors:
-    """The `error_cb` of a client: keeps the authentication failure librdkafka reports.
-    A metadata request with bad credentials only times out; this says why."""
+    """The `error_cb` of a client: keeps the first authentication and TLS failures librdkafka
+    reports. A metadata request with bad credentials or an untrusted broker certificate only
+    times out; this says why."""
 
     def __init__(self) -> None:
         self.authentication: KafkaError | None = None
+        self.tls: KafkaError | None = None
 
     def __call__(self, error: KafkaError) -> None:
         if error.code() == KafkaError._AUTHENTICATION and self.authentication is None:
             self.authentication = error
+        elif error.code() == KafkaError._SSL and self.tls is None:
+            self.tls = error
 
 
 def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, Any]) -> ClientT:
@@ -75,13 +79,21 @@ def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, A
 
 
 def _raise_if_refused(connection: Connection) -> None:
-    """After a failed request: raise PermissionDenied if the brokers refused our credentials."""
+    """After a failed request: raise PermissionDenied if the brokers refused our credentials,
+    KafkaUnavailable naming the cause if TLS with them failed."""
     connection.client.poll(0)  # error callbacks are served by poll
     refused = connection.errors.authentication
     if refused is not None:
         raise PermissionDenied(
             f"Kafka at {connection.kafka.bootstrap_servers} refused the credentials: {refused.str()}",
             hint="check kafka.security (user, password, keytab)",
+        )
+    tls = connection.errors.tls
+    if tls is not None:
+        raise KafkaUnavailable(
+            f"TLS with Kafka at {connection.kafka.bootstrap_servers} failed: {tls.str()}",
+            hint="check kafka.security.ca_file (the CA that signed the brokers' certificates) and that "
+            "bootstrap_servers names the hosts their certificates name",
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,9 +143,11 @@ def format_storage(java: Java, libs: Path, node: KafkaNode, cluster_id: str) -> 
         )
 
 
-def start(java: Java, libs: Path, node: KafkaNode, heap_mb: int) -> int:
+def start(java: Java, libs: Path, node: KafkaNode, heap_mb: int, jvm_options: Sequence[str] = ()) -> int:
+    """Start the node; `jvm_options` add system properties (a secured node's krb5.conf)."""
     args = [
         str(java.executable),
+        *jvm_options,
         f"-Xms{heap_mb}m",
         f"-Xmx{heap_mb}m",
         "-XX:+UseG1GC",

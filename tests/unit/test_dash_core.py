@@ -131,8 +131,11 @@ def test_the_fleet_keeps_each_components_latest_heartbeat() -> None:
                  "files": [{"behind_bytes": 100}, {"behind_bytes": 20}]}, 0)  # fmt: skip
     fleet.apply({"host": "a", "component": "ship-logs", "time": "2027-01-15T08:00:00Z", "lines_per_s": 1.0}, 0)
     fleet.apply({"no": "component"}, 0)
-    [member] = fleet.listed()
+    fleet.apply({"host": "b", "component": "stream-scada", "time": "2027-01-15T08:00:00Z", "failed": 1,
+                 "unknown": 40, "invalid_input": 2}, 0)  # fmt: skip
+    member, streamer = fleet.listed()
     assert member.rate == 5.0 and member.behind == "120 B"
+    assert streamer.errors == 43  # changes whose delivery is unknown are shown as problems too
 
 
 def test_heartbeats_and_records_of_the_wrong_shape_are_read_without_failing() -> None:

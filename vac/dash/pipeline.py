@@ -142,7 +142,8 @@ class FleetMember:
 
     @property
     def errors(self) -> int:
-        return int(_number(self.record.get("failed")) + _number(self.record.get("invalid_input")))
+        """Changes or records not stored (failed), perhaps not stored (unknown), or refused as input."""
+        return int(sum(_number(self.record.get(key)) for key in ("failed", "unknown", "invalid_input")))
 
 
 class Fleet:

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 import pytest
 
-from vac.errors import UsageError
+from vac.errors import ConfigError, UsageError
+from vac.logs.registry import fingerprint
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
 
@@ -182,6 +183,27 @@ def test_a_corrupt_registry_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "registry.json").write_text("{not json")
     (tmp_path / "PVSS_II.log").write_bytes(header(1))
     with pytest.raises(Exception, match="registry .* is unreadable"):
+        ship_once(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [("offset", -5, "0 and 9223372036854775807"), ("fp_len", -1, "0 and 1024"), ("fp_len", 1025, "0 and 1024"),
+     ("ino", -2, "0 and 18446744073709551615")],
+)  # fmt: skip
+def test_a_registry_with_a_negative_or_impossible_number_is_a_clear_error(
+    tmp_path: Path, field: str, value: int, allowed: str
+) -> None:
+    """Refused at load, not by the first pread mid-run (EINVAL)."""
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(header(1))
+    info = log.stat()
+    entry = {"key": "k", "path": str(log), "dev": info.st_dev, "ino": info.st_ino, "offset": 0, "fp_len": 50}
+    entry |= {"fp": fingerprint(header(1)[:50]), "updated": 0.0, "detached": False}  # it is this file
+    entry[field] = value
+    (tmp_path / "registry.json").write_bytes(orjson.dumps({"version": 1, "files": [entry]}))
+    expected = rf"registry .* is unreadable: field '{field}' is {value}, not between {allowed}$"
+    with pytest.raises(ConfigError, match=expected):
         ship_once(tmp_path)
 
 

@@ -96,6 +96,12 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "detached": (bool,),
 }
 assert set(_FIELD_TYPES) == {f.name for f in fields(FileState)}
+_FIELD_RANGES: dict[str, tuple[int, int]] = {
+    "dev": (0, 2**64 - 1),
+    "ino": (0, 2**64 - 1),
+    "offset": (0, 2**63 - 1),  # a file position (off_t): anything else makes pread fail mid-run
+    "fp_len": (0, FINGERPRINT_BYTES),
+}
 
 
 def _state_from(entry: Any) -> FileState:
@@ -108,6 +114,9 @@ def _state_from(entry: Any) -> FileState:
             raise ValueError(f"unknown field {name!r}")
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             raise ValueError(f"field {name!r} is {value!r}, not {kinds[-1].__name__}")
+        bounds = _FIELD_RANGES.get(name)
+        if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f"field {name!r} is {value!r}, not between {bounds[0]} and {bounds[1]}")
     return FileState(**entry)
 
 

@@ -428,3 +428,70 @@ def test_the_service_takes_a_copy_seen_before_its_original_is_truncated_for_a_co
 
     sink = run_service(tmp_path, lambda s: len(s.docs) >= 6, copytruncate_slowly)
     assert sorted(texts(sink.docs)) == sorted(f"hello {n}" for n in range(6))
+
+
+class ScansBetweenChanges:
+    """The shipper as a service over tmp_path/*.log with one open slot; `changes` holds its
+    scans off, so that a test changes files between two scans."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+        tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 1})
+        self.shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+        self.sink = RecordingSink(self.shipper)
+        self.changes = threading.Lock()
+        scan = self.shipper.scan
+
+        def scan_unless_changing() -> None:
+            with self.changes:
+                scan()
+
+        self.shipper.scan = scan_unless_changing  # type: ignore[method-assign]
+        self.stop = threading.Event()
+        self.tailing = threading.Thread(target=self.shipper.run, args=(self.sink, self.stop))
+        self.deadline = time.monotonic() + 20
+
+    def wait_for(self, condition: Callable[[], bool]) -> None:
+        while not condition() and time.monotonic() < self.deadline:
+            time.sleep(0.01)
+
+    def __enter__(self) -> ScansBetweenChanges:
+        self.tailing.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.tailing.join(10)
+
+
+def test_a_file_closed_for_want_of_slots_then_appended_and_renamed_out_of_the_glob_is_read_to_its_end(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.log").write_bytes(b"".join(header(n) for n in range(3)))
+    (tmp_path / "b.log").write_bytes(b"".join(header(100 + n) for n in range(3)))
+    a = os.stat(tmp_path / "a.log")
+    with ScansBetweenChanges(tmp_path) as service:
+        service.wait_for(lambda: len(service.sink.docs) == 6 and (a.st_dev, a.st_ino) in service.shipper.resting)
+        with service.changes:  # closed, so lines appended and the rename meet no descriptor
+            with (tmp_path / "a.log").open("ab") as out:
+                out.write(header(3) + header(4))
+            (tmp_path / "a.log").rename(tmp_path / "a.log.old")
+        service.wait_for(lambda: len(service.sink.docs) >= 8)
+        time.sleep(0.2)  # nothing more should come
+    expected = [f"hello {n}" for n in range(5)] + [f"hello {100 + n}" for n in range(3)]
+    assert sorted(texts(service.sink.docs)) == sorted(expected)
+
+
+def test_a_file_closed_for_want_of_slots_then_deleted_is_retired(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_bytes(b"".join(header(n) for n in range(3)))
+    (tmp_path / "b.log").write_bytes(b"".join(header(100 + n) for n in range(3)))
+    a = os.stat(tmp_path / "a.log")
+    with ScansBetweenChanges(tmp_path) as service:
+        service.wait_for(lambda: len(service.sink.docs) == 6 and (a.st_dev, a.st_ino) in service.shipper.resting)
+        [state] = [s for s in service.shipper.registry.states.values() if s.path.endswith("/a.log")]
+        with service.changes:
+            (tmp_path / "a.log").unlink()
+        service.wait_for(lambda: state.detached)
+        assert (a.st_dev, a.st_ino) not in service.shipper.resting
+    assert state.detached and state.fp == "" and state.fp_len == 0  # retired: nothing can be taken for it
+    assert len(service.sink.docs) == 6

@@ -12,6 +12,7 @@ deterministic document ids turn those re-sends into overwrites in Elasticsearch)
 from __future__ import annotations
 
 import glob
+import itertools
 import logging
 import os
 import resource
@@ -44,6 +45,8 @@ CHECKPOINT_S = 1.0
 COPY_GRACE_S = 3.0
 """How long a file that starts like another file still there waits to be told a copy (its
 original truncated meanwhile: copytruncate) from a distinct file."""
+MAX_DIRECTORY_ENTRIES = 100_000
+"""How many entries of a directory are looked through for a file renamed in it."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,11 @@ class ShipCounters:
 @dataclass
 class RestingFile:
     """A file closed to free a slot, read and acknowledged to its end: reopened by its
-    identity once its size or mtime changes."""
+    identity once its size or mtime changes, or once it is renamed out of the globs."""
 
     state: FileState
     path: str
+    spec: LogInput
     size: int
     mtime_ns: int
     parser: str
@@ -231,9 +235,8 @@ class LogShipper:
         for identity, harvester in list(self.harvesters.items()):
             if identity not in found:
                 harvester.gone = True  # renamed out of the globs, or deleted: read to its end
-        for identity in [i for i in self.resting if i not in found]:
-            del self.resting[identity]
         self.waiting = 0
+        self._follow_lost_resting(found)
         # Exact identities first, so a copy never takes the state of a file that is still here.
         later = []
         for path, spec, info in unmatched:
@@ -313,7 +316,9 @@ class LogShipper:
         info = os.fstat(harvester.fd)
         del self.harvesters[identity]
         parser = "python" if isinstance(harvester.reader, PythonReader) else "compiled"
-        self.resting[identity] = RestingFile(harvester.state, harvester.path, info.st_size, info.st_mtime_ns, parser)
+        self.resting[identity] = RestingFile(
+            harvester.state, harvester.path, harvester.spec, info.st_size, info.st_mtime_ns, parser
+        )
         self._forget(harvester)
         return True
 
@@ -374,29 +379,53 @@ class LogShipper:
         """A file renamed while the shipper was down (PVSS_II.log -> PVSS_II.log.bak) is found
         by its inode beside its old name and read to its end."""
         busy = {h.state.key for h in self.harvesters.values()}
-        for state in list(self.registry.states.values()):
-            if state.key in busy or state.detached:
-                continue
-            directory = os.path.dirname(state.path) or "."
-            try:
-                names = os.listdir(directory)
-            except OSError:
-                continue
-            for name in names:
-                path = os.path.join(directory, name)
-                try:
-                    info = os.stat(path)
-                except OSError:
-                    continue
-                if (info.st_dev, info.st_ino) != (state.dev, state.ino) or info.st_size <= state.offset:
-                    continue
-                spec = next((s for s in self.inputs if any(_same_dir(p, state.path) for p in s.paths)), self.inputs[0])
-                if self._open(path, spec, info, copies=False):
-                    harvester = self.harvesters.get((info.st_dev, info.st_ino))
-                    if harvester is not None:
-                        harvester.gone = True
-                        log.info("%s (was %s) is read to its end", path, state.path)
-                break
+        by_directory: dict[str, dict[tuple[int, int], FileState]] = {}
+        for state in self.registry.states.values():
+            if state.key not in busy and not state.detached:
+                by_directory.setdefault(os.path.dirname(state.path) or ".", {})[(state.dev, state.ino)] = state
+        for directory, states in by_directory.items():
+            for identity, (path, info) in _find_by_identity(directory, set(states)).items():
+                state = states[identity]
+                if info.st_size > state.offset:
+                    spec = next(
+                        (s for s in self.inputs if any(_same_dir(p, state.path) for p in s.paths)), self.inputs[0]
+                    )
+                    self._read_moved_to_end(path, spec, info, state.path)
+
+    def _follow_lost_resting(self, found: set[tuple[int, int]]) -> None:
+        """Resting files no watched path holds any more: renamed (lines may have been appended
+        since they were closed) are found by their identity beside their old name and read to
+        their end; deleted are retired, as open files are."""
+        lost: dict[str, set[tuple[int, int]]] = {}
+        for identity, resting in self.resting.items():
+            if identity not in found:
+                lost.setdefault(os.path.dirname(resting.path) or ".", set()).add(identity)
+        for directory, identities in lost.items():
+            moved = _find_by_identity(directory, identities)
+            for identity in identities:
+                resting = self.resting[identity]
+                if identity in moved:
+                    path, info = moved[identity]
+                    waiting_before = self.waiting
+                    if self._read_moved_to_end(path, resting.spec, info, resting.path):
+                        if self.waiting > waiting_before:
+                            continue  # no slot free: a later scan tries again
+                    else:
+                        resting.state.retire()  # its inode holds another file: this one was deleted
+                else:
+                    resting.state.retire()  # deleted: its inode may come back as another file
+                self.resting.pop(identity, None)
+
+    def _read_moved_to_end(self, path: str, spec: LogInput, info: os.stat_result, was: str) -> bool:
+        """Open a file found by its identity outside the globs and read it to its end before
+        letting it go, as a file renamed while open is; False if its inode holds other content."""
+        if not self._open(path, spec, info, copies=False):
+            return False
+        harvester = self.harvesters.get((info.st_dev, info.st_ino))
+        if harvester is not None:
+            harvester.gone = True
+            log.info("%s (was %s) is read to its end", path, was)
+        return True
 
     def _release_finished(self) -> None:
         now = time.monotonic()
@@ -616,6 +645,31 @@ def _open_file_budget(setting: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return setting
     return max(1, min(setting, soft // 2))
+
+
+def _find_by_identity(
+    directory: str, identities: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, os.stat_result]]:
+    """Where these files (device + inode) are in `directory` now, under whatever name: one pass
+    over at most MAX_DIRECTORY_ENTRIES entries, the inode taken from the listing, a stat only
+    for an entry whose inode is wanted."""
+    inodes = {ino for _, ino in identities}
+    where: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in itertools.islice(entries, MAX_DIRECTORY_ENTRIES):
+                if entry.inode() not in inodes:
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                identity = (info.st_dev, info.st_ino)
+                if identity in identities and stat.S_ISREG(info.st_mode):
+                    where.setdefault(identity, (entry.path, info))
+    except OSError:
+        pass
+    return where
 
 
 def _same_dir(pattern: str, path: str) -> bool:

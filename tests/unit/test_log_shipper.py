@@ -18,7 +18,7 @@ import pytest
 
 from vac.errors import ConfigError, UsageError
 from vac.logs.registry import fingerprint
-from vac.logs.shipper import LogShipper, ShipOptions
+from vac.logs.shipper import Harvester, LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
 
 
@@ -495,3 +495,50 @@ def test_a_file_closed_for_want_of_slots_then_deleted_is_retired(tmp_path: Path)
         assert (a.st_dev, a.st_ino) not in service.shipper.resting
     assert state.detached and state.fp == "" and state.fp_len == 0  # retired: nothing can be taken for it
     assert len(service.sink.docs) == 6
+
+
+def test_a_scan_with_many_files_waiting_for_a_slot_lists_the_open_ones_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which open file to close is decided from one look at each open file per scan, not one
+    per waiting file (2,000 files for 500 slots made 750,000 fstat calls every 50 ms)."""
+    for number in range(12):
+        (tmp_path / f"f{number}.log").write_bytes(header(number))
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    tight = VacSettings(logs={"max_open_files": 3})
+    shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    shipper.scan()
+    for harvester in shipper.harvesters.values():  # read to their end: each may be closed
+        harvester.read_offset = harvester.state.offset = harvester.size()
+    sizes = 0
+    size = Harvester.size
+
+    def counted_size(harvester: Harvester) -> int:
+        nonlocal sizes
+        sizes += 1
+        return size(harvester)
+
+    monkeypatch.setattr(Harvester, "size", counted_size)
+    shipper.scan()
+    assert shipper.waiting == 6 and len(shipper.resting) == 3 and len(shipper.harvesters) == 3
+    assert sizes == 3
+    for harvester in shipper.harvesters.values():
+        harvester.close()
+    shipper.registry.close()
+
+
+def test_a_file_that_vanishes_while_it_waits_to_be_told_a_copy_is_forgotten(tmp_path: Path) -> None:
+    content = b"".join(header(n) for n in range(5))
+    (tmp_path / "a.log").write_bytes(content)
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    shipper.scan()
+    (tmp_path / "b.log").write_bytes(content)  # perhaps copytruncate's copy: it waits
+    shipper.scan()
+    assert len(shipper._waiting_since) == 1
+    (tmp_path / "b.log").unlink()
+    shipper.scan()
+    assert shipper._waiting_since == {}
+    for harvester in shipper.harvesters.values():
+        harvester.close()
+    shipper.registry.close()

@@ -110,6 +110,10 @@ class Harvester:
     def size(self) -> int:
         return os.fstat(self.fd).st_size
 
+    @property
+    def parser(self) -> str:
+        return "python" if isinstance(self.reader, PythonReader) else "compiled"
+
     def read(self, at_end_of_input: bool) -> tuple[list[Document], int, int]:
         """The documents finished by what the file holds now; how many lines and bytes were
         read. A partial last line waits for its newline (or the end of input)."""
@@ -152,6 +156,9 @@ class LogShipper:
         """Files closed to keep within `max_open`, read and acknowledged to their end."""
         self.waiting = 0
         """Files the last scan could not open for want of a free slot."""
+        self._closable: deque[tuple[int, int]] | None = None
+        """This scan's open files that may be closed to free a slot, quietest first (None until
+        first needed: listed once per scan, not once per waiting file)."""
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
@@ -200,6 +207,7 @@ class LogShipper:
     def scan(self) -> None:
         """Expand the globs; open new files, follow renamed ones, notice truncation."""
         opened_before, truncations_before = self.counters.files_opened, self.counters.truncations
+        self._closable = None
         found: set[tuple[int, int]] = set()
         unmatched: list[tuple[str, LogInput, os.stat_result]] = []
         watched = self._watched()
@@ -235,6 +243,8 @@ class LogShipper:
         for identity, harvester in list(self.harvesters.items()):
             if identity not in found:
                 harvester.gone = True  # renamed out of the globs, or deleted: read to its end
+        for identity in [i for i in self._waiting_since if i not in found]:
+            del self._waiting_since[identity]  # gone while it waited to be told a copy
         self.waiting = 0
         self._follow_lost_resting(found)
         # Exact identities first, so a copy never takes the state of a file that is still here.
@@ -304,20 +314,22 @@ class LogShipper:
 
     def _close_one_read(self) -> bool:
         """Free a slot: close the file longest quiet among those read to their end with
-        nothing in flight (it is reopened by its identity when it changes)."""
-        done = [
-            (h.last_data, identity, h)
-            for identity, h in self.harvesters.items()
-            if self._drained(h) and not h.gone and h.read_offset >= h.size()
-        ]
-        if not done:
+        nothing in flight (it is reopened by its identity when it changes). Files opened by
+        this scan wait for the next one: they are not read yet."""
+        if self._closable is None:
+            done = [
+                (h.last_data, identity)
+                for identity, h in self.harvesters.items()
+                if self._drained(h) and not h.gone and h.read_offset >= h.size()
+            ]
+            self._closable = deque(identity for _, identity in sorted(done, key=lambda item: item[0]))
+        if not self._closable:
             return False
-        _, identity, harvester = min(done, key=lambda item: item[0])
+        identity = self._closable.popleft()
+        harvester = self.harvesters.pop(identity)
         info = os.fstat(harvester.fd)
-        del self.harvesters[identity]
-        parser = "python" if isinstance(harvester.reader, PythonReader) else "compiled"
         self.resting[identity] = RestingFile(
-            harvester.state, harvester.path, harvester.spec, info.st_size, info.st_mtime_ns, parser
+            harvester.state, harvester.path, harvester.spec, info.st_size, info.st_mtime_ns, harvester.parser
         )
         self._forget(harvester)
         return True
@@ -378,7 +390,7 @@ class LogShipper:
     def _resume_renamed_while_down(self) -> None:
         """A file renamed while the shipper was down (PVSS_II.log -> PVSS_II.log.bak) is found
         by its inode beside its old name and read to its end."""
-        busy = {h.state.key for h in self.harvesters.values()}
+        busy = self._busy_keys()
         by_directory: dict[str, dict[tuple[int, int], FileState]] = {}
         for state in self.registry.states.values():
             if state.key not in busy and not state.detached:
@@ -579,7 +591,7 @@ class LogShipper:
                     "last_line_age_s": None
                     if harvester.last_line_at is None
                     else round(time.time() - harvester.last_line_at, 1),
-                    "parser": "python" if isinstance(harvester.reader, PythonReader) else "compiled",
+                    "parser": harvester.parser,
                 }
             )
         for resting in self.resting.values():  # closed for want of slots: listed all the same

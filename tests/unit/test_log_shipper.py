@@ -542,3 +542,22 @@ def test_a_file_that_vanishes_while_it_waits_to_be_told_a_copy_is_forgotten(tmp_
     for harvester in shipper.harvesters.values():
         harvester.close()
     shipper.registry.close()
+
+
+def test_the_copy_grace_is_a_setting(tmp_path: Path) -> None:
+    """logs.copy_grace_s: how long a file starting like a live one waits to be told a copy."""
+    content = b"".join(header(n) for n in range(5))
+    (tmp_path / "a.log").write_bytes(content)
+    spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
+    short = VacSettings(logs={"copy_grace_s": 0.2})
+    shipper = LogShipper(short, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
+    shipper.scan()
+    (tmp_path / "b.log").write_bytes(content)
+    shipper.scan()
+    assert len(shipper.harvesters) == 1  # perhaps a copy: it waits
+    time.sleep(0.3)
+    shipper.scan()
+    assert len(shipper.harvesters) == 2  # a file of its own after 0.2 s, not the default 3 s
+    for harvester in shipper.harvesters.values():
+        harvester.close()
+    shipper.registry.close()

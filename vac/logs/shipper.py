@@ -42,9 +42,6 @@ log = logging.getLogger("vac.ship")
 
 READ_CHUNK = 1 << 20
 CHECKPOINT_S = 1.0
-COPY_GRACE_S = 3.0
-"""How long a file that starts like another file still there waits to be told a copy (its
-original truncated meanwhile: copytruncate) from a distinct file."""
 MAX_DIRECTORY_ENTRIES = 100_000
 """How many entries of a directory are looked through for a file renamed in it."""
 
@@ -363,7 +360,7 @@ class LogShipper:
             return False
         now = time.monotonic()
         since = self._waiting_since.setdefault((info.st_dev, info.st_ino), now)
-        return now - since < COPY_GRACE_S
+        return now - since < self.settings.logs.copy_grace_s
 
     def _new_state(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
         key = content_key(self.host, info.st_dev, info.st_ino, head, partial=self.options.once)

@@ -294,6 +294,9 @@ class LogsSettings(Section):
     """A record is complete when its file has been quiet this long (or the next record starts)."""
     close_inactive_s: float = Field(10.0, gt=0)
     """A file renamed or deleted away is released after this long at its end."""
+    copy_grace_s: float = Field(3.0, ge=0)
+    """How long a new file that starts like another file still there waits to be told
+    copytruncate's copy (its original truncated meanwhile) from a distinct file."""
     max_open_files: int = Field(500, ge=1)
     """Files `vac ship logs` holds open at once (at most half the process's descriptor limit);
     more are read in turns: a file read to its end and acknowledged is closed, and reopened by

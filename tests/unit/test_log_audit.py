@@ -5,6 +5,7 @@ The integration tests run the same audit against the real Kafka and Elasticsearc
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.unit.test_log_shipper import RecordingSink, header
 from vac.errors import ConfigError
 from vac.logs.audit import AuditOptions, AuditReport, LogAudit, document_index, record_identity
 from vac.logs.intervals import CountedRanges
+from vac.logs.registry import Registry
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import LogInput, VacSettings
 
@@ -248,3 +250,29 @@ def test_a_missing_or_corrupt_registry_is_a_config_error(tmp_path: Path) -> None
     (tmp_path / "registry.json").mkdir()
     with pytest.raises(ConfigError, match="unreadable"):
         audit(tmp_path, [])
+
+
+def test_an_audit_reads_the_registry_without_taking_it(
+    tmp_path: Path, shipped: tuple[Path, list[bytes], list[int]]
+) -> None:
+    """A running shipper keeps its registry while it is audited, a shipper may start during an
+    audit, and a user who may only read the registry's directory can audit."""
+    _, messages, _ = shipped
+    running = Registry(tmp_path / "registry.json")
+    try:
+        assert audit(tmp_path, messages).complete
+    finally:
+        running.close()
+    options = AuditOptions(registry=tmp_path / "registry.json", topic="t", index_template="i-{app}", to="kafka")
+    auditing = LogAudit(VacSettings(), options, threading.Event())
+    Registry(tmp_path / "registry.json").close()  # no lock left behind by the audit
+    assert auditing.files
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    (read_only / "registry.json").write_bytes((tmp_path / "registry.json").read_bytes())
+    read_only.chmod(0o555)
+    try:
+        assert audit(read_only, messages).complete
+        assert os.listdir(read_only) == ["registry.json"]  # nothing written (even as root)
+    finally:
+        read_only.chmod(0o755)

@@ -43,7 +43,7 @@ from vac.kafka.tail import TailSpec, TopicTail
 from vac.logs.documents import FileOrigin, doc_id, index_name, index_name_of, iso_utc
 from vac.logs.intervals import CountedRanges
 from vac.logs.reading import Document, DocumentReader, make_reader
-from vac.logs.registry import FileState, Registry, read_head
+from vac.logs.registry import FileState, load_states, read_head
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.audit")
@@ -209,14 +209,15 @@ def document_index(template: str, doc: dict[str, Any]) -> str | None:
         return None
 
 
-def load_registry(path: Path) -> Registry:
-    """The shipper's registry through its own loader (a corrupt one is a ConfigError there)."""
+def load_registry(path: Path) -> dict[str, FileState]:
+    """The shipper's saved states through its own loader (a corrupt registry is a ConfigError
+    there), read only: a running shipper keeps its registry, and a reader needs no write access."""
     if not path.exists():
         raise ConfigError(
             f"no shipper registry at {path}",
             hint="give --registry with the file `vac ship logs` used (logs.registry_file)",
         )
-    return Registry(path)
+    return load_states(path)
 
 
 def locate(state: FileState) -> tuple[str | None, FileStatus]:
@@ -258,11 +259,11 @@ class LogAudit:
     ):
         self.settings, self.options, self.cancelled = settings, options, cancelled
         self.progress = progress or (lambda _status: None)
-        self.registry = load_registry(options.registry)
+        self.states = load_registry(options.registry)
         self.files: dict[str, FileAudit] = {}
         self.paths: dict[str, str] = {}
         """Where each present file is read from (a renamed file's new name)."""
-        for state in sorted(self.registry.states.values(), key=lambda s: (s.path, s.key)):
+        for state in sorted(self.states.values(), key=lambda s: (s.path, s.key)):
             if options.path_glob and not fnmatch.fnmatch(state.path, options.path_glob):
                 continue
             path, status = locate(state)
@@ -369,7 +370,7 @@ class LogAudit:
         key, offset = identity
         audit = self.files.get(key)
         if audit is None:
-            if key not in self.registry.states:
+            if key not in self.states:
                 self.report.unregistered += 1
             return  # or a file outside --path
         assert isinstance(doc, dict)  # record_identity checked it

@@ -12,6 +12,7 @@ shipper re-sends at most what was in flight.
 One shipper at a time owns a registry: an exclusive `flock` on `<registry>.lock` beside it,
 held while the registry is open (two shippers on one registry would ship each other's lines
 under the wrong app or undo each other's progress). The lock file holds the owner's pid.
+Readers that change nothing (`vac audit logs`) use `load_states`: no lock, nothing written.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "detached": (bool,),
 }
 assert set(_FIELD_TYPES) == {f.name for f in fields(FileState)}
+_FIELD_RANGES: dict[str, tuple[int, int]] = {
+    "dev": (0, 2**64 - 1),
+    "ino": (0, 2**64 - 1),
+    "offset": (0, 2**63 - 1),  # a file position (off_t): anything else makes pread fail mid-run
+    "fp_len": (0, FINGERPRINT_BYTES),
+}
 
 
 def _state_from(entry: Any) -> FileState:
@@ -107,7 +114,24 @@ def _state_from(entry: Any) -> FileState:
             raise ValueError(f"unknown field {name!r}")
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             raise ValueError(f"field {name!r} is {value!r}, not {kinds[-1].__name__}")
+        bounds = _FIELD_RANGES.get(name)
+        if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f"field {name!r} is {value!r}, not between {bounds[0]} and {bounds[1]}")
     return FileState(**entry)
+
+
+def load_states(path: Path) -> dict[str, FileState]:
+    """The saved states by key, read only: no lock taken, nothing written (an audit beside a
+    running shipper, or by a user who may only read the registry's directory)."""
+    try:
+        data = orjson.loads(path.read_bytes())
+        states = [_state_from(entry) for entry in data["files"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"the shipper registry {path} is unreadable: {exc}",
+            hint="move it aside to start over (files are then read again from the start or the end)",
+        ) from None
+    return {state.key: state for state in states}
 
 
 class Registry:
@@ -131,15 +155,7 @@ class Registry:
             self._lock_fd = None
 
     def _load(self) -> None:
-        try:
-            data = orjson.loads(self.path.read_bytes())
-            states = [_state_from(entry) for entry in data["files"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
-                f"the shipper registry {self.path} is unreadable: {exc}",
-                hint="move it aside to start over (files are then read again from the start or the end)",
-            ) from None
-        self.states = {state.key: state for state in states}
+        self.states = load_states(self.path)
 
     def find(self, dev: int, ino: int, head: bytes) -> FileState | None:
         """The state of this very file: same inode, same first bytes."""

@@ -12,6 +12,7 @@ deterministic document ids turn those re-sends into overwrites in Elasticsearch)
 from __future__ import annotations
 
 import glob
+import itertools
 import logging
 import os
 import resource
@@ -41,9 +42,8 @@ log = logging.getLogger("vac.ship")
 
 READ_CHUNK = 1 << 20
 CHECKPOINT_S = 1.0
-COPY_GRACE_S = 3.0
-"""How long a file that starts like another file still there waits to be told a copy (its
-original truncated meanwhile: copytruncate) from a distinct file."""
+MAX_DIRECTORY_ENTRIES = 100_000
+"""How many entries of a directory are looked through for a file renamed in it."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,11 @@ class ShipCounters:
 @dataclass
 class RestingFile:
     """A file closed to free a slot, read and acknowledged to its end: reopened by its
-    identity once its size or mtime changes."""
+    identity once its size or mtime changes, or once it is renamed out of the globs."""
 
     state: FileState
     path: str
+    spec: LogInput
     size: int
     mtime_ns: int
     parser: str
@@ -105,6 +106,10 @@ class Harvester:
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
+
+    @property
+    def parser(self) -> str:
+        return "python" if isinstance(self.reader, PythonReader) else "compiled"
 
     def read(self, at_end_of_input: bool) -> tuple[list[Document], int, int]:
         """The documents finished by what the file holds now; how many lines and bytes were
@@ -148,6 +153,9 @@ class LogShipper:
         """Files closed to keep within `max_open`, read and acknowledged to their end."""
         self.waiting = 0
         """Files the last scan could not open for want of a free slot."""
+        self._closable: deque[tuple[int, int]] | None = None
+        """This scan's open files that may be closed to free a slot, quietest first (None until
+        first needed: listed once per scan, not once per waiting file)."""
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
@@ -196,6 +204,7 @@ class LogShipper:
     def scan(self) -> None:
         """Expand the globs; open new files, follow renamed ones, notice truncation."""
         opened_before, truncations_before = self.counters.files_opened, self.counters.truncations
+        self._closable = None
         found: set[tuple[int, int]] = set()
         unmatched: list[tuple[str, LogInput, os.stat_result]] = []
         watched = self._watched()
@@ -231,9 +240,10 @@ class LogShipper:
         for identity, harvester in list(self.harvesters.items()):
             if identity not in found:
                 harvester.gone = True  # renamed out of the globs, or deleted: read to its end
-        for identity in [i for i in self.resting if i not in found]:
-            del self.resting[identity]
+        for identity in [i for i in self._waiting_since if i not in found]:
+            del self._waiting_since[identity]  # gone while it waited to be told a copy
         self.waiting = 0
+        self._follow_lost_resting(found)
         # Exact identities first, so a copy never takes the state of a file that is still here.
         later = []
         for path, spec, info in unmatched:
@@ -301,19 +311,23 @@ class LogShipper:
 
     def _close_one_read(self) -> bool:
         """Free a slot: close the file longest quiet among those read to their end with
-        nothing in flight (it is reopened by its identity when it changes)."""
-        done = [
-            (h.last_data, identity, h)
-            for identity, h in self.harvesters.items()
-            if self._drained(h) and not h.gone and h.read_offset >= h.size()
-        ]
-        if not done:
+        nothing in flight (it is reopened by its identity when it changes). Files opened by
+        this scan wait for the next one: they are not read yet."""
+        if self._closable is None:
+            done = [
+                (h.last_data, identity)
+                for identity, h in self.harvesters.items()
+                if self._drained(h) and not h.gone and h.read_offset >= h.size()
+            ]
+            self._closable = deque(identity for _, identity in sorted(done, key=lambda item: item[0]))
+        if not self._closable:
             return False
-        _, identity, harvester = min(done, key=lambda item: item[0])
+        identity = self._closable.popleft()
+        harvester = self.harvesters.pop(identity)
         info = os.fstat(harvester.fd)
-        del self.harvesters[identity]
-        parser = "python" if isinstance(harvester.reader, PythonReader) else "compiled"
-        self.resting[identity] = RestingFile(harvester.state, harvester.path, info.st_size, info.st_mtime_ns, parser)
+        self.resting[identity] = RestingFile(
+            harvester.state, harvester.path, harvester.spec, info.st_size, info.st_mtime_ns, harvester.parser
+        )
         self._forget(harvester)
         return True
 
@@ -346,7 +360,7 @@ class LogShipper:
             return False
         now = time.monotonic()
         since = self._waiting_since.setdefault((info.st_dev, info.st_ino), now)
-        return now - since < COPY_GRACE_S
+        return now - since < self.settings.logs.copy_grace_s
 
     def _new_state(self, path: str, info: os.stat_result, head: bytes) -> FileState | None:
         key = content_key(self.host, info.st_dev, info.st_ino, head, partial=self.options.once)
@@ -373,30 +387,54 @@ class LogShipper:
     def _resume_renamed_while_down(self) -> None:
         """A file renamed while the shipper was down (PVSS_II.log -> PVSS_II.log.bak) is found
         by its inode beside its old name and read to its end."""
-        busy = {h.state.key for h in self.harvesters.values()}
-        for state in list(self.registry.states.values()):
-            if state.key in busy or state.detached:
-                continue
-            directory = os.path.dirname(state.path) or "."
-            try:
-                names = os.listdir(directory)
-            except OSError:
-                continue
-            for name in names:
-                path = os.path.join(directory, name)
-                try:
-                    info = os.stat(path)
-                except OSError:
-                    continue
-                if (info.st_dev, info.st_ino) != (state.dev, state.ino) or info.st_size <= state.offset:
-                    continue
-                spec = next((s for s in self.inputs if any(_same_dir(p, state.path) for p in s.paths)), self.inputs[0])
-                if self._open(path, spec, info, copies=False):
-                    harvester = self.harvesters.get((info.st_dev, info.st_ino))
-                    if harvester is not None:
-                        harvester.gone = True
-                        log.info("%s (was %s) is read to its end", path, state.path)
-                break
+        busy = self._busy_keys()
+        by_directory: dict[str, dict[tuple[int, int], FileState]] = {}
+        for state in self.registry.states.values():
+            if state.key not in busy and not state.detached:
+                by_directory.setdefault(os.path.dirname(state.path) or ".", {})[(state.dev, state.ino)] = state
+        for directory, states in by_directory.items():
+            for identity, (path, info) in _find_by_identity(directory, set(states)).items():
+                state = states[identity]
+                if info.st_size > state.offset:
+                    spec = next(
+                        (s for s in self.inputs if any(_same_dir(p, state.path) for p in s.paths)), self.inputs[0]
+                    )
+                    self._read_moved_to_end(path, spec, info, state.path)
+
+    def _follow_lost_resting(self, found: set[tuple[int, int]]) -> None:
+        """Resting files no watched path holds any more: renamed (lines may have been appended
+        since they were closed) are found by their identity beside their old name and read to
+        their end; deleted are retired, as open files are."""
+        lost: dict[str, set[tuple[int, int]]] = {}
+        for identity, resting in self.resting.items():
+            if identity not in found:
+                lost.setdefault(os.path.dirname(resting.path) or ".", set()).add(identity)
+        for directory, identities in lost.items():
+            moved = _find_by_identity(directory, identities)
+            for identity in identities:
+                resting = self.resting[identity]
+                if identity in moved:
+                    path, info = moved[identity]
+                    waiting_before = self.waiting
+                    if self._read_moved_to_end(path, resting.spec, info, resting.path):
+                        if self.waiting > waiting_before:
+                            continue  # no slot free: a later scan tries again
+                    else:
+                        resting.state.retire()  # its inode holds another file: this one was deleted
+                else:
+                    resting.state.retire()  # deleted: its inode may come back as another file
+                self.resting.pop(identity, None)
+
+    def _read_moved_to_end(self, path: str, spec: LogInput, info: os.stat_result, was: str) -> bool:
+        """Open a file found by its identity outside the globs and read it to its end before
+        letting it go, as a file renamed while open is; False if its inode holds other content."""
+        if not self._open(path, spec, info, copies=False):
+            return False
+        harvester = self.harvesters.get((info.st_dev, info.st_ino))
+        if harvester is not None:
+            harvester.gone = True
+            log.info("%s (was %s) is read to its end", path, was)
+        return True
 
     def _release_finished(self) -> None:
         now = time.monotonic()
@@ -550,7 +588,7 @@ class LogShipper:
                     "last_line_age_s": None
                     if harvester.last_line_at is None
                     else round(time.time() - harvester.last_line_at, 1),
-                    "parser": "python" if isinstance(harvester.reader, PythonReader) else "compiled",
+                    "parser": harvester.parser,
                 }
             )
         for resting in self.resting.values():  # closed for want of slots: listed all the same
@@ -616,6 +654,31 @@ def _open_file_budget(setting: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return setting
     return max(1, min(setting, soft // 2))
+
+
+def _find_by_identity(
+    directory: str, identities: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, os.stat_result]]:
+    """Where these files (device + inode) are in `directory` now, under whatever name: one pass
+    over at most MAX_DIRECTORY_ENTRIES entries, the inode taken from the listing, a stat only
+    for an entry whose inode is wanted."""
+    inodes = {ino for _, ino in identities}
+    where: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in itertools.islice(entries, MAX_DIRECTORY_ENTRIES):
+                if entry.inode() not in inodes:
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                identity = (info.st_dev, info.st_ino)
+                if identity in identities and stat.S_ISREG(info.st_mode):
+                    where.setdefault(identity, (entry.path, info))
+    except OSError:
+        pass
+    return where
 
 
 def _same_dir(pattern: str, path: str) -> bool:

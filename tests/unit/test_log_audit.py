@@ -34,6 +34,7 @@ from vac.logs.audit import (
     record_identity,
 )
 from vac.logs.intervals import CountedRanges
+from vac.logs.registry import Registry
 from vac.logs.routing import route_message
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.settings import ElasticsearchSettings, LogInput, VacSettings
@@ -362,3 +363,14 @@ def test_a_refused_login_during_the_look_up_keeps_its_own_error_and_hint() -> No
         server.server_close()
     assert "401" in str(denied.value) and "password" in (denied.value.hint or "")
     assert exit_status_for(denied.value) == 1
+
+
+def test_the_audit_reads_a_registry_its_shipper_still_holds(
+    tmp_path: Path, shipped: tuple[Path, list[bytes], list[int]]
+) -> None:
+    _, messages, _ = shipped
+    running_shipper = Registry(tmp_path / "registry.json")  # holds the lock, as `vac ship logs` does
+    try:
+        assert audit(tmp_path, messages).complete
+    finally:
+        running_shipper.close()

@@ -213,13 +213,14 @@ def document_index(template: str, doc: dict[str, Any]) -> str | None:
 
 
 def load_registry(path: Path) -> Registry:
-    """The shipper's registry through its own loader (a corrupt one is a ConfigError there)."""
+    """The shipper's registry through its own loader (a corrupt one is a ConfigError there),
+    read without its lock: the audit runs beside the shipper that holds it."""
     if not path.exists():
         raise ConfigError(
             f"no shipper registry at {path}",
             hint="give --registry with the file `vac ship logs` used (logs.registry_file)",
         )
-    return Registry(path)
+    return Registry(path, lock=False)
 
 
 def locate(state: FileState) -> tuple[str | None, FileStatus]:

@@ -111,11 +111,13 @@ def _state_from(entry: Any) -> FileState:
 
 
 class Registry:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock: bool = True) -> None:
+        """`lock`: one shipper per registry. A reader that never saves (the audit, which runs
+        beside the shipper that owns it) takes no lock."""
         self.path = path
         self.states: dict[str, FileState] = {}
         self._saved: bytes = b""
-        self._lock_fd: int | None = _lock(path)
+        self._lock_fd: int | None = _lock(path) if lock else None
         try:
             self.existed = path.exists()
             if self.existed:

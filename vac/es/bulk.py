@@ -50,6 +50,8 @@ class BulkBatch(Generic[Source]):
         self.max_docs, self.max_bytes, self.max_age_s = max_docs, max_bytes, max_age_s
         self.items: list[BulkItem] = []
         self.sources: list[Source] = []
+        self.item_sources: list[Source] = []
+        """The source of each item, in step with `items` (sources without a document have none)."""
         self.bytes = 0
         self.started = 0.0
 
@@ -59,6 +61,7 @@ class BulkBatch(Generic[Source]):
         self.sources.append(source)
         if item is not None:
             self.items.append(item)
+            self.item_sources.append(source)
             self.bytes += len(item.source)
 
     def __len__(self) -> int:
@@ -74,6 +77,7 @@ class BulkBatch(Generic[Source]):
         """This batch's contents as a batch of their own; this one starts empty."""
         taken: BulkBatch[Source] = BulkBatch(self.max_docs, self.max_bytes, self.max_age_s)
         taken.items, taken.sources, taken.bytes, taken.started = self.items, self.sources, self.bytes, self.started
+        taken.item_sources, self.item_sources = self.item_sources, []
         self.items, self.sources, self.bytes = [], [], 0
         return taken
 

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, quiet_on_closed_pipe, run_until_stopped, stdout
 from commands.ship import ParserName
 from vac.errors import UsageError
 from vac.kafka.positions import parse_position
+from vac.printable import printable
 from vac.settings import LogInput
 
 if TYPE_CHECKING:
@@ -46,11 +48,17 @@ def _moment(text: str | None, option: str) -> datetime | None:
 def _status_line(status: dict[str, Any]) -> str:
     if status["stage"] == "kafka":
         return f"reading the topic: {status['messages']:,} messages, {status['foreign']:,} foreign"
-    return f"re-reading {status['path']}: {status['offset']:,} of {status['size']:,} bytes"
+    return f"re-reading {printable(status['path'])}: {status['offset']:,} of {status['size']:,} bytes"
 
 
 def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+def _line(text: str) -> Text:
+    """Outside text (a registered path is any bytes a file was named) as plain text: no Rich
+    markup (a `[/]` in a name), no terminal controls."""
+    return Text(printable(text))
 
 
 def _render(report: AuditReport) -> None:
@@ -59,7 +67,7 @@ def _render(report: AuditReport) -> None:
         table.add_column(column, justify="left" if column in ("file", "status") else "right")
     for audit in report.files:
         table.add_row(
-            audit.path,
+            _line(audit.path),
             audit.status,
             _count(audit.lines),
             _count(audit.records),
@@ -72,10 +80,10 @@ def _render(report: AuditReport) -> None:
     for audit, gap in report.gaps:
         where = "not in Kafka" if gap.stage == "kafka" else "not in Elasticsearch"
         count = "records (count unknown: file gone)" if gap.records is None else f"{gap.records:,} records"
-        stdout.print(f"GAP {audit.path} bytes [{gap.start}, {gap.end}): {count} {where}", markup=False)
+        stdout.print(_line(f"GAP {audit.path} bytes [{gap.start}, {gap.end}): {count} {where}"))
     for audit in report.files:
         if audit.note:
-            stdout.print(f"note: {audit.path}: {audit.note}", markup=False)
+            stdout.print(_line(f"note: {audit.path}: {audit.note}"))
     others = []
     if report.foreign:
         others.append(f"{report.foreign:,} foreign messages (not shipped records) skipped")
@@ -84,8 +92,11 @@ def _render(report: AuditReport) -> None:
     if any(gap.stage == "elasticsearch" for _, gap in report.gaps):
         # The most common such gap is no loss at all: the indexer has not got there yet.
         others.append("if vac index is still running, `vac topics describe` shows whether it is behind")
-    verdict = "complete: no gap" if report.complete else f"{len(report.gaps)} gap(s)"
-    stdout.print("; ".join([verdict, *others]), markup=False)
+    if report.interrupted:
+        verdict = f"incomplete: interrupted before the end, {len(report.gaps)} gap(s) found so far"
+    else:
+        verdict = "complete: no gap" if report.complete else f"{len(report.gaps)} gap(s)"
+    stdout.print(_line("; ".join([verdict, *others])))
 
 
 @app.command()
@@ -120,7 +131,8 @@ def logs(
     """Count every shipped file's records in the file, in Kafka and in Elasticsearch.
 
     Each gap is reported as file + byte range + number of records missing; the exit status
-    is 1 if there is any. Kafka is read from its beginning without a consumer group.
+    is 1 if there is any, 130 if the audit was interrupted (its result is then incomplete).
+    Kafka is read from its beginning without a consumer group.
 
     Example: vac audit logs --registry ship-registry.json -o json
     """
@@ -146,5 +158,7 @@ def logs(
             emit_json(report.to_json())
         else:
             _render(report)
+    if report.interrupted:  # stopped by SIGTERM: its "no gap" proves nothing
+        raise typer.Abort
     if not report.complete:
         raise typer.Exit(1)

@@ -91,7 +91,14 @@ def logs(
     cancelled = threading.Event()
     sink: Sink
     if target is Target.kafka:
-        sink = KafkaSink(settings, shipper.acked, shipper.failed, cancelled, on_too_large=shipper.too_large)
+        sink = KafkaSink(
+            settings,
+            shipper.acked,
+            shipper.failed,
+            cancelled,
+            on_too_large=shipper.too_large,
+            on_refused=shipper.refused,
+        )
         topics = sorted({spec.topic or settings.logs.topic for spec in inputs})
         ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
         ensure_topics(settings.kafka, [settings.health_topic], 1, settings.scada.replication_factor)

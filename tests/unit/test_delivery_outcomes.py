@@ -4,9 +4,11 @@ a timeout after sending (perhaps stored) is `unknown`."""
 from __future__ import annotations
 
 import pytest
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, Message, Producer
 
+from vac.kafka.client import quiet_logger
 from vac.kafka.delivery import Outcome, outcome_of
+from vac.scada.change import Change
 from vac.scada.dpes import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
 from vac.settings import VacSettings
@@ -54,3 +56,17 @@ def test_the_streamer_counts_timed_out_changes_as_unknown_not_failed() -> None:
     assert (summary["acked"], summary["unknown"], summary["failed"], summary["in_flight"]) == (1, 2, 1, 1)
     assert summary["first_unknown"] == "Local: Message timed out"
     assert summary["first_failure"] == "Broker: Message size too large"
+
+
+def test_a_change_too_large_for_kafka_is_failed_and_the_stream_goes_on() -> None:
+    dpes = [Dpe("A.TEXT", "A", "p", "string", "S", "M", "1"), Dpe("A.PR", "A", "p", "float", "S", "M", "1")]
+    streamer = ScadaStreamer(VacSettings(), dpes, StreamOptions())
+    # librdkafka refuses a message over message.max.bytes in `produce`, before any broker.
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "message.max.bytes": 1000, "logger": quiet_logger()})
+    batch = [Change("A.TEXT", "x" * 100_000, 1_700_000_000_000_000), Change("A.PR", 1e-9, 1_700_000_000_000_000)]
+    streamer._stream_batch(producer, batch, 0.0, BadInput())
+    counters = streamer.counters
+    assert (counters.sent, counters.failed, counters.in_flight) == (2, 1, 1)
+    summary = streamer.summary(BadInput(), unflushed=0)
+    assert summary["failed"] == 1 and "too large" in summary["first_failure"]
+    producer.purge()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,13 +18,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commands.main import exit_status_for, run
 from tests.unit.test_log_shipper import RecordingSink, header
-from vac.errors import ConfigError
-from vac.logs.audit import AuditOptions, AuditReport, LogAudit, document_index, record_identity
+from vac.errors import ConfigError, PermissionDenied
+from vac.es.bulk import BulkItem
+from vac.es.client import make_client
+from vac.logs import audit as audit_module
+from vac.logs.audit import (
+    AuditOptions,
+    AuditReport,
+    FileAudit,
+    Gap,
+    LogAudit,
+    _EsLookup,
+    document_index,
+    record_identity,
+)
 from vac.logs.intervals import CountedRanges
 from vac.logs.registry import Registry
+from vac.logs.routing import route_message
 from vac.logs.shipper import LogShipper, ShipOptions
-from vac.settings import LogInput, VacSettings
+from vac.settings import ElasticsearchSettings, LogInput, VacSettings
 
 # -- byte ranges -----------------------------------------------------------------------
 
@@ -118,7 +133,15 @@ def test_a_record_the_indexer_could_not_place_has_no_index() -> None:
         == "logs-lhc_1-2026.11"
     )
     assert document_index("logs-{app}-{yyyy.MM}", {"fields": "not an object"}) is None
-    assert document_index("logs-{app}-{yyyy.MM}", {"fields": {"app_id": 5}}) == "logs-5-0000.00"
+    assert document_index("logs-{app}-{yyyy.MM}", {"fields": {"app_id": 5}}) is None  # dead-lettered
+
+
+def test_the_audit_looks_for_a_document_in_the_index_the_indexer_wrote_it_to() -> None:
+    # 01:00 at +02:00 on the first of December is still November in UTC, which names the index.
+    doc = {"fields": {"app_id": "vac_lhc_1_scada_logs"}, "@timestamp": "2026-12-01T01:00:00+02:00"}
+    route = route_message(orjson.dumps(doc), "topic-0-0", "logs-{app}-{yyyy.MM}")
+    assert isinstance(route, BulkItem) and route.index == "logs-lhc_1-2026.11"
+    assert document_index("logs-{app}-{yyyy.MM}", doc) == route.index
 
 
 # -- a topic fed by hand ---------------------------------------------------------------
@@ -276,3 +299,105 @@ def test_an_audit_reads_the_registry_without_taking_it(
         assert os.listdir(read_only) == ["registry.json"]  # nothing written (even as root)
     finally:
         read_only.chmod(0o755)
+
+
+def test_an_interrupted_audit_is_incomplete_even_without_a_gap(
+    tmp_path: Path, shipped: tuple[Path, list[bytes], list[int]]
+) -> None:
+    _, messages, _ = shipped
+    options = AuditOptions(registry=tmp_path / "registry.json", topic="t", index_template="i-{app}", to="kafka")
+    stopped = threading.Event()
+    auditor = LogAudit(VacSettings(), options, stopped)
+    for message in messages[:10]:  # SIGTERM while the topic was being read
+        auditor.take(message)
+    stopped.set()
+    auditor.end_of_topic()
+    auditor.read_files()
+    report = auditor.conclude()
+    assert report.interrupted and not report.complete
+    assert report.to_json()["complete"] is False and report.to_json()["interrupted"] is True
+
+
+# -- the command -------------------------------------------------------------------------
+
+HOSTILE_PATH = "/logs/[/]PVSS_II[bold].log\x1b]0;owned\x07"
+
+
+def fake_audit(monkeypatch: pytest.MonkeyPatch, report: AuditReport) -> None:
+    monkeypatch.setenv("VAC_CONFIG", "")
+    monkeypatch.setattr(audit_module, "audit_logs", lambda *_args, **_kw: report)
+
+
+def hostile_report(tmp_path: Path) -> AuditReport:
+    gone = FileAudit("k1", HOSTILE_PATH, 100, "gone", note="file gone: audited from the topic only")
+    gone.gaps.append(Gap("kafka", 0, 50, None))
+    return AuditReport(str(tmp_path / "registry.json"), "t", "i-{app}", "kafka", [gone])
+
+
+def test_the_table_shows_a_registered_path_as_it_is_named_never_as_markup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_audit(monkeypatch, hostile_report(tmp_path))
+    assert run(["audit", "logs", "--to", "kafka", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    shown = "/logs/[/]PVSS_II[bold].log\\x1b]0;owned\\x07"
+    assert f"GAP {shown} bytes [0, 50)" in out and f"note: {shown}: file gone" in out
+    assert out.count("/logs/[/]PVSS_II[bold].log") == 3  # the table too (cut to its width)
+
+
+def test_an_interrupted_audit_says_so_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = AuditReport(str(tmp_path / "registry.json"), "t", "i-{app}", "kafka", [], interrupted=True)
+    fake_audit(monkeypatch, report)
+    assert run(["audit", "logs", "--to", "kafka", "--quiet"]) == 130
+    out = capsys.readouterr().out
+    assert "incomplete: interrupted before the end" in out and "no gap" not in out
+
+
+class _DenyingElasticsearch(BaseHTTPRequestHandler):
+    """A secured cluster that does not know the user: 401 to every request."""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = orjson.dumps({"error": {"type": "security_exception", "reason": "unable to authenticate"}})
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_refused_login_during_the_look_up_keeps_its_own_error_and_hint() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DenyingElasticsearch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hosts = [f"http://127.0.0.1:{server.server_address[1]}"]
+        lookup = _EsLookup(make_client(ElasticsearchSettings(hosts=hosts)), threading.Event())
+        lookup.check(FileAudit("k1", "/logs/a.log", 10), 0, 10, "i-a", "k1-0")
+        with pytest.raises(PermissionDenied) as denied:
+            lookup.flush()
+        lookup.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "401" in str(denied.value) and "password" in (denied.value.hint or "")
+    assert exit_status_for(denied.value) == 1
+
+
+def test_the_audit_reads_a_registry_its_shipper_still_holds(
+    tmp_path: Path, shipped: tuple[Path, list[bytes], list[int]]
+) -> None:
+    _, messages, _ = shipped
+    running_shipper = Registry(tmp_path / "registry.json")  # holds the lock, as `vac ship logs` does
+    try:
+        assert audit(tmp_path, messages).complete
+    finally:
+        running_shipper.close()

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from vac.errors import ConfigError
-from vac.logs.documents import FileOrigin, app_name, index_name, iso_utc, to_document
+from vac.logs.documents import FileOrigin, app_name, iso_utc, to_document
+from vac.logs.routing import index_of
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
 from vac.parse.record import LogRecord
 from vac.parse.winccoa import WinccoaParser
@@ -110,7 +111,7 @@ def test_a_record_becomes_the_documented_fields() -> None:
         "params": ["x", "y"],
         "lines": 2,
     }
-    assert index_name("vacelastic-logs-scada-v1-{app}-{yyyy.MM}", doc) == "vacelastic-logs-scada-v1-lhc_1-2019.08"
+    assert index_of(doc, "vacelastic-logs-scada-v1-{app}-{yyyy.MM}") == "vacelastic-logs-scada-v1-lhc_1-2019.08"
 
 
 def test_a_record_without_a_time_is_dated_when_read() -> None:

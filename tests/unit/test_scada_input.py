@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -143,6 +143,59 @@ def test_a_tcp_source_takes_a_bounded_number_of_bridges(monkeypatch: pytest.Monk
             bridge.close()
     assert sorted(change.value for change in changes) == [1e-9, 2e-9]
     assert server.bad_input.counts == {"too many bridges connected": 1}
+
+
+def read_changes(server: JsonLinesServer, cancelled: threading.Event, changes: list[Change]) -> threading.Thread:
+    reader = threading.Thread(target=lambda: [changes.extend(b) for b in server.batches(cancelled)])
+    reader.start()
+    return reader
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 5) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_line_too_long_over_tcp_is_counted_once_and_skipped_to_its_newline() -> None:
+    server = JsonLinesServer("127.0.0.1", 0)
+    cancelled, changes = threading.Event(), []
+    reader = read_changes(server, cancelled, changes)
+    try:
+        with socket.create_connection(server.address, timeout=5) as bridge:
+            bridge.sendall(orjson.dumps({"dpe": GAUGE.name, "value": 1e-9}) + b"\n")
+            # Its tail, past the limit, must not come back as a line of its own.
+            bridge.sendall(b"x" * (2 * MAX_LINE) + b'{"dpe": "VGI_1.PR", "value": 7e-9}\n')
+            bridge.sendall(orjson.dumps({"dpe": GAUGE.name, "value": 2e-9}) + b"\n")
+            wait_for(lambda: len(changes) >= 2)
+    finally:
+        cancelled.set()
+        reader.join(5)
+    assert [change.value for change in changes] == [1e-9, 2e-9]
+    assert server.bad_input.counts == {"line too long": 1}
+
+
+def test_a_silent_bridge_is_closed_and_frees_its_slot(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(jsonlines, "MAX_BRIDGES", 1)
+    monkeypatch.setattr(jsonlines, "IDLE_CHECK_S", 0.05)
+    server = JsonLinesServer("127.0.0.1", 0, idle_s=0.5)
+    cancelled, changes = threading.Event(), []
+    with caplog.at_level(logging.WARNING):
+        reader = read_changes(server, cancelled, changes)
+        try:
+            with socket.create_connection(server.address, timeout=5) as silent:
+                assert closed_by_peer(silent)  # after idle_s without a byte
+            with socket.create_connection(server.address, timeout=5) as bridge:
+                bridge.sendall(orjson.dumps({"dpe": GAUGE.name, "value": 1e-9}) + b"\n")
+                wait_for(lambda: len(changes) >= 1)
+        finally:
+            cancelled.set()
+            reader.join(5)
+    assert [change.value for change in changes] == [1e-9]
+    assert server.bad_input.counts == {}
+    assert "sent nothing for 0.5 s: closed, to free its slot" in caplog.text
 
 
 def test_a_port_out_of_range_is_a_usage_error() -> None:

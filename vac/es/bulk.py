@@ -16,6 +16,8 @@ import elasticsearch
 import orjson
 from elasticsearch import Elasticsearch
 
+from vac.es.client import describe_api_error
+
 log = logging.getLogger("vac.es")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -48,6 +50,8 @@ class BulkBatch(Generic[Source]):
         self.max_docs, self.max_bytes, self.max_age_s = max_docs, max_bytes, max_age_s
         self.items: list[BulkItem] = []
         self.sources: list[Source] = []
+        self.item_sources: list[Source] = []
+        """The source of each item, in step with `items` (sources without a document have none)."""
         self.bytes = 0
         self.started = 0.0
 
@@ -57,6 +61,7 @@ class BulkBatch(Generic[Source]):
         self.sources.append(source)
         if item is not None:
             self.items.append(item)
+            self.item_sources.append(source)
             self.bytes += len(item.source)
 
     def __len__(self) -> int:
@@ -72,6 +77,7 @@ class BulkBatch(Generic[Source]):
         """This batch's contents as a batch of their own; this one starts empty."""
         taken: BulkBatch[Source] = BulkBatch(self.max_docs, self.max_bytes, self.max_age_s)
         taken.items, taken.sources, taken.bytes, taken.started = self.items, self.sources, self.bytes, self.started
+        taken.item_sources, self.item_sources = self.item_sources, []
         self.items, self.sources, self.bytes = [], [], 0
         return taken
 
@@ -91,13 +97,6 @@ def _body(items: Sequence[BulkItem]) -> bytes:
     return b"\n".join(parts) + b"\n"
 
 
-def _error_reason(exc: elasticsearch.ApiError) -> str:
-    error = exc.body.get("error") if isinstance(exc.body, dict) else None
-    if isinstance(error, dict):
-        return f"{error.get('type', exc.meta.status)}: {error.get('reason', '')}"
-    return str(exc.message)
-
-
 def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: threading.Event) -> BulkOutcome:
     """Index `items`; return when each is indexed or rejected for good."""
     outcome = BulkOutcome()
@@ -113,7 +112,7 @@ def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: thre
         except elasticsearch.ApiError as exc:
             status = exc.meta.status
             if status == 400 and len(pending) == 1:  # the one document that spoils a request
-                outcome.rejected.append((pending[0], f"request refused: {_error_reason(exc)}"))
+                outcome.rejected.append((pending[0], f"request refused: {describe_api_error(exc)}"))
                 return outcome
             if status in SPLIT_STATUSES and len(pending) > 1:
                 # Too large (413), or one document spoils the whole request (400, e.g. an id

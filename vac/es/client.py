@@ -60,7 +60,9 @@ def _wrapped_class(vac_class: type[Exception], client_class: type[Exception]) ->
     return _WRAPPED[key]
 
 
-def _describe(exc: elasticsearch.ApiError) -> str:
+def describe_api_error(exc: elasticsearch.ApiError) -> str:
+    """`type: reason` of Elasticsearch's answer (the reason cut to 300 characters), else the
+    client's message."""
     error = exc.body.get("error") if isinstance(exc.body, dict) else None
     if isinstance(error, dict):
         return f"{error.get('type', exc.message)}: {str(error.get('reason', ''))[:300]}"
@@ -92,7 +94,7 @@ class VacElasticsearch(Elasticsearch):
             raise
         except elasticsearch.ApiError as exc:
             status = exc.meta.status
-            message = f"Elasticsearch answered HTTP {status} to {method} {path}: {_describe(exc)}"
+            message = f"Elasticsearch answered HTTP {status} to {method} {path}: {describe_api_error(exc)}"
             if status == 401:
                 vac_class: type[SearchRefused] = SearchDenied
                 hint: str | None = "check elasticsearch.username and password (or api_key) in the config"

@@ -36,14 +36,15 @@ from typing import Any, Literal
 import elasticsearch
 import orjson
 
-from vac.errors import ConfigError, SearchUnavailable, UsageError
+from vac.errors import ConfigError, PermissionDenied, SearchUnavailable, UsageError
 from vac.es.client import make_client, unreachable
 from vac.kafka.positions import Position
 from vac.kafka.tail import TailSpec, TopicTail
-from vac.logs.documents import FileOrigin, doc_id, index_name, index_name_of, iso_utc
+from vac.logs.documents import FileOrigin, doc_id, index_name_of, iso_utc
 from vac.logs.intervals import CountedRanges
 from vac.logs.reading import Document, DocumentReader, make_reader
 from vac.logs.registry import FileState, load_states, read_head
+from vac.logs.routing import index_of
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.audit")
@@ -151,6 +152,9 @@ class AuditReport:
     unregistered: int = 0
     """Records of files this registry does not know (another host's shipper, an older registry)."""
     kafka_messages: int = 0
+    interrupted: bool = False
+    """Stopped before the end (SIGTERM, Ctrl-C): the topic, the files or the look-ups in
+    Elasticsearch only partly done, so no gap found proves nothing."""
 
     @property
     def gaps(self) -> list[tuple[FileAudit, Gap]]:
@@ -158,7 +162,7 @@ class AuditReport:
 
     @property
     def complete(self) -> bool:
-        return not self.gaps
+        return not self.gaps and not self.interrupted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +171,7 @@ class AuditReport:
             "index_template": self.index_template,
             "to": self.to,
             "complete": self.complete,
+            "interrupted": self.interrupted,
             "gaps": len(self.gaps),
             "missing_records": sum(audit.missing for audit in self.files),
             "kafka_messages": self.kafka_messages,
@@ -202,11 +207,9 @@ def record_identity(doc: Any) -> tuple[str, int] | None:
 
 
 def document_index(template: str, doc: dict[str, Any]) -> str | None:
-    """The index `vac index` writes a record to; None for a record it could not place."""
-    try:
-        return index_name(template, doc)
-    except (AttributeError, TypeError):  # `fields` that is not an object
-        return None
+    """The index `vac index` writes a record to; None for a record it could not place.
+    The indexer's own function: a time in another zone can name another month."""
+    return index_of(doc, template)
 
 
 def load_registry(path: Path) -> dict[str, FileState]:
@@ -307,6 +310,7 @@ class LogAudit:
     def conclude(self) -> AuditReport:
         for audit in self.files.values():
             self._conclude(audit)
+        self.report.interrupted = self.cancelled.is_set()
         return self.report
 
     # -- the window ----------------------------------------------------------------------
@@ -574,6 +578,8 @@ class _EsLookup:
         docs = [{"_index": index, "_id": ident} for _, _, _, index, ident in pending]
         try:
             found = self.client.mget(docs=docs, source=False)["docs"]
+        except (PermissionDenied, SearchUnavailable):
+            raise  # vac's own (a 401 or 403, with its hint; no answer, with the hosts): as they are
         except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
             raise unreachable(exc) from None
         except elasticsearch.ApiError as exc:

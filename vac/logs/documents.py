@@ -93,11 +93,7 @@ def app_name(app_id: str) -> str:
     return name.lower() or "unknown"
 
 
-def index_name(template: str, doc: dict[str, Any]) -> str:
-    """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` from the document's own app and time."""
-    return index_name_of(template, str(doc.get("fields", {}).get("app_id", "unknown")), str(doc.get("@timestamp", "")))
-
-
 def index_name_of(template: str, app_id: str, timestamp: str) -> str:
+    """`vacelastic-logs-scada-v1-{app}-{yyyy.MM}` from an app id and an ISO time."""
     year, month = (timestamp[0:4], timestamp[5:7]) if len(timestamp) >= 7 else ("0000", "00")
     return template.replace("{app}", app_name(app_id)).replace("{yyyy.MM}", f"{year}.{month}").replace("{yyyy}", year)

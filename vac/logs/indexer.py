@@ -5,7 +5,8 @@ the shipper gave it (`event.id`: file key + byte offset), so whatever Kafka deli
 crash between bulk and commit, a rebalance) overwrites itself: nothing lost, nothing doubled.
 A message that cannot be a document (not JSON, a bad id or time: see `vac.logs.routing`)
 or that Elasticsearch rejects for good goes to a dead-letter topic with the reason, and is
-committed with its batch: one poison message never stops the topic.
+committed with its batch: one poison message never stops the topic. A record too large to
+be carried with its reason goes there without its value, with its topic/partition/offset.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ log = logging.getLogger("vac.index")
 
 REASON_HEADER = "vac-dlq-reason"
 SOURCE_HEADER = "vac-dlq-source"
+"""Where the record was refused: its Kafka place, or the index Elasticsearch refused it in."""
+ORIGIN_HEADER = "vac-dlq-origin"
+"""The log topic's place of the record (`topic/partition/offset`), to fetch it from."""
+DROPPED_HEADER = "vac-dlq-dropped-bytes"
+"""On a dead letter without its value: how large the value was (too large to carry)."""
+MAX_REASON_BYTES = 1024
+"""A reason can quote the whole document; cut, it cannot push a dead letter over the limit."""
+CUT_MARKER = b" [cut]"
+
+Headers = list[tuple[str, str | bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -175,11 +186,19 @@ class LogIndexer:
         self.counters.skipped += skipped
         self.counters.retries += outcome.retries
         self.counters.batches += 1
-        for item, reason in outcome.rejected:
-            self._dead_letter(item.source, reason, item.index)
-        for message, reason in refused:
-            where = f"{message.topic()}/{message.partition()}/{message.offset()}"
-            self._dead_letter(message.value() or b"", reason, where)
+        try:
+            if outcome.rejected:
+                origins = {
+                    id(item): place(message) for item, message in zip(batch.items, batch.item_sources, strict=True)
+                }
+                for item, reason in outcome.rejected:
+                    self._dead_letter(item.source, reason, item.index, origins[id(item)])
+            for message, reason in refused:
+                where = place(message)
+                self._dead_letter(message.value() or b"", reason, where, where)
+        except BulkCancelled:
+            self._unsettled = len(batch)  # stopped while the dead-letter queue was full: not committed
+            raise
         if outcome.rejected or refused:
             assert self._dlq is not None
             unsent = self._dlq.flush(self.settings.kafka.timeout_s * 3)
@@ -194,7 +213,7 @@ class LogIndexer:
         assert self._consumer is not None
         self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
 
-    def _dead_letter(self, value: bytes, reason: str, source: str) -> None:
+    def _dead_letter(self, value: bytes, reason: str, source: str, origin: str) -> None:
         assert self._dlq is not None
         self.counters.dead_lettered += 1
         if self.counters.dead_lettered == 1:
@@ -203,17 +222,27 @@ class LogIndexer:
                 reason[:200],
                 self.settings.index.dead_letter_topic,
             )
-        headers: list[tuple[str, str | bytes | None]] = [
-            (REASON_HEADER, reason.encode(errors="replace")),
-            (SOURCE_HEADER, source.encode(errors="replace")),
-        ]
+        headers = dead_letter_headers(reason, source, origin)
         try:
-            self._dlq.produce(
-                self.settings.index.dead_letter_topic, value=value, headers=headers, on_delivery=self._dlq_delivered
-            )
-        except (KafkaException, BufferError) as exc:  # e.g. larger than the producer's message.max.bytes
-            raise self._dlq_refused(str(exc)) from None
+            self._send_dead_letter(value, headers)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                raise self._dlq_refused(str(exc)) from None
+            # A value near message.max.bytes, made too large by the headers: the dead letter
+            # says where the record is instead of carrying it, so one record cannot stop
+            # every run on the same batch.
+            log.warning("a dead letter of %d bytes is too large: sent without its value (%s)", len(value), origin)
+            try:
+                self._send_dead_letter(None, without_value(headers, len(value)))
+            except KafkaException as again:
+                raise self._dlq_refused(str(again)) from None
         self._dlq.poll(0)
+
+    def _send_dead_letter(self, value: bytes | None, headers: Headers) -> None:
+        assert self._dlq is not None
+        topic = self.settings.index.dead_letter_topic
+        if not produce_when_room(self._dlq, self._cancelled, topic, value, headers, self._dlq_delivered):
+            raise BulkCancelled
 
     def _dlq_delivered(self, error: KafkaError | None, _message: Message) -> None:
         if error is not None:
@@ -298,9 +327,17 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                     break
                 continue
             idle_since = time.monotonic()
+            if _header(message, DROPPED_HEADER) is not None:
+                log.warning(
+                    "a dead letter without its value (too large to carry) is not resent: fetch it from %s",
+                    (_header(message, ORIGIN_HEADER) or b"?").decode(errors="replace"),
+                )
+                consumer.commit(message=message, asynchronous=False)
+                continue
             try:
-                producer.produce(target_topic, value=message.value(), on_delivery=delivered)
-            except (KafkaException, BufferError) as exc:
+                if not produce_when_room(producer, cancelled, target_topic, message.value(), None, delivered):
+                    break  # stopped while the queue was full: not committed, resent next time
+            except KafkaException as exc:
                 failures.append(str(exc))
             # The dead letter leaves its topic (commit) only once the target acknowledged it.
             if producer.flush(settings.kafka.timeout_s) or failures:
@@ -314,3 +351,58 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
     finally:
         consumer.close()
     return sent
+
+
+def place(message: Message) -> str:
+    """A message's place in Kafka: topic/partition/offset."""
+    return f"{message.topic()}/{message.partition()}/{message.offset()}"
+
+
+def dead_letter_headers(reason: str, source: str, origin: str) -> Headers:
+    return [
+        (REASON_HEADER, capped(reason.encode(errors="replace"), MAX_REASON_BYTES)),
+        (SOURCE_HEADER, capped(source.encode(errors="replace"), MAX_REASON_BYTES)),
+        (ORIGIN_HEADER, origin.encode(errors="replace")),
+    ]
+
+
+def without_value(headers: Headers, size: int) -> Headers:
+    """The headers of a dead letter sent without its value: they say how large it was; the
+    origin header says where to fetch it."""
+    return [*headers, (DROPPED_HEADER, str(size).encode())]
+
+
+def capped(text: bytes, limit: int) -> bytes:
+    """`text` cut to `limit` bytes, marked, on a character boundary."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(CUT_MARKER)].decode(errors="ignore").encode()
+    return head + CUT_MARKER
+
+
+def produce_when_room(
+    producer: Producer,
+    cancelled: threading.Event,
+    topic: str,
+    value: bytes | None,
+    headers: Headers | None,
+    on_delivery: Callable[[KafkaError | None, Message], None],
+) -> bool:
+    """`produce`, waiting while the producer's queue is full (BufferError: Kafka is slow, it
+    refused nothing); False if `cancelled` meanwhile. A refusal (KafkaException) is raised."""
+    while True:
+        try:
+            producer.produce(topic, value=value, headers=headers, on_delivery=on_delivery)
+            return True
+        except BufferError:
+            if cancelled.is_set():
+                return False
+            producer.poll(0.1)
+
+
+def _header(message: Message, name: str) -> bytes | None:
+    headers = message.headers()  # a consumed message's: a list of (key, value), or None
+    for key, value in headers if isinstance(headers, list) else []:
+        if key == name:
+            return value if isinstance(value, bytes) else None
+    return None

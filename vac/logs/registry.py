@@ -139,7 +139,7 @@ class Registry:
         self.path = path
         self.states: dict[str, FileState] = {}
         self._saved: bytes = b""
-        self._lock_fd: int | None = _lock(path)
+        self._lock_fd: int | None = _lock(path)  # one shipper per registry
         try:
             self.existed = path.exists()
             if self.existed:

@@ -66,7 +66,26 @@ class _Refused(Exception):
     pass
 
 
+def index_of(doc: dict[str, Any], name_template: str) -> str | None:
+    """The index `route_message` writes `doc` to, or None where it dead-letters it instead
+    (`vac audit logs` looks for each document where the indexer put it)."""
+    try:
+        return _index(doc, name_template)
+    except _Refused:
+        return None
+
+
 def _bulk_item(doc: dict[str, Any], value: bytes, fallback_id: str, name_template: str) -> BulkItem:
+    index = _index(doc, name_template)
+    event = _object_or_none(doc, "event")
+    doc_id = _event_id(event.get("id") if event is not None else None, fallback_id)
+    # The bulk body is one document per line: a value spread over lines (pretty-printed JSON)
+    # is written again on one, or Elasticsearch would refuse the whole request.
+    source = orjson.dumps(doc) if b"\n" in value or b"\r" in value else value
+    return BulkItem(index, doc_id, source)
+
+
+def _index(doc: dict[str, Any], name_template: str) -> str:
     moment = _timestamp(doc.get("@timestamp"))
     fields = _object_or_none(doc, "fields")
     app_id = fields.get("app_id", "unknown") if fields is not None else "unknown"
@@ -78,12 +97,7 @@ def _bulk_item(doc: dict[str, Any], value: bytes, fallback_id: str, name_templat
     index = index_name_of(name_template, app_id, moment.isoformat())
     if _utf8_bytes(index) > MAX_INDEX_NAME_BYTES:
         raise _Refused(f"index name longer than {MAX_INDEX_NAME_BYTES} bytes (fields.app_id too long)")
-    event = _object_or_none(doc, "event")
-    doc_id = _event_id(event.get("id") if event is not None else None, fallback_id)
-    # The bulk body is one document per line: a value spread over lines (pretty-printed JSON)
-    # is written again on one, or Elasticsearch would refuse the whole request.
-    source = orjson.dumps(doc) if b"\n" in value or b"\r" in value else value
-    return BulkItem(index, doc_id, source)
+    return index
 
 
 def _timestamp(raw: object) -> datetime:

@@ -159,13 +159,15 @@ class LogShipper:
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
+        self._failed_keys: set[bytes] = set()
+        """Files whose oldest record in flight failed: their offsets stay before it."""
 
     # -- acknowledgements ---------------------------------------------------------------
     def acked(self, key: bytes) -> None:
         harvester = self.by_key.get(key)
         self.counters.acked += 1
-        if harvester is None or not harvester.in_flight:
-            return
+        if harvester is None or not harvester.in_flight or key in self._failed_keys:
+            return  # after a failed record, a later ack of its file must not move past it
         harvester.state.offset = harvester.in_flight.popleft()
         harvester.state.updated = time.time()
 
@@ -178,9 +180,22 @@ class LogShipper:
         """Kafka refused a record as too large; it is sent cut instead: counted, reported once."""
         self._warn_once("too large for Kafka, sent cut and tagged too_large", "records", reason)
 
+    def refused(self, key: bytes, reason: str) -> None:
+        """The sink could not send the record just handed to it (too large for Kafka even
+        cut): it leaves its file's acknowledgements, so its offset is never passed, and the
+        shipper stops as for a failed delivery."""
+        harvester = self.by_key.get(key)
+        if harvester is not None and harvester.in_flight:
+            harvester.in_flight.pop()
+        self._stop_on(reason)
+
     def failed(self, key: bytes, reason: str) -> None:
         """Kafka gave up on a record (it retries for ever, so this is a fatal error such as a
         refused authorisation): stop, keeping the registry before it."""
+        self._failed_keys.add(key)
+        self._stop_on(reason)
+
+    def _stop_on(self, reason: str) -> None:
         self.counters.failed += 1
         if self.failure is None:
             self.failure = reason
@@ -475,6 +490,8 @@ class LogShipper:
         counters, origin, key, in_flight = self.counters, harvester.origin, harvester.kafka_key, harvester.in_flight
         needs_index = sink.needs_index
         for end, offset, timestamp, tags, value in documents:
+            if self.failure is not None:
+                return  # the records after a failed one wait in their file for the next run
             if tags:
                 counters.tags.update(tags)
             in_flight.append(end)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -46,6 +46,9 @@ PRODUCER_MESSAGE_MAX_BYTES = 1_000_000
 """librdkafka's default `message.max.bytes`: a larger message is refused when produced."""
 DOCUMENT_OVERHEAD = 64 * 1024
 """Room for a document's fields besides its text (origin, time, tags, escapes)."""
+MIN_MESSAGE_MAX_BYTES = 2 * DOCUMENT_OVERHEAD
+"""The smallest `message.max.bytes` vac ships with: a cut document keeps its fields and up to
+the rest of this room for its message."""
 
 
 class SinkCancelled(Exception):
@@ -79,17 +82,21 @@ class KafkaSink:
         on_fail: FailCallback,
         cancelled: threading.Event,
         on_too_large: FailCallback | None = None,
+        on_refused: FailCallback | None = None,
     ):
         self._on_ack, self._on_fail, self._cancelled = on_ack, on_fail, cancelled
         self._on_too_large = on_too_large
+        self._on_refused = on_refused or on_fail
+        """Told of a record `send` gives up on, at once (`on_fail` hears of it after it left)."""
         config = client_config(
             settings.kafka, logger=quiet_logger(), on_delivery=self._delivered, **LOG_PRODUCER_TUNING
         )
-        self.message_max_bytes = int(config.get("message.max.bytes", PRODUCER_MESSAGE_MAX_BYTES))
+        self.message_max_bytes = message_max_bytes(config)
         check_record_cap(settings.logs.max_record_bytes, self.message_max_bytes)
         self.producer = new_client(Producer, config)
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
+        cut = False
         while True:
             try:
                 self.producer.produce(topic, value, key)  # positional: keywords cost 0.3 us a call
@@ -101,11 +108,21 @@ class KafkaSink:
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
                     raise
+                if cut:
+                    # Its other fields alone are too large: no smaller form of it is left. Not
+                    # delivered, so its file's offset must never pass it.
+                    self._on_refused(
+                        key,
+                        f"a document of {len(value):,} bytes is too large for Kafka even cut "
+                        f"(message.max.bytes {self.message_max_bytes:,})",
+                    )
+                    return
                 # A document the cap let through (escapes can swell it up to sixfold): sent
                 # cut, tagged, in its place, so its file's acknowledgements stay in order.
                 if self._on_too_large is not None:
                     self._on_too_large(key, f"a document of {len(value):,} bytes")
                 value = cut_document(value, self.message_max_bytes - DOCUMENT_OVERHEAD)
+                cut = True
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         key = message.key() or b""
@@ -130,6 +147,26 @@ class KafkaSink:
 
 def _ignore(_error: KafkaError | None, _message: Message) -> None:
     pass
+
+
+def message_max_bytes(config: dict[str, Any]) -> int:
+    """The producer's `message.max.bytes` (`kafka.properties` may set it): a number, and room
+    enough for a cut document."""
+    value = config.get("message.max.bytes", PRODUCER_MESSAGE_MAX_BYTES)
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"kafka.properties message.max.bytes {value!r} is not a whole number of bytes",
+            hint=f"set it to a number such as {PRODUCER_MESSAGE_MAX_BYTES}, or remove it",
+        ) from None
+    if limit < MIN_MESSAGE_MAX_BYTES:
+        raise ConfigError(
+            f"kafka.properties message.max.bytes {limit:,} is too small to ship logs: vac needs "
+            f"at least {MIN_MESSAGE_MAX_BYTES:,}",
+            hint=f"set message.max.bytes to at least {MIN_MESSAGE_MAX_BYTES}, or remove it",
+        )
+    return limit
 
 
 def check_record_cap(max_record_bytes: int, message_max_bytes: int) -> None:

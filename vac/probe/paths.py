@@ -296,7 +296,7 @@ class LogsPath:
         _check_writable(settings, PROBE_LOGS_TOPIC)
         spec = LogInput(paths=[str(self.log_file)], app_id=PROBE_APP, parser="winccoa", topic=PROBE_LOGS_TOPIC)
         shipper = LogShipper(settings, [spec], self.workdir / "registry.json", ShipOptions(from_beginning=True))
-        sink = KafkaSink(settings, shipper.acked, shipper.failed, self._stop)
+        sink = KafkaSink(settings, shipper.acked, shipper.failed, self._stop, on_refused=shipper.refused)
         indexer = LogIndexer(settings, IndexOptions([PROBE_LOGS_TOPIC], "vac-probe-index"))
         self._threads = [
             threading.Thread(target=shipper.run, args=(sink, self._stop), name="probe-shipper", daemon=True),

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from vac.errors import ConfigError
+from vac.kafka.names import topic_name_problem
 from vac.sources.badinput import BadInput
 
 log = logging.getLogger("vac.scada")
@@ -60,8 +61,6 @@ class Dpe:
 
 MAX_NAME = 256
 """The longest DPE name, kafkaId or place field accepted (the real ones are under 40)."""
-KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
-"""What Kafka accepts as a topic name."""
 TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 NOT_IN_NAMES = frozenset("[]{}<>\"'\\")
 """Markup and quoting characters: no WinCC OA DPE has them, and a name is shown in terminals."""
@@ -114,7 +113,7 @@ def _dpe_of(entry: object) -> Dpe:
         raise BadEntry("sourceDPE or topic missing")
     name = _name(entry, "sourceDPE")
     topic = entry["topic"]
-    if not isinstance(topic, str) or not KAFKA_TOPIC.fullmatch(topic.rsplit(".", 1)[-1]):
+    if not isinstance(topic, str) or topic_name_problem(topic.rsplit(".", 1)[-1]) is not None:
         raise BadEntry("topic is not a Kafka topic name (letters, digits, . _ -)")
     kind = entry.get("type", "float")
     if not isinstance(kind, str) or not TYPE_NAME.fullmatch(kind):

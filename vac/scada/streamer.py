@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from hdrh.histogram import HdrHistogram
 
 from vac import __version__
@@ -231,6 +231,8 @@ class ScadaStreamer:
                 produce(outlet.topic, record, outlet.key, UNASSIGNED, None, None, change.source_us // 1000)
             except BufferError:
                 self._produce_when_room(producer, outlet, record, change)
+            except KafkaException as exc:  # e.g. larger than message.max.bytes: never left
+                self._refused(exc)
             counters.sent += 1
         if batch:
             counters.last_change = now
@@ -242,14 +244,24 @@ class ScadaStreamer:
         self.counters.heartbeats += 1
         self.counters.sent += 1
 
-    @staticmethod
-    def _produce_when_room(producer: Producer, outlet: Outlet, record: bytes, change: Change) -> None:
+    def _produce_when_room(self, producer: Producer, outlet: Outlet, record: bytes, change: Change) -> None:
         while True:
             try:
                 producer.produce(outlet.topic, key=outlet.key, value=record, timestamp=change.source_us // 1000)
                 return
             except BufferError:  # the queue is full: Kafka is slow or away; the source waits
                 producer.poll(0.05)
+            except KafkaException as exc:
+                self._refused(exc)
+                return
+
+    def _refused(self, exc: KafkaException) -> None:
+        """`produce` refused a change (too large, say): counted as sent and failed, as if
+        Kafka had refused it, and the stream goes on."""
+        error = exc.args[0] if exc.args else None
+        reason = error.str() if isinstance(error, KafkaError) else str(exc)
+        self.counters.failed += 1
+        self.counters.first_failure = self.counters.first_failure or reason
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         counters = self.counters

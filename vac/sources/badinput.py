@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from vac.printable import printable
+
 log = logging.getLogger("vac.input")
 
 
@@ -15,18 +17,11 @@ class BadInput:
 
     def add(self, kind: str, example: str) -> None:
         if kind not in self.counts:
-            self.examples[kind] = printable(example[:200])
+            # An outsider's bytes, on the operator's terminal: escapes show, never act.
+            self.examples[kind] = printable(example, limit=200)
             log.warning("skipping bad input (%s), e.g. %s", kind, self.examples[kind])
         self.counts[kind] += 1
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-
-def printable(text: str) -> str:
-    """`text` with control characters escaped: an example of bad input goes to the operator's
-    terminal, where an escape sequence from an outsider would act instead of show."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

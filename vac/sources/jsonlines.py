@@ -17,7 +17,9 @@ import selectors
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +37,10 @@ MAX_LINE = 1 << 20
 LOOPBACK = "127.0.0.1"
 MAX_BRIDGES = 64
 """Bridges connected at once to a tcp:// source (a real installation has a few projects)."""
+BRIDGE_IDLE_S = 300.0
+"""A bridge connection that sent nothing for this long is closed, so that silent connections
+cannot hold every slot (a real bridge reconnects)."""
+IDLE_CHECK_S = 1.0
 BATCH_LINES = 2000
 
 
@@ -144,6 +150,36 @@ def _bounded_lines(handle: BinaryIO, bad: BadInput) -> Iterator[bytes]:
             pass
 
 
+@dataclass
+class Bridge:
+    """One bridge connection's unfinished line and when it last sent anything."""
+
+    address: str
+    rest: bytes = b""
+    skipping: bool = False
+    """The line in progress was too long: what comes up to its newline is dropped."""
+    last_data: float = field(default_factory=time.monotonic)
+
+    def take(self, data: bytes, bad: BadInput) -> list[bytes]:
+        """The lines `data` finishes. A line longer than MAX_LINE is counted once and
+        skipped whole, up to its newline, as `_bounded_lines` does."""
+        self.last_data = time.monotonic()
+        if self.skipping:
+            newline = data.find(b"\n")
+            if newline < 0:
+                return []
+            data, self.skipping = data[newline + 1 :], False
+        *lines, self.rest = (self.rest + data).split(b"\n")
+        if len(self.rest) > MAX_LINE:
+            bad.add("line too long", self.rest[:80].decode("utf-8", "replace"))
+            self.rest, self.skipping = b"", True
+        return lines
+
+    def last_line(self) -> list[bytes]:
+        """What is left when the bridge goes away: its last line may lack the newline."""
+        return [] if self.skipping else [self.rest]
+
+
 class JsonLinesServer:
     """Listens on TCP for bridges (one or more WinCC OA projects), one JSON change a line.
 
@@ -151,8 +187,9 @@ class JsonLinesServer:
     on loopback unless the spec names another address (`tcp://0.0.0.0:7777`), and then says
     so in a warning."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, idle_s: float = BRIDGE_IDLE_S) -> None:
         self.bad_input = BadInput()
+        self.idle_s = idle_s
         host = host or LOOPBACK
         self.listener = socket.create_server((host, port), reuse_port=False)
         if not _is_loopback(host):
@@ -168,7 +205,8 @@ class JsonLinesServer:
     def batches(self, cancelled: threading.Event) -> Iterator[list[Change]]:
         selector = selectors.DefaultSelector()
         selector.register(self.listener, selectors.EVENT_READ)
-        pending: dict[socket.socket, bytes] = {}
+        bridges: dict[socket.socket, Bridge] = {}
+        next_idle_check = time.monotonic() + IDLE_CHECK_S
         try:
             while not cancelled.is_set():
                 batch: list[Change] = []
@@ -176,35 +214,51 @@ class JsonLinesServer:
                     sock = key.fileobj
                     assert isinstance(sock, socket.socket)
                     if sock is self.listener:
-                        self._accept(selector, pending)
+                        self._accept(selector, bridges)
                         continue
                     try:
                         data = sock.recv(1 << 16)
                     except OSError:  # reset, timed out: the bridge is gone
                         data = b""
-                    buffered = pending.pop(sock) + data
-                    if not data:  # the bridge went away: its last line may lack the newline
-                        selector.unregister(sock)
-                        sock.close()
-                        lines = [buffered]
-                    else:
-                        *lines, rest = buffered.split(b"\n")
-                        if len(rest) > MAX_LINE:
-                            self.bad_input.add("line too long", rest[:80].decode("utf-8", "replace"))
-                            rest = b""
-                        pending[sock] = rest
-                    for line in lines:
-                        change = parse_line(line, self.bad_input)
-                        if change is not None:
-                            batch.append(change)
+                    lines = bridges[sock].take(data, self.bad_input) if data else self._close(selector, bridges, sock)
+                    self._parse(lines, batch)
+                if time.monotonic() >= next_idle_check:
+                    next_idle_check = time.monotonic() + IDLE_CHECK_S
+                    self._close_idle(selector, bridges, batch)
                 yield batch
         finally:
-            for sock in list(pending):
+            for sock in list(bridges):
                 sock.close()
             selector.close()
             self.listener.close()
 
-    def _accept(self, selector: selectors.BaseSelector, pending: dict[socket.socket, bytes]) -> None:
+    def _parse(self, lines: list[bytes], batch: list[Change]) -> None:
+        for line in lines:
+            change = parse_line(line, self.bad_input)
+            if change is not None:
+                batch.append(change)
+
+    @staticmethod
+    def _close(
+        selector: selectors.BaseSelector, bridges: dict[socket.socket, Bridge], sock: socket.socket
+    ) -> list[bytes]:
+        selector.unregister(sock)
+        sock.close()
+        return bridges.pop(sock).last_line()
+
+    def _close_idle(
+        self, selector: selectors.BaseSelector, bridges: dict[socket.socket, Bridge], batch: list[Change]
+    ) -> None:
+        """Close the bridges silent for `idle_s`: each frees its slot for a real bridge."""
+        silent_since = time.monotonic() - self.idle_s
+        for sock, bridge in list(bridges.items()):
+            if bridge.last_data <= silent_since:
+                log.warning(
+                    "tcp bridge %s sent nothing for %g s: closed, to free its slot", bridge.address, self.idle_s
+                )
+                self._parse(self._close(selector, bridges, sock), batch)
+
+    def _accept(self, selector: selectors.BaseSelector, bridges: dict[socket.socket, Bridge]) -> None:
         """A new bridge, unless MAX_BRIDGES are connected: each may hold a line of up to
         MAX_LINE in memory, and a file descriptor."""
         try:
@@ -212,13 +266,13 @@ class JsonLinesServer:
         except OSError as exc:  # out of file descriptors, or the peer gave up: the stream goes on
             self.bad_input.add("connection not accepted", exc.strerror or str(exc))
             return
-        if len(pending) >= MAX_BRIDGES:
+        if len(bridges) >= MAX_BRIDGES:
             client.close()
             self.bad_input.add("too many bridges connected", f"{address} refused, {MAX_BRIDGES} connected")
             return
         client.setblocking(False)
         selector.register(client, selectors.EVENT_READ)
-        pending[client] = b""
+        bridges[client] = Bridge(f"{address[0]}:{address[1]}")
 
 
 def _is_loopback(host: str) -> bool:

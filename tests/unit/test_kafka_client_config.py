@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from confluent_kafka import libversion
 
 from vac.doctor import check_sasl
 from vac.kafka.client import client_config, sasl_support
+from vac.logs.sinks import LOG_PRODUCER_TUNING
+from vac.scada.streamer import PRODUCER_TUNING
 from vac.settings import KafkaSettings, VacSettings
 
 
@@ -58,11 +61,11 @@ def test_gssapi_sets_kerberos_properties() -> None:
     assert config["sasl.kerberos.keytab"] == "/etc/vac/vacuum.keytab"
 
 
-def test_extra_properties_win_over_vac_choices_and_overrides_win_over_all() -> None:
+def test_extra_properties_win_over_vac_choices_and_a_commands_tuning() -> None:
     kafka = KafkaSettings.model_validate({"client_id": "a", "properties": {"client.id": "b", "linger.ms": 5}})
     assert client_config(kafka)["client.id"] == "b"
     assert client_config(kafka)["linger.ms"] == 5
-    assert client_config(kafka, **{"linger.ms": 0})["linger.ms"] == 0
+    assert client_config(kafka, **{"linger.ms": 0})["linger.ms"] == 5
 
 
 def test_sasl_support_is_detected_without_a_broker() -> None:
@@ -84,3 +87,30 @@ def test_doctor_says_whether_this_client_speaks_gssapi() -> None:
         assert check.status == "warn" and "lacks GSSAPI" in check.detail
     if os.environ.get("VAC_REQUIRE_GSSAPI", "") not in ("", "0"):
         assert check.status == "ok"
+
+
+def test_kafka_properties_win_over_each_commands_tuning_but_not_over_its_guarantees(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The README promises that `kafka.properties` wins over vac's choices; it does for tuning
+    (batching, compression, queues), not for what no loss and no doubles rest on."""
+    properties = {"linger.ms": "50", "compression.type": "zstd", "batch.num.messages": "500", "acks": "1",
+                  "enable.idempotence": "false", "enable.auto.commit": "true", "group.id": "theirs"}  # fmt: skip
+    kafka = KafkaSettings.model_validate({"properties": properties})
+
+    def delivered(*_: object) -> None:
+        pass
+
+    for tuning in (PRODUCER_TUNING, LOG_PRODUCER_TUNING):  # the streamer's, the shipper's
+        config = client_config(kafka, on_delivery=delivered, **tuning)
+        assert (config["linger.ms"], config["compression.type"], config["batch.num.messages"]) == ("50", "zstd", "500")
+        assert (config["acks"], config["enable.idempotence"]) == ("all", True)
+        assert config["on_delivery"] is delivered
+    for_streamer = kafka.model_copy(update={"properties": {"message.timeout.ms": 300}})
+    # The shipper waits out any outage; a time-out set for the streamer does not reach it.
+    assert client_config(for_streamer, **LOG_PRODUCER_TUNING)["message.timeout.ms"] == 0
+    indexer = client_config(kafka, **{"group.id": "vac-index", "enable.auto.commit": False})
+    assert (indexer["group.id"], indexer["enable.auto.commit"], indexer["linger.ms"]) == ("vac-index", False, "50")
+    plain = client_config(kafka)  # a command that sets nothing takes them all
+    assert (plain["acks"], plain["group.id"]) == ("1", "theirs")
+    assert "kafka.properties acks=1 is not used: vac needs acks=all here" in caplog.text

@@ -17,9 +17,30 @@ from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[a
 from vac.errors import ConfigError, KafkaUnavailable, PermissionDenied
 from vac.settings import KafkaSettings
 
+# What vac's promises rest on: no record lost or doubled (idempotence, acks, the shipper's
+# delivery that waits out any outage), offsets committed by vac alone after the work is done,
+# each command's own consumer group, the end-of-partition events its readers count on. A
+# command's setting of these stands over `kafka.properties`, which all commands share.
+GUARANTEED = frozenset(
+    {
+        "enable.idempotence",
+        "acks",
+        "message.timeout.ms",
+        "enable.auto.commit",
+        "enable.auto.offset.store",
+        "group.id",
+        "enable.partition.eof",
+    }
+)
+log = logging.getLogger("vac.kafka")
+_ignored_told: set[str] = set()
+
 
 def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
-    """The librdkafka properties for `kafka`; explicit `overrides`, then `kafka.properties`, win."""
+    """The librdkafka properties for `kafka`: the security settings, a command's `overrides`
+    (its tuning, callbacks and guarantees), then `kafka.properties`, which wins over the tuning
+    (an operator's `linger.ms` or `compression.type` is obeyed) but not over the guarantees or
+    callbacks."""
     security = kafka.security
     config: dict[str, Any] = {
         "bootstrap.servers": kafka.bootstrap_servers,
@@ -42,8 +63,14 @@ def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
             "sasl.kerberos.keytab": security.kerberos_keytab,
         }
     config |= {key: str(value) for key, value in optional.items() if value is not None}
-    config |= kafka.properties
     config |= overrides
+    for key, value in kafka.properties.items():
+        if key in overrides and (key in GUARANTEED or not isinstance(overrides[key], str | int | float | bool)):
+            if key not in _ignored_told:  # once per process, not once per client
+                _ignored_told.add(key)
+                log.warning("kafka.properties %s=%s is not used: vac needs %s=%s here", key, value, key, overrides[key])
+            continue
+        config[key] = value
     return config
 
 

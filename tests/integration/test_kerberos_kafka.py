@@ -29,7 +29,7 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from tests.helpers import error_line, free_base_port, run_vac
+from tests.helpers import SAMPLE_LOG, error_line, free_base_port, run_vac
 from vac.kafka.client import sasl_support
 from vac.local import kafka_node, maven, process
 from vac.local.java import find_java
@@ -252,3 +252,30 @@ def test_a_keytab_of_another_principal_is_refused_clearly(kerberos_kafka: Kerber
     assert "Traceback" not in result.stderr
     assert line.startswith(f"vac: error: Kafka at localhost:{kerberos_kafka.port} refused the credentials"), line
     assert "No Kerberos credentials available" in line
+
+
+@needs_gssapi
+def test_ship_topics_and_probe_authenticate_with_the_same_keytab(kerberos_kafka: KerberosKafka, tmp_path: Path) -> None:
+    """Every Kafka-facing command takes the same `kafka.security` settings: the shipper's
+    records all arrive, `topics list` sees them, the probe measures through the secured broker."""
+    config = str(gssapi_config(tmp_path, kerberos_kafka, "vac", kerberos_kafka.vac_keytab))
+    env = kerberos_kafka.kdc.client_env(tmp_path / "ccache")
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(SAMPLE_LOG.read_bytes()[:20_000])
+    shipped = run_vac(
+        "--config", config, "ship", "logs", "--path", str(log), "--app-id", "vac_lhc_1_scada_logs", "--once",
+        "--from-beginning", "--registry", str(tmp_path / "registry.json"), "-o", "json", "-q", env=env, timeout=120,
+    )  # fmt: skip
+    assert shipped.returncode == 0, shipped.stderr
+    summary = orjson.loads(shipped.stdout)
+    assert summary["failed"] == 0 and summary["acked"] == summary["records"] > 0
+    listed = run_vac("--config", config, "topics", "list", "-o", "json", env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert "vac.logs" in listed.stdout
+    probe = run_vac(
+        "--config", config, "probe", "latency", "--rate", "200", "--duration", "2", "--warmup", "1",
+        "--topic", "probe-secured", "-o", "json", env=env, timeout=120,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    result = orjson.loads(probe.stdout)
+    assert (result["sent"], result["received"], result["lost"], result["errors"]) == (600, 600, 0, 0)

@@ -11,6 +11,12 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 # The MQTT source's tests run a real broker.
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+# As root (servers, CI): a real MIT Kerberos KDC for the secured stack's tests (vac/local/kdc.py),
+# and kinit/klist for clients. Elsewhere those tests skip themselves.
+if [ "$(id -u)" -eq 0 ]; then
+  [ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kadmin.local ] || missing+=(krb5-kdc krb5-admin-server)
+  command -v kinit >/dev/null 2>&1 || missing+=(krb5-user)
+fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then
     echo "bootstrap: installing ${missing[*]}" >&2

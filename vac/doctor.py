@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import confluent_kafka
 
@@ -17,6 +18,7 @@ from vac.es.client import CLIENT_MAJOR, shown_hosts
 from vac.es.client import probe_cluster as probe_search
 from vac.kafka.client import probe_cluster as probe_kafka
 from vac.kafka.client import sasl_support
+from vac.kafka.kerberos import KlistMissing, has_valid_ticket, keytab_principals
 from vac.local.java import find_java
 from vac.local.maven import strip_ansi
 from vac.logs.reading import native_available
@@ -45,6 +47,7 @@ def run_checks(settings: VacSettings) -> list[Check]:
         kafka,
         *([check_kafka_auth(settings)] if kafka.status == "ok" else []),
         check_sasl(settings),
+        *([check_kerberos(settings)] if settings.kafka.security.sasl_mechanism == "GSSAPI" else []),
         elasticsearch,
         *([check_elasticsearch_auth(settings)] if elasticsearch.status == "ok" else []),
         check_log_parser(settings),
@@ -107,8 +110,8 @@ def check_sasl(settings: VacSettings) -> Check:
                 "sasl",
                 "fail",
                 f"librdkafka {librdkafka} cannot do SASL {configured}: {problem}",
-                "install a confluent-kafka built against a librdkafka with SASL support "
-                "(e.g. Debian's librdkafka with --no-binary confluent-kafka)",
+                "run scripts/build-kafka-client.sh (scripts/bootstrap.sh does): it builds confluent-kafka "
+                "against a librdkafka with Cyrus SASL and GSSAPI",
             )
         return Check("sasl", "ok", f"librdkafka {librdkafka} supports the configured SASL {configured}")
     if sasl_support("GSSAPI"):
@@ -118,6 +121,52 @@ def check_sasl(settings: VacSettings) -> Check:
             f"no SASL configured; librdkafka {librdkafka} lacks GSSAPI, which the production cluster needs",
         )
     return Check("sasl", "ok", f"no SASL configured; librdkafka {librdkafka} supports GSSAPI")
+
+
+def check_kerberos(settings: VacSettings) -> Check:
+    """What librdkafka's kinit will find: the configured principal's key in the keytab, kept
+    from other users, or a valid ticket in the cache when no keytab is configured."""
+    security = settings.kafka.security
+    principal = security.kerberos_principal
+    try:
+        if security.kerberos_keytab is None:
+            if has_valid_ticket():
+                return Check("kerberos", "ok", "no keytab configured; the ticket cache holds a valid ticket")
+            return Check(
+                "kerberos",
+                "fail",
+                "no keytab configured and no valid ticket in the cache (none, or expired)",
+                "kinit PRINCIPAL, or set kafka.security.kerberos_keytab and kerberos_principal",
+            )
+        keytab = Path(security.kerberos_keytab)
+        try:
+            principals = keytab_principals(keytab)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return Check("kerberos", "fail", f"keytab {keytab} cannot be read: {reason}", "check kerberos_keytab")
+    except KlistMissing:
+        return Check(
+            "kerberos",
+            "warn",
+            "klist is not installed: the keytab and ticket are not checked",
+            "install MIT krb5's client tools (Debian: krb5-user); librdkafka's kinit needs them too",
+        )
+    if not principals or (principal is not None and principal not in principals):
+        held = ", ".join(principals) or "no key at all"
+        return Check(
+            "kerberos",
+            "fail",
+            f"keytab {keytab} holds no key for {principal} (it has {held})",
+            "check kerberos_principal",
+        )
+    if keytab.stat().st_mode & 0o077:
+        return Check(
+            "kerberos",
+            "warn",
+            f"keytab {keytab} holds {principal or principals[0]} but other users may read it",
+            f"chmod 600 {keytab}: a keytab is a password",
+        )
+    return Check("kerberos", "ok", f"keytab {keytab} holds {principal or ', '.join(principals)}, owner-only")
 
 
 def check_elasticsearch(settings: VacSettings) -> Check:

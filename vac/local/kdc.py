@@ -22,11 +22,15 @@ DEFAULT_REALM = "VAC.LOCAL"
 _SBIN = ("/usr/sbin", "/usr/local/sbin")
 
 
-def _tool(name: str) -> str:
+def find_tool(name: str) -> str | None:
     for directory in _SBIN:
         if Path(directory, name).is_file():
             return str(Path(directory, name))
-    found = shutil.which(name)
+    return shutil.which(name)
+
+
+def _tool(name: str) -> str:
+    found = find_tool(name)
     if found is None:
         raise LocalStackError(
             f"{name} is not installed: the secured local stack needs an MIT Kerberos KDC",

@@ -116,6 +116,28 @@ class Section(BaseModel):
         return value
 
 
+def _secret_from_file(data: Any, secret: str) -> Any:
+    """`<secret>_file`: the secret read from a file (a systemd credential, a mounted secret),
+    so that it sits neither in the config nor in the environment nor in a process's command
+    line. One trailing newline is not part of it."""
+    file_key = f"{secret}_file"
+    if not isinstance(data, dict) or data.get(file_key) is None:
+        return data
+    if data.get(secret) is not None:
+        raise ValueError(f"set either {secret} or {file_key}, not both")
+    path = Path(str(data[file_key])).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"{file_key} {path} cannot be read: {reason}") from None
+    if text.endswith("\n"):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    if not text:
+        raise ValueError(f"{file_key} {path} is empty")
+    return {**data, secret: text}
+
+
 class KafkaSecurity(Section):
     protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     """librdkafka `security.protocol`; production uses SASL_SSL."""
@@ -125,6 +147,8 @@ class KafkaSecurity(Section):
     """User for PLAIN and SCRAM."""
     password: SecretStr | None = None
     """Password for PLAIN and SCRAM; never printed."""
+    password_file: Path | None = None
+    """A file whose content is the password (instead of `password`)."""
     ca_file: Path | None = None
     """PEM bundle of the CA that signed the brokers' certificates."""
     cert_file: Path | None = None
@@ -133,12 +157,19 @@ class KafkaSecurity(Section):
     """Client private key (PEM) for mutual TLS."""
     key_password: SecretStr | None = None
     """Password of the client private key."""
+    key_password_file: Path | None = None
+    """A file whose content is the key's password (instead of `key_password`)."""
     kerberos_service_name: str = "kafka"
     """Kerberos service name of the brokers (GSSAPI)."""
     kerberos_principal: str | None = None
     """Client principal (GSSAPI), e.g. vacuum@CERN.CH."""
     kerberos_keytab: Path | None = None
     """Keytab of the client principal (GSSAPI); without it the ticket cache is used."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        return _secret_from_file(_secret_from_file(data, "password"), "key_password")
 
     @model_validator(mode="after")
     def _mechanism_fits_protocol(self) -> KafkaSecurity:
@@ -177,14 +208,23 @@ class ElasticsearchSettings(Section):
     """User for basic authentication."""
     password: SecretStr | None = None
     """Password for basic authentication; never printed."""
+    password_file: Path | None = None
+    """A file whose content is the password (instead of `password`)."""
     api_key: SecretStr | None = None
     """API key (the base64 `id:key` form); used instead of username/password."""
+    api_key_file: Path | None = None
+    """A file whose content is the API key (instead of `api_key`)."""
     ca_file: Path | None = None
     """PEM bundle of the site's CA."""
     verify_certs: bool = True
     """Verify the server certificate (leave on outside tests)."""
     request_timeout_s: float = Field(10.0, gt=0)
     """Timeout of one request."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        return _secret_from_file(_secret_from_file(data, "password"), "api_key")
 
     @model_validator(mode="after")
     def _one_auth(self) -> ElasticsearchSettings:

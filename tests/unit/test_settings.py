@@ -129,3 +129,46 @@ def test_shipped_configs_are_valid() -> None:
     ).settings
     assert production.kafka.security.sasl_mechanism == "GSSAPI"
     assert production.scada.replication_factor == 3
+
+
+def test_secrets_come_from_files_and_are_never_shown(tmp_path: Path) -> None:
+    """`password_file` and friends: the secret in a file (a systemd credential), not in the
+    config, the environment or a command line; one trailing newline is not part of it."""
+    (tmp_path / "kafka.pw").write_text("s3cret-kafka\n")
+    (tmp_path / "key.pw").write_text("s3cret-key\r\n")
+    (tmp_path / "es.key").write_text("s3cret-api-key")
+    config = tmp_path / "vac.yaml"
+    config.write_text(
+        "kafka:\n  security:\n    protocol: SASL_SSL\n    sasl_mechanism: SCRAM-SHA-512\n    username: vac\n"
+        f"    password_file: {tmp_path / 'kafka.pw'}\n    key_password_file: {tmp_path / 'key.pw'}\n"
+        f"elasticsearch:\n  api_key_file: {tmp_path / 'es.key'}\n"
+    )
+    settings = load_settings(config, env={}).settings
+    security = settings.kafka.security
+    assert security.password is not None and security.password.get_secret_value() == "s3cret-kafka"
+    assert security.key_password is not None and security.key_password.get_secret_value() == "s3cret-key"
+    assert settings.elasticsearch.api_key is not None
+    assert settings.elasticsearch.api_key.get_secret_value() == "s3cret-api-key"
+    assert "s3cret" not in str(redacted(settings))
+    assert str(tmp_path / "kafka.pw") in str(redacted(settings))  # where it comes from is no secret
+
+
+@pytest.mark.parametrize(
+    ("security", "fragment"),
+    [
+        ({"password": "inline", "password_file": "{dir}/pw"}, "set either password or password_file, not both"),
+        ({"password_file": "{dir}/missing"}, "password_file {dir}/missing cannot be read: No such file or directory"),
+        ({"password_file": "{dir}"}, "password_file {dir} cannot be read: Is a directory"),
+        ({"password_file": "{dir}/empty"}, "password_file {dir}/empty is empty"),
+    ],
+)
+def test_a_secret_file_that_cannot_serve_is_a_config_error(
+    tmp_path: Path, security: dict[str, str], fragment: str
+) -> None:
+    (tmp_path / "pw").write_text("x")
+    (tmp_path / "empty").write_text("\n")
+    security = {key: value.format(dir=tmp_path) for key, value in security.items()}
+    base = {"protocol": "SASL_SSL", "sasl_mechanism": "PLAIN", "username": "u"}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None, overrides={"kafka": {"security": base | security}}, env={})
+    assert fragment.format(dir=tmp_path) in str(raised.value.message) + str(raised.value.hint)

@@ -11,6 +11,7 @@ site by call site: a refusal nobody has a policy for (a 401 for a wrong password
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -60,12 +61,18 @@ def _wrapped_class(vac_class: type[Exception], client_class: type[Exception]) ->
     return _WRAPPED[key]
 
 
+# Elasticsearch quotes the values it refuses in brackets (`id [xxxx...] is too long`): a long
+# quote is shortened in the middle, so that what it says about the value stays in the reason.
+_QUOTED = re.compile(r"\[([^\]]{80,})\]")
+
+
 def describe_api_error(exc: elasticsearch.ApiError) -> str:
-    """`type: reason` of Elasticsearch's answer (the reason cut to 300 characters), else the
-    client's message."""
+    """`type: reason` of Elasticsearch's answer (long quoted values shortened, the whole cut
+    to 300 characters), else the client's message."""
     error = exc.body.get("error") if isinstance(exc.body, dict) else None
     if isinstance(error, dict):
-        return f"{error.get('type', exc.message)}: {str(error.get('reason', ''))[:300]}"
+        reason = _QUOTED.sub(lambda quoted: f"[{quoted[1][:40]}...{quoted[1][-8:]}]", str(error.get("reason", "")))
+        return f"{error.get('type', exc.message)}: {reason[:300]}"
     return str(exc.message)
 
 

@@ -13,11 +13,15 @@ from typing import Any
 
 import orjson
 
+from vac.logs.reading import Document, DocumentReader
+
 VAC = str(Path(sys.executable).parent / "vac")
 # The real WinCC OA data the tests read, kept in the repository so that a clone alone passes.
 WINCCOA_DATA = Path(__file__).resolve().parents[1] / "data" / "winccoa"
 SAMPLE_LOG = WINCCOA_DATA / "PVSS_II.sample.log"
 LHC_DPES = WINCCOA_DATA / "LHC_KafkaStream.config"
+# The read time the parser tests give every document.
+INGESTED = "2026-11-29T03:00:00.000Z"
 
 
 def run_vac(
@@ -104,3 +108,22 @@ def connect_when_listening(port: int, timeout_s: float = 30) -> socket.socket:
         except OSError:
             assert time.monotonic() < deadline, f"nothing listened on port {port}"
             time.sleep(0.2)
+
+
+def read_all(reader: DocumentReader, data: bytes, chunks: list[int]) -> tuple[list[Document], int]:
+    """As the shipper reads a file: chunk by chunk (sizes from `chunks`, then the rest), a
+    partial line carried to the next read. The documents and the lines counted."""
+    documents: list[Document] = []
+    lines = offset = 0
+    partial = b""
+    for size in [*chunks, 0]:
+        piece = data[offset : offset + size]
+        buffer = partial + piece
+        done, count, used = reader.feed(buffer, offset - len(partial), not piece, INGESTED)
+        offset += len(piece)
+        partial = buffer[used:]
+        documents += done
+        lines += count
+    documents += reader.flush(INGESTED)
+    assert partial == b""
+    return documents, lines

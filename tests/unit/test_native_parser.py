@@ -9,13 +9,11 @@ import random
 
 import pytest
 
-from tests.helpers import SAMPLE_LOG
+from tests.helpers import SAMPLE_LOG, read_all
 from vac.logs.documents import FileOrigin
 from vac.logs.reading import MAX_LINE_PIECE, Document, DocumentReader, PythonReader, make_reader, native_available
 from vac.parse.winccoa import WinccoaParser
 from vac.settings import LogInput, VacSettings
-
-INGESTED = "2026-11-29T03:00:00.000Z"
 
 if not native_available():
     if os.environ.get("VAC_REQUIRE_NATIVE") == "1":  # set by scripts/test.sh where cargo is
@@ -34,24 +32,6 @@ def readers(max_lines: int = 500, max_bytes: int = 128 * 1024) -> tuple[Document
     native = make_reader(spec, settings, origin)
     assert not isinstance(native, PythonReader)
     return PythonReader(WinccoaParser(max_lines=max_lines, max_bytes=max_bytes), origin), native
-
-
-def read_all(reader: DocumentReader, data: bytes, chunks: list[int]) -> tuple[list[Document], int]:
-    """As the shipper reads a file: chunk by chunk, a partial line carried to the next read."""
-    documents: list[Document] = []
-    lines = offset = 0
-    partial = b""
-    for size in [*chunks, 0]:
-        piece = data[offset : offset + size]
-        buffer = partial + piece
-        done, count, used = reader.feed(buffer, offset - len(partial), not piece, INGESTED)
-        offset += len(piece)
-        partial = buffer[used:]
-        documents += done
-        lines += count
-    documents += reader.flush(INGESTED)
-    assert partial == b""
-    return documents, lines
 
 
 def assert_same(data: bytes, chunks: list[int], **caps: int) -> list[Document]:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import read_all
 from vac.logs.documents import FileOrigin
 from vac.logs.reading import Document, PythonReader, make_reader, native_available
 from vac.settings import LogInput, VacSettings
@@ -36,7 +37,6 @@ PIECES = st.one_of(
     st.just(b"x" * 40_000 + b"\n"),  # longer than a read piece (32 KiB)
 )
 INPUTS = st.lists(PIECES, max_size=40).map(b"".join)
-INGESTED = "2026-11-29T03:00:00.000Z"
 CHUNKS = st.lists(st.integers(1, 70_000), min_size=1, max_size=8)
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -49,25 +49,6 @@ def reader(parser: str, native: bool, max_lines: int, max_bytes: int) -> Any:
     )  # fmt: skip
     origin = FileOrigin("host", "/x/app.log", "k", spec.app_id, {})
     return make_reader(spec, VacSettings.model_validate({"logs": config}), origin)
-
-
-def read_all(reader: Any, data: bytes, chunks: list[int]) -> tuple[list[Document], int]:
-    """As the shipper reads a file (`test_native_parser.read_all`, which only runs where the
-    compiled parser is built): chunk by chunk, a partial line carried to the next read."""
-    documents: list[Document] = []
-    lines = offset = 0
-    partial = b""
-    for size in [*chunks, 0]:
-        piece = data[offset : offset + size]
-        buffer = partial + piece
-        done, count, used = reader.feed(buffer, offset - len(partial), not piece, INGESTED)
-        offset += len(piece)
-        partial = buffer[used:]
-        documents += done
-        lines += count
-    documents += reader.flush(INGESTED)
-    assert partial == b""
-    return documents, lines
 
 
 def chunked(data: bytes, sizes: list[int]) -> list[int]:

@@ -104,7 +104,9 @@ class SecureMaterial:
     def credentials(self) -> dict[str, Any]:
         try:
             return dict(json.loads(self.credentials_file.read_text()))
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
+            # Lost or mangled: `prepare` makes new passwords, and the next start of each
+            # server sets them (the SCRAM credential and the file-realm user are set every start).
             return {}
 
     def save_credentials(self, credentials: dict[str, Any]) -> None:

@@ -356,11 +356,17 @@ class LocalStack:
         nodes = self._kafka_nodes(state)
         if not self._secure(state):
             return KafkaSettings(bootstrap_servers=kafka_node.bootstrap_servers(nodes), client_id="vac-local")
+        password = self.secure_material.credentials().get("kafka_scram_password")
+        if not password:
+            raise LocalStackError(
+                f"the secured stack's passwords are missing from {self.secure_material.credentials_file}",
+                hint="`vac local down` then `vac local up --secure` makes new ones",
+            )
         security = KafkaSecurity(
             protocol="SASL_SSL",
             sasl_mechanism="SCRAM-SHA-512",
             username=CLIENT_USER,
-            password=self.secure_material.credentials().get("kafka_scram_password", ""),
+            password=password,
             ca_file=self.secure_material.ca.certificate,
         )
         return KafkaSettings(

@@ -120,7 +120,9 @@ def add_user(java: Java, home: Path, node: ElasticsearchNode, user: str, passwor
         (node.config_dir / name).write_text("")
     env = {"PATH": "/usr/bin:/bin", "ES_JAVA_HOME": str(java.home), "ES_PATH_CONF": str(node.config_dir)}
     result = subprocess.run(
-        [str(home / "bin" / "elasticsearch-users"), "useradd", user, "-p", password, "-r", "superuser"],
+        [str(home / "bin" / "elasticsearch-users"), "useradd", user, "-r", "superuser"],
+        # Typed in, twice, as it asks: on the command line (-p) every user of the host sees it.
+        input=f"{password}\n{password}\n",
         capture_output=True,
         text=True,
         env=env,

@@ -50,6 +50,13 @@ def _print_status(status: StackStatus) -> None:
             f"{version}{pids}  {service.detail}"
         )
         stdout.print(f"{'':<9} {'':<13} {service.security}", markup=False, highlight=False)
+        if service.users:
+            access = f"listeners: {'; '.join(service.listeners)}  users: {'; '.join(service.users)}"
+            stdout.print(f"{'':<9} {'':<13} {access}", markup=False, highlight=False)
+    if status.client_config:
+        stdout.print(f"client config: {status.client_config}", markup=False, highlight=False)
+        for key, value in status.client_env.items():
+            stdout.print(f"export {key}={value}", markup=False, highlight=False)
 
 
 @app.command()
@@ -59,6 +66,16 @@ def up(
     kafka_brokers: Annotated[int | None, typer.Option(help="KRaft nodes (broker+controller each).")] = None,
     kafka_port: Annotated[int | None, typer.Option(help="Client port of the first Kafka node.")] = None,
     elasticsearch_port: Annotated[int | None, typer.Option(help="Elasticsearch HTTP port.")] = None,
+    secure: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure/--open",
+            help="Secured as production: Kafka SASL_SSL (Kerberos, SCRAM) with ACLs, Elasticsearch https with "
+            "users, a local KDC; writes the client config vac-secure.yaml in the state dir.",
+            show_default=False,
+        ),
+    ] = None,
+    kdc_port: Annotated[int | None, typer.Option(help="Port of the local Kerberos KDC (with --secure).")] = None,
     output: OutputOpt = TextOrJson.text,
 ) -> None:
     """Install (the first time, from Maven Central) and start the stack; wait until it is healthy.
@@ -67,7 +84,13 @@ def up(
     """
     with progress("starting the local stack") as step:
         stack = _stack(
-            ctx, step, kafka_brokers=kafka_brokers, kafka_port=kafka_port, elasticsearch_port=elasticsearch_port
+            ctx,
+            step,
+            kafka_brokers=kafka_brokers,
+            kafka_port=kafka_port,
+            elasticsearch_port=elasticsearch_port,
+            secure=secure,
+            kdc_port=kdc_port,
         )
         result = stack.up(_names(services), cancelled=threading.Event())
     if output is TextOrJson.json:

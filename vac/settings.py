@@ -264,6 +264,11 @@ class LocalSettings(Section):
     """Unprivileged user that runs Elasticsearch when vac runs as root."""
     start_timeout_s: float = Field(180.0, gt=0)
     """How long `vac local up` waits for the services to become healthy."""
+    secure: bool = False
+    """Start the stack secured as production is: Kafka on SASL_SSL (Kerberos GSSAPI and
+    SCRAM-SHA-512) with ACLs, Elasticsearch with users over https, a KDC of realm VAC.LOCAL."""
+    kdc_port: int = Field(9088, ge=1024, le=65000)
+    """Port of the local Kerberos KDC (with `secure`)."""
 
     def resolved_state_dir(self) -> Path:
         return self.state_dir or paths.default_state_dir()

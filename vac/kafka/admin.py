@@ -37,3 +37,47 @@ def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, repl
                 ) from None
             raise KafkaUnavailable(f"creating topic {topic!r} failed: {error.str()}") from None
     return created
+
+
+def grant_all(kafka: KafkaSettings, principal: str) -> None:
+    """Allow `principal` (e.g. User:vac) every operation on every topic and group."""
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    admin = connect(AdminClient, kafka).client
+    bindings = [
+        AclBinding(kind, "*", ResourcePatternType.LITERAL, principal, "*", AclOperation.ALL, AclPermissionType.ALLOW)
+        for kind in (ResourceType.TOPIC, ResourceType.GROUP)
+    ]
+    for future in admin.create_acls(bindings).values():
+        _result(future, kafka.timeout_s, f"granting {principal} topics and groups")
+
+
+def set_scram_password(kafka: KafkaSettings, user: str, password: str) -> None:
+    """Create or replace `user`'s SCRAM-SHA-512 credential."""
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]
+        ScramCredentialInfo,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
+
+    admin = connect(AdminClient, kafka).client
+    upsert = UserScramCredentialUpsertion(
+        user, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode()
+    )
+    for future in admin.alter_user_scram_credentials([upsert]).values():
+        _result(future, kafka.timeout_s, f"setting the SCRAM credential of {user!r}")
+
+
+def _result(future: object, timeout_s: float, what: str) -> None:
+    try:
+        future.result(timeout=timeout_s)  # type: ignore[attr-defined]
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"{what} failed: {exc.args[0].str()}") from None
+    except TimeoutError:
+        raise KafkaUnavailable(f"{what} failed: no answer within {timeout_s:g} s") from None

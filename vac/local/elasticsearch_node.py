@@ -1,7 +1,8 @@
 """One single-node Elasticsearch from the integ-test distribution.
 
-Security is off and discovery single-node: a development node on loopback, which `vac local
-status` says; its directory is open to its owner only. Its config,
+Discovery single-node on loopback; security off (a development node, which `vac local status`
+says) unless secured: then https with the vac local CA's certificate and a file-realm user.
+Its directory is open to its owner only. Its config,
 data, logs and temp files live in the state dir, so the unpacked distribution in the cache
 stays read-only and can be shared. As root it runs as an unprivileged user, which
 Elasticsearch demands.
@@ -30,6 +31,7 @@ SERVER_MAIN_CLASS = "org.elasticsearch.bootstrap.Elasticsearch"
 class ElasticsearchNode:
     port: int
     directory: Path
+    secure: bool = False
 
     @property
     def transport_port(self) -> int:
@@ -50,14 +52,44 @@ class ElasticsearchNode:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        # `localhost` when secured: the name its certificate is for, as a client would use.
+        return f"https://localhost:{self.port}" if self.secure else f"http://127.0.0.1:{self.port}"
 
 
-def plan_node(state_dir: Path, port: int) -> ElasticsearchNode:
-    return ElasticsearchNode(port=port, directory=state_dir / "elasticsearch")
+def plan_node(state_dir: Path, port: int, secure: bool = False) -> ElasticsearchNode:
+    return ElasticsearchNode(port=port, directory=state_dir / "elasticsearch", secure=secure)
 
 
-def write_config(node: ElasticsearchNode, home: Path, heap_mb: int) -> None:
+@dataclass(frozen=True)
+class HttpTls:
+    certificate: Path
+    """PEM chain of the node's certificate."""
+    key: Path
+    """Its unencrypted PEM key."""
+    ca: Path
+
+
+def _security_settings(node: ElasticsearchNode, tls: HttpTls | None) -> dict[str, object]:
+    if tls is None:
+        return {"xpack.security.enabled": "false"}
+    # Copied into the config dir: Elasticsearch reads TLS files from there only, and as
+    # another user (when vac runs as root) it could not read the state dir's tls/.
+    for source, name in ((tls.certificate, "http.pem"), (tls.key, "http.key"), (tls.ca, "ca.pem")):
+        shutil.copyfile(source, node.config_dir / name)
+        (node.config_dir / name).chmod(0o600)
+    return {
+        "xpack.security.enabled": "true",
+        "xpack.security.http.ssl.enabled": "true",
+        "xpack.security.http.ssl.certificate": "http.pem",
+        "xpack.security.http.ssl.key": "http.key",
+        "xpack.security.http.ssl.certificate_authorities": "ca.pem",
+        # One node on loopback: no other node to talk TLS with.
+        "xpack.security.transport.ssl.enabled": "false",
+        "xpack.security.authc.api_key.enabled": "true",
+    }
+
+
+def write_config(node: ElasticsearchNode, home: Path, heap_mb: int, tls: HttpTls | None = None) -> None:
     process.private_dir(node.directory)
     for sub in ("config/jvm.options.d", "data", "logs", "tmp"):
         (node.directory / sub).mkdir(parents=True, exist_ok=True)
@@ -72,13 +104,35 @@ def write_config(node: ElasticsearchNode, home: Path, heap_mb: int) -> None:
         "transport.port": node.transport_port,
         "path.data": node.directory / "data",
         "path.logs": node.directory / "logs",
-        "xpack.security.enabled": "false",
+        **_security_settings(node, tls),
         # A nearly full disk must not turn the development node's indices read-only.
         "cluster.routing.allocation.disk.threshold_enabled": "false",
         "action.destructive_requires_name": "false",
     }
     (node.config_dir / "elasticsearch.yml").write_text("".join(f"{key}: {value}\n" for key, value in settings.items()))
     (node.config_dir / "jvm.options.d" / "heap.options").write_text(f"-Xms{heap_mb}m\n-Xmx{heap_mb}m\n")
+
+
+def add_user(java: Java, home: Path, node: ElasticsearchNode, user: str, password: str) -> None:
+    """Make `user` a superuser of the node's file realm with `password`, replacing the realm's
+    users (vac owns them: `user` is the only one)."""
+    for name in ("users", "users_roles"):  # emptied, not deleted: the tool wants them there
+        (node.config_dir / name).write_text("")
+    env = {"PATH": "/usr/bin:/bin", "ES_JAVA_HOME": str(java.home), "ES_PATH_CONF": str(node.config_dir)}
+    result = subprocess.run(
+        [str(home / "bin" / "elasticsearch-users"), "useradd", user, "-r", "superuser"],
+        # Typed in, twice, as it asks: on the command line (-p) every user of the host sees it.
+        input=f"{password}\n{password}\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise LocalStackError(f"adding the Elasticsearch user {user!r} failed: {last[0]}")
+    for name in ("users", "users_roles"):
+        (node.config_dir / name).chmod(0o600)
 
 
 def run_as_user(name: str) -> str | None:

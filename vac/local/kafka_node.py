@@ -56,6 +56,29 @@ class KafkaNode:
         """What identifies this node's JVM in a process list."""
         return str(self.config_file)
 
+    @property
+    def internal_port(self) -> int:
+        """A secured node's INTERNAL listener (single-node only: node 2 would use this port)."""
+        return self.port + 2
+
+
+@dataclass(frozen=True)
+class SecureListener:
+    """What a secured node needs: its TLS certificate chain and key (PEM), its Kerberos keytab."""
+
+    certificate: Path
+    key: Path
+    keytab: Path
+    principal: str
+    """The broker's Kerberos principal without the realm, e.g. kafka/localhost."""
+    realm: str
+
+    @property
+    def user(self) -> str:
+        """The Kafka principal the broker's own Kerberos name maps to (the DEFAULT rule keeps
+        the primary): what `super.users` names."""
+        return "User:" + self.principal.split("/")[0]
+
 
 def plan_nodes(state_dir: Path, count: int, first_port: int) -> list[KafkaNode]:
     return [
@@ -82,7 +105,43 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-def write_config(node: KafkaNode, cluster: list[KafkaNode]) -> None:
+def _pem_value(pem: Path) -> str:
+    """A PEM file as one Java properties value."""
+    return pem.read_text().strip().replace("\n", "\\n")
+
+
+def secure_properties(node: KafkaNode, secure: SecureListener) -> dict[str, object]:
+    """Clients in over TLS with Kerberos (GSSAPI) or SCRAM-SHA-512 only, as in production,
+    authorised by ACLs. The broker talks to itself over an INTERNAL PLAINTEXT listener on
+    loopback: a one-node stack has no other broker to authenticate, and `vac local up` uses it
+    to create the ACLs and the SCRAM credential before any client principal may do anything."""
+    return {
+        "listeners": f"SASL_SSL://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port},"
+        f"INTERNAL://127.0.0.1:{node.internal_port}",
+        "advertised.listeners": f"SASL_SSL://localhost:{node.port},INTERNAL://127.0.0.1:{node.internal_port}",
+        "listener.security.protocol.map": "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT",
+        "inter.broker.listener.name": "INTERNAL",
+        # Inline PEM strings: Kafka's Java side refuses an unencrypted PEM key *file*.
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.certificate.chain": _pem_value(secure.certificate),
+        "ssl.keystore.key": _pem_value(secure.key),
+        "sasl.enabled.mechanisms": "GSSAPI,SCRAM-SHA-512",
+        "sasl.kerberos.service.name": secure.principal.split("/")[0],
+        "listener.name.sasl_ssl.gssapi.sasl.jaas.config": "com.sun.security.auth.module.Krb5LoginModule required "
+        f'useKeyTab=true storeKey=true keyTab="{secure.keytab}" principal="{secure.principal}@{secure.realm}";',
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        # ANONYMOUS is who comes in over INTERNAL and CONTROLLER (the broker itself, and `up`).
+        # Kafka cannot tie a super user to a listener; SASL_SSL never yields ANONYMOUS, so only
+        # a process on this host that reaches the loopback INTERNAL port is one.
+        "super.users": f"{secure.user};User:ANONYMOUS",
+    }
+
+
+def write_config(node: KafkaNode, cluster: list[KafkaNode], secure: SecureListener | None = None) -> None:
     size = len(cluster)
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in cluster)
     replicas, min_isr = min(size, 3), min(size, 2)
@@ -107,6 +166,8 @@ def write_config(node: KafkaNode, cluster: list[KafkaNode]) -> None:
         "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": 0,
     }
+    if secure is not None:
+        properties |= secure_properties(node, secure)
     process.private_dir(node.directory.parent)
     process.private_dir(node.directory)
     node.config_file.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))

@@ -58,8 +58,18 @@ class Kdc:
         return self.directory / "kdc.log"
 
     @property
+    def pid_file(self) -> Path:
+        return self.directory / "krb5kdc.pid"
+
+    @property
     def marker(self) -> str:
-        return str(self.kdc_conf)
+        """What identifies this KDC in a process list: its pid file, the one path of this
+        directory on its command line (the configs come through the environment)."""
+        return str(self.pid_file)
+
+    @property
+    def created(self) -> bool:
+        return (self.directory / "stash").exists() and self.krb5_conf.exists()
 
     def keytab(self, principal: str) -> Path:
         return self.directory / "keytabs" / (principal.replace("/", "_") + ".keytab")
@@ -125,5 +135,8 @@ class Kdc:
     def start(self) -> int:
         process.ensure_ports_free({self.port: "Kerberos KDC"})
         return process.spawn(
-            [_tool("krb5kdc"), "-n", "-r", self.realm], self.log_file, env=self._env(), cwd=self.directory
+            [_tool("krb5kdc"), "-n", "-r", self.realm, "-P", str(self.pid_file)],
+            self.log_file,
+            env=self._env(),
+            cwd=self.directory,
         )

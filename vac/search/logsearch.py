@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import elasticsearch
 from elasticsearch import Elasticsearch
 
-from vac.errors import IndexNotFound, QueryError
+from vac.errors import IndexNotFound, PermissionDenied, QueryError
 from vac.es.client import unreachable
 from vac.search.fields import field_path, field_value
 
@@ -124,6 +124,8 @@ class LogSearch:
         request it refuses (with its own reason)."""
         try:
             return request()
+        except PermissionDenied:
+            raise  # wrong credentials or a missing privilege: not the query's fault (exit 1, not 2)
         except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
             raise unreachable(exc, self.hosts) from None
         except elasticsearch.ApiError as exc:

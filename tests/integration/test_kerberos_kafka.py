@@ -54,33 +54,7 @@ needs_gssapi = pytest.mark.skipif(
     reason=f"this librdkafka cannot do GSSAPI ({GSSAPI_MISSING}); scripts/build-kafka-client.sh builds one",
 )
 
-# Appended to the plain node's properties (later keys win in Java properties files). Clients
-# come in over TLS with GSSAPI or SCRAM-SHA-512 only, as production's; the broker's own
-# PLAINTEXT listener is the test's admin door.
-SECURED = """
-listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},INTERNAL://127.0.0.1:{internal}
-advertised.listeners=SASL_SSL://localhost:{port},INTERNAL://127.0.0.1:{internal}
-listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT
-inter.broker.listener.name=INTERNAL
-ssl.keystore.type=PEM
-ssl.keystore.certificate.chain={certificate}
-ssl.keystore.key={key}
-sasl.enabled.mechanisms=GSSAPI,SCRAM-SHA-512
-sasl.kerberos.service.name=kafka
-listener.name.sasl_ssl.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \\
-useKeyTab=true storeKey=true keyTab="{keytab}" principal="kafka/localhost@{realm}";
-listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
-super.users=User:ANONYMOUS
-allow.everyone.if.no.acl.found=false
-"""
 SCRAM_PASSWORD = "scram-secret-of-vac"
-
-
-def properties_value(pem: Path) -> str:
-    """A PEM file as one Java properties value (PEM strings are what Kafka's key store takes
-    unencrypted)."""
-    return pem.read_text().strip().replace("\n", "\\n")
 
 
 @dataclass(frozen=True)
@@ -122,23 +96,16 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
     java = find_java(kafka_node.MIN_JAVA)
     port = free_base_port(26092, 1, 2)
     node = kafka_node.KafkaNode(1, port, port + 1, directory / "kafka")
-    kafka_node.write_config(node, [node])
-    with open(node.config_file, "a") as config:
-        config.write(
-            SECURED.format(
-                port=port,
-                controller=port + 1,
-                internal=port + 2,
-                certificate=properties_value(broker_tls.certificate),
-                key=properties_value(broker_tls.key),
-                keytab=broker_keytab,
-                realm=kdc.realm,
-            )
-        )
+    # The product's own secured listener (what `vac local up --secure` runs): SASL_SSL with
+    # GSSAPI and SCRAM-SHA-512, ACLs, and an INTERNAL PLAINTEXT door the test administers through.
+    listener = kafka_node.SecureListener(
+        broker_tls.certificate, broker_tls.key, broker_keytab, "kafka/localhost", kdc.realm
+    )
+    kafka_node.write_config(node, [node], listener)
     kafka_node.format_storage(java, libs, node, kafka_node.new_cluster_id())
     pid = kafka_node.start(java, libs, node, 384, [f"-Djava.security.krb5.conf={kdc.krb5_conf}"])
     try:
-        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port + 2}"})
+        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.internal_port}"})
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -154,7 +121,7 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
         upsert = UserScramCredentialUpsertion("vac", scram, SCRAM_PASSWORD.encode())
         for future in admin.alter_user_scram_credentials([upsert]).values():
             future.result(30)
-        yield KerberosKafka(kdc, ca, port, port + 2, vac_keytab, stranger_keytab)
+        yield KerberosKafka(kdc, ca, port, node.internal_port, vac_keytab, stranger_keytab)
     finally:
         process.stop_groups([pid, kdc_pid], 30)
 

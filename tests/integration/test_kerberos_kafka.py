@@ -6,7 +6,6 @@ tests then check that vac says so in one line instead of failing obscurely."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,30 +28,15 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from tests.helpers import SAMPLE_LOG, error_line, free_base_port, run_vac
-from vac.kafka.client import sasl_support
+from tests.helpers import SAMPLE_LOG, error_line, free_base_port, no_gssapi, no_kdc, run_vac, unless_kerberos_required
 from vac.local import kafka_node, maven, process
 from vac.local.java import find_java
-from vac.local.kdc import Kdc, find_tool
+from vac.local.kdc import Kdc
 from vac.local.tls import LocalCa
 from vac.settings import LocalSettings
 
-# scripts/test.sh requires these tests where bootstrap could install the KDC and build the client.
-REQUIRED = os.environ.get("VAC_REQUIRE_GSSAPI", "") not in ("", "0")
-KDC_MISSING = [tool for tool in ("krb5kdc", "kdb5_util", "kadmin.local") if find_tool(tool) is None]
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        bool(KDC_MISSING) and not REQUIRED,
-        reason=f"no MIT Kerberos KDC here ({', '.join(KDC_MISSING)}); as root scripts/bootstrap.sh installs one",
-    ),
-]
-
-GSSAPI_MISSING = sasl_support("GSSAPI")
-needs_gssapi = pytest.mark.skipif(
-    GSSAPI_MISSING is not None and not REQUIRED,
-    reason=f"this librdkafka cannot do GSSAPI ({GSSAPI_MISSING}); scripts/build-kafka-client.sh builds one",
-)
+pytestmark = [pytest.mark.integration, unless_kerberos_required(no_kdc())]
+needs_gssapi = unless_kerberos_required(no_gssapi())
 
 SCRAM_PASSWORD = "scram-secret-of-vac"
 

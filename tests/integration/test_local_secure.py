@@ -20,22 +20,18 @@ import pytest
 import yaml
 
 from tests.conftest import stack_state_dir
-from tests.helpers import SAMPLE_LOG, VAC, error_line, free_base_port, run_vac
-from vac.kafka.client import sasl_support
-from vac.local.kdc import find_tool
+from tests.helpers import (
+    SAMPLE_LOG,
+    VAC,
+    error_line,
+    free_base_port,
+    no_gssapi,
+    no_kdc,
+    run_vac,
+    unless_kerberos_required,
+)
 
-# scripts/test.sh requires these tests where bootstrap could install the KDC and build the client.
-REQUIRED = os.environ.get("VAC_REQUIRE_GSSAPI", "") not in ("", "0")
-KDC_MISSING = [tool for tool in ("krb5kdc", "kdb5_util", "kadmin.local") if find_tool(tool) is None]
-GSSAPI_MISSING = sasl_support("GSSAPI")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        bool(KDC_MISSING or GSSAPI_MISSING) and not REQUIRED,
-        reason=f"no KDC ({', '.join(KDC_MISSING)}) or no GSSAPI in librdkafka ({GSSAPI_MISSING}): "
-        "as root scripts/bootstrap.sh and scripts/build-kafka-client.sh provide both",
-    ),
-]
+pytestmark = [pytest.mark.integration, unless_kerberos_required(no_kdc(), no_gssapi())]
 STATE_NAME = "vac-test-secure"
 
 

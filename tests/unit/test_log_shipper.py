@@ -497,6 +497,13 @@ def test_a_file_closed_for_want_of_slots_then_deleted_is_retired(tmp_path: Path)
     assert len(service.sink.docs) == 6
 
 
+def close_scanned(shipper: LogShipper) -> None:
+    """What `run` would release for a shipper only scanned: its open files and its registry."""
+    for harvester in shipper.harvesters.values():
+        harvester.close()
+    shipper.registry.close()
+
+
 def test_a_scan_with_many_files_waiting_for_a_slot_lists_the_open_ones_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -522,9 +529,7 @@ def test_a_scan_with_many_files_waiting_for_a_slot_lists_the_open_ones_once(
     shipper.scan()
     assert shipper.waiting == 6 and len(shipper.resting) == 3 and len(shipper.harvesters) == 3
     assert sizes == 3
-    for harvester in shipper.harvesters.values():
-        harvester.close()
-    shipper.registry.close()
+    close_scanned(shipper)
 
 
 def test_a_file_that_vanishes_while_it_waits_to_be_told_a_copy_is_forgotten(tmp_path: Path) -> None:
@@ -539,9 +544,7 @@ def test_a_file_that_vanishes_while_it_waits_to_be_told_a_copy_is_forgotten(tmp_
     (tmp_path / "b.log").unlink()
     shipper.scan()
     assert shipper._waiting_since == {}
-    for harvester in shipper.harvesters.values():
-        harvester.close()
-    shipper.registry.close()
+    close_scanned(shipper)
 
 
 def test_the_copy_grace_is_a_setting(tmp_path: Path) -> None:
@@ -558,6 +561,4 @@ def test_the_copy_grace_is_a_setting(tmp_path: Path) -> None:
     time.sleep(0.3)
     shipper.scan()
     assert len(shipper.harvesters) == 2  # a file of its own after 0.2 s, not the default 3 s
-    for harvester in shipper.harvesters.values():
-        harvester.close()
-    shipper.registry.close()
+    close_scanned(shipper)

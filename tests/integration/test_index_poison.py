@@ -91,17 +91,24 @@ def dead_letters(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
     return [(value, headers[REASON_HEADER].decode()) for value, headers in topic_messages(bootstrap, topic)]
 
 
-def test_poison_messages_are_dead_lettered_and_the_good_ones_indexed(
-    local_stack: StackEndpoints, tmp_path: Path
-) -> None:
+def indexer_run(local_stack: StackEndpoints, tmp_path: Path, name: str, batch_s: float) -> tuple[Path, str, str, str]:
+    """A config of the test stack whose indexer has a topic, a dead-letter topic, a group and
+    an index family of its own: (config file, index family, topic, dead-letter topic)."""
     run = uuid.uuid4().hex[:8]
-    family, topic, dlq = f"vactest-{run}", f"it-poison-{run}", f"it-dlq-{run}"
+    family, topic, dlq = f"vactest-{run}", f"it-{name}-{run}", f"it-dlq-{run}"
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": topic, "partitions": 1}
     config["index"] = {"group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
-                       "dead_letter_topic": dlq, "batch_s": 0.5}  # fmt: skip
-    config_file = tmp_path / "poison.yaml"
+                       "dead_letter_topic": dlq, "batch_s": batch_s}  # fmt: skip
+    config_file = tmp_path / f"{name}.yaml"
     config_file.write_text(yaml.safe_dump(config))
+    return config_file, family, topic, dlq
+
+
+def test_poison_messages_are_dead_lettered_and_the_good_ones_indexed(
+    local_stack: StackEndpoints, tmp_path: Path
+) -> None:
+    config_file, family, topic, dlq = indexer_run(local_stack, tmp_path, "poison", batch_s=0.5)
     admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its future
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
 
@@ -230,14 +237,7 @@ def test_a_dead_letter_kafka_refuses_stops_the_indexer_without_committing(
     """The dead-letter topic takes messages of 300 bytes at most: the poison message of 400
     cannot be put there, so its batch is not committed (committing would lose it); once the
     topic takes it, the next run indexes and dead-letters the whole batch."""
-    run = uuid.uuid4().hex[:8]
-    family, topic, dlq = f"vactest-{run}", f"it-dlqfull-{run}", f"it-dlq-{run}"
-    config = yaml.safe_load(local_stack.config_file.read_text())
-    config["logs"] = {"topic": topic, "partitions": 1}
-    config["index"] = {"group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
-                       "dead_letter_topic": dlq, "batch_s": 0.2}  # fmt: skip
-    config_file = tmp_path / "dlqfull.yaml"
-    config_file.write_text(yaml.safe_dump(config))
+    config_file, family, topic, dlq = indexer_run(local_stack, tmp_path, "dlqfull", batch_s=0.2)
     admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its futures
     created = admin.create_topics([NewTopic(topic, 1, 1), NewTopic(dlq, 1, 1, config={"max.message.bytes": "300"})])
     for future in created.values():

@@ -114,6 +114,14 @@ def is_running(pid: int | None, marker: str) -> bool:
     return any(marker in cmdline for cmdline in cmdlines) or not cmdlines or not cmdlines[0]
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write `path` for its owner's eyes only (a key, a password, the stack's state); a file
+    that was there before is closed to others too (O_CREAT keeps an existing file's mode)."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(data)
+    path.chmod(0o600)
+
+
 def server_pid(pid: int, main_class: str) -> int:
     """The pid of the process in `pid`'s family that runs `main_class`: a launcher (such as
     Elasticsearch's CLI) forks the JVM that serves, and that is the pid an operator wants."""

@@ -9,7 +9,6 @@ would invalidate what clients already hold); `vac local reset` deletes it. `Loca
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +27,6 @@ Kafka principal `User:vac`) and the Elasticsearch user `vac`."""
 # Names the servers are reached by: `localhost` is what the broker's Kerberos principal and
 # the advertised listener say; 127.0.0.1 for clients that use the address.
 SERVER_HOSTS = ["localhost", "127.0.0.1"]
-
-
-def _write_private(path: Path, text: str) -> None:
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-        file.write(text)
-    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
 
 
 @dataclass(frozen=True)
@@ -110,7 +103,7 @@ class SecureMaterial:
             return {}
 
     def save_credentials(self, credentials: dict[str, Any]) -> None:
-        _write_private(self.credentials_file, json.dumps(credentials, indent=2))
+        process.write_private(self.credentials_file, json.dumps(credentials, indent=2).encode())
 
     def client_env(self) -> dict[str, str]:
         """The environment a client of the stack needs besides the config: this realm's
@@ -145,5 +138,5 @@ class SecureMaterial:
             "# Kafka needs this realm and a ticket cache of its own in the environment:\n"
             + "".join(f"#   export {key}={value}\n" for key, value in self.client_env().items())
         )
-        _write_private(self.client_config, header + yaml.safe_dump(config, sort_keys=False))
+        process.write_private(self.client_config, (header + yaml.safe_dump(config, sort_keys=False)).encode())
         return self.client_config

@@ -113,8 +113,7 @@ class LocalStack:
     def _save_state(self, state: dict[str, Any]) -> None:
         self._make_state_dir()
         tmp = self.state_file.with_suffix(".tmp")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-            file.write(json.dumps(state, indent=2))
+        process.write_private(tmp, json.dumps(state, indent=2).encode())
         os.replace(tmp, self.state_file)
 
     def _make_state_dir(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from vac.local.process import write_private
 
 VALID_FOR = datetime.timedelta(days=825)  # the longest a server certificate may live for browsers and macOS
 
@@ -27,12 +28,6 @@ class Issued:
     """PEM: the server's certificate, then the CA's (the chain a server presents)."""
     key: Path
     """PEM, PKCS#8, unencrypted, mode 600."""
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
-        file.write(data)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -73,7 +68,8 @@ class LocalCa:
             )  # certificate and CRL signing only
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.key, _key_pem(key))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_private(self.key, _key_pem(key))
         self.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
     def issue(self, name: str, hosts: list[str]) -> Issued:
@@ -103,7 +99,7 @@ class LocalCa:
             .sign(ca_key, hashes.SHA256())
         )
         issued = Issued(self.directory / f"{name}.pem", self.directory / f"{name}.key")
-        _write_private(issued.key, _key_pem(key))
+        write_private(issued.key, _key_pem(key))
         issued.certificate.write_bytes(
             certificate.public_bytes(serialization.Encoding.PEM) + self.certificate.read_bytes()
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
     AclBinding,
     AclOperation,
@@ -51,9 +51,11 @@ class KerberosKafka:
     stranger_keytab: Path
 
 
-def allow(admin: AdminClient, principal: str, kind: ResourceType, name: str) -> None:
+def allow(
+    admin: AdminClient, principal: str, kind: ResourceType, name: str, operation: AclOperation = AclOperation.ALL
+) -> None:
     binding = AclBinding(
-        kind, name, ResourcePatternType.LITERAL, f"User:{principal}", "*", AclOperation.ALL, AclPermissionType.ALLOW
+        kind, name, ResourcePatternType.LITERAL, f"User:{principal}", "*", operation, AclPermissionType.ALLOW
     )
     for future in admin.create_acls([binding]).values():
         future.result(30)
@@ -95,7 +97,13 @@ def kerberos_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kerbero
             try:
                 admin.create_topics([NewTopic("pressures", 1, 1)])["pressures"].result(10)
                 break
-            except (KafkaException, TimeoutError):  # a broker still starting on a loaded machine
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:  # an attempt that timed out made it
+                    break
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+            except TimeoutError:  # a broker still starting on a loaded machine
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
@@ -200,6 +208,38 @@ def test_a_principal_without_acls_is_refused_clearly(kerberos_kafka: KerberosKaf
     result = run_vac("--config", config, "tail", "topic", "pressures", "--no-follow", env=env)
     assert result.returncode == 1, result.stderr
     assert error_line(result) == "vac: error: not allowed to read topic 'pressures'"
+
+
+@needs_gssapi
+def test_a_principal_that_may_not_write_stops_ship_and_stream_in_one_line(
+    kerberos_kafka: KerberosKafka, tmp_path: Path
+) -> None:
+    """The stranger may see the topics (DESCRIBE) but not write them: the idempotent producer
+    is stopped for good by the brokers. Each job ends with one line and exit 1, and the shipper's
+    registry does not pass a line Kafka did not take."""
+    admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{kerberos_kafka.internal_port}"})
+    for topic in ("stranger-logs", "stranger-pressures", "vac.health"):
+        admin.create_topics([NewTopic(topic, 1, 1)])[topic].exception(30)  # None, or it exists already
+        allow(admin, "stranger", ResourceType.TOPIC, topic, AclOperation.DESCRIBE)
+    config = str(gssapi_config(tmp_path, kerberos_kafka, "stranger", kerberos_kafka.stranger_keytab))
+    env = kerberos_kafka.kdc.client_env(tmp_path / "ccache") | {"VAC_LOGS__TOPIC": "stranger-logs"}
+    log, registry = tmp_path / "PVSS_II.log", tmp_path / "registry.json"
+    log.write_bytes(SAMPLE_LOG.read_bytes()[:20_000])
+    shipped = run_vac(
+        "--config", config, "ship", "logs", "--path", str(log), "--app-id", "vac_lhc_1_scada_logs", "--once",
+        "--from-beginning", "--registry", str(registry), "-q", env=env, timeout=120,
+    )  # fmt: skip
+    streamed = run_vac(
+        "--config", config, "stream", "scada", "--devices", "5", "--duration", "3", "--topic", "stranger-pressures",
+        "-q", env=env, timeout=120,
+    )  # fmt: skip
+    refused = f"vac: error: Kafka at localhost:{kerberos_kafka.port} refused to let vac write: "
+    for result in (shipped, streamed):
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        line = error_line(result)
+        assert line.startswith(refused) and "authorization failed" in line, line
+    assert [entry["offset"] for entry in orjson.loads(registry.read_bytes())["files"]] == [0]
 
 
 @needs_gssapi

@@ -21,6 +21,7 @@ import yaml
 
 from tests.conftest import stack_state_dir
 from tests.helpers import (
+    LHC_DPES,
     SAMPLE_LOG,
     VAC,
     error_line,
@@ -30,6 +31,7 @@ from tests.helpers import (
     run_vac,
     unless_kerberos_required,
 )
+from vac.scada.dpes import load_dpes
 
 pytestmark = [pytest.mark.integration, unless_kerberos_required(no_kdc(), no_gssapi())]
 STATE_NAME = "vac-test-secure"
@@ -151,43 +153,194 @@ def test_status_lists_the_kdc_and_the_secure_listeners(secure_stack: SecureStack
     assert [service["name"] for service in secure_stack.up["services"]] == ["kafka", "elasticsearch", "kdc"]
 
 
-def test_stream_and_tail_read_back_exactly_with_a_ticket_from_the_keytab(secure_stack: SecureStack) -> None:
+def scram_env(stack: SecureStack) -> dict[str, str]:
+    """The same user through SCRAM-SHA-512 instead of Kerberos: only the environment changes."""
+    password = json.loads((stack.state_dir / "credentials.json").read_text())["kafka_scram_password"]
+    return {
+        "VAC_KAFKA__SECURITY__SASL_MECHANISM": "SCRAM-SHA-512",
+        "VAC_KAFKA__SECURITY__USERNAME": "vac",
+        "VAC_KAFKA__SECURITY__PASSWORD": password,
+    }
+
+
+MECHANISMS = ["GSSAPI", "SCRAM-SHA-512"]
+
+
+def mechanism_env(stack: SecureStack, mechanism: str) -> dict[str, str]:
+    return {} if mechanism == "GSSAPI" else scram_env(stack)
+
+
+def recording_of_changes(path: Path, count: int) -> set[tuple[str, float]]:
+    """`count` changes of the real LHC DPEs, each DPE's values far apart (no deadband hides
+    one); returns the (DPE, value) pairs that must each arrive exactly once."""
+    names = [dpe.name for dpe in load_dpes(LHC_DPES)]
+    expected, lines = set(), []
+    for i in range(count):
+        name, value = names[i % len(names)], 1e-9 * 10 ** (i // len(names))
+        expected.add((name, value))
+        lines.append(orjson.dumps({"dpe": name, "value": value, "stime": 1_795_881_600_000 + i}))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return expected
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_twenty_thousand_changes_stream_and_read_back_exactly(
+    secure_stack: SecureStack, tmp_path: Path, mechanism: str
+) -> None:
+    recording = tmp_path / "changes.jsonl"
+    expected = recording_of_changes(recording, 20_000)
+    topic = f"secure-pressures-{mechanism.lower()}"
+    env = mechanism_env(secure_stack, mechanism)
     streamed = client(
-        secure_stack, "stream", "scada", "--devices", "50", "--rate", "1000", "--duration", "3",
-        "--topic", "secure-pressures", "-o", "json", "-q",
+        secure_stack, "stream", "scada", "--source", f"jsonl:{recording}", "--dpes", str(LHC_DPES),
+        "--topic", topic, "-o", "json", "-q", env=env,
     )  # fmt: skip
     assert streamed.returncode == 0, streamed.stderr
     summary = orjson.loads(streamed.stdout)
-    assert summary["failed"] == 0 and summary["acked"] > 2000
-    read = client(
-        secure_stack, "tail", "topic", "secure-pressures", "--from", "beginning", "--no-follow", "-o", "jsonl"
-    )
+    assert (summary["acked"], summary["failed"], summary["unknown"]) == (20_000, 0, 0)
+    read = client(secure_stack, "tail", "topic", topic, "--from", "beginning", "--no-follow", "-o", "jsonl", env=env)
     assert read.returncode == 0, read.stderr
-    assert len(read.stdout.splitlines()) == summary["acked"]
-    assert (secure_stack.state_dir / "kdc" / "ccache").exists()  # the ticket went where up said
+    records = [orjson.loads(line) for line in read.stdout.splitlines()]
+    got = [(record["id"], record["value"]) for record in records]
+    assert len(got) == 20_000 and set(got) == expected  # nothing lost, nothing doubled
+    if mechanism == "GSSAPI":
+        assert (secure_stack.state_dir / "kdc" / "ccache").exists()  # the ticket went where up said
 
 
-def test_logs_are_shipped_indexed_and_found_over_https(secure_stack: SecureStack, tmp_path: Path) -> None:
-    log = tmp_path / "PVSS_II.log"
-    log.write_bytes(SAMPLE_LOG.read_bytes())
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_the_probe_measures_through_the_secured_broker(secure_stack: SecureStack, mechanism: str) -> None:
+    probe = client(
+        secure_stack, "probe", "latency", "--rate", "200", "--duration", "2", "--warmup", "1",
+        "--topic", f"secure-probe-{mechanism.lower()}", "-o", "json", env=mechanism_env(secure_stack, mechanism),
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    result = orjson.loads(probe.stdout)
+    assert (result["sent"], result["received"], result["lost"], result["errors"]) == (600, 600, 0, 0)
+
+
+def searchable_count(stack: SecureStack, query: str, expected: int) -> int:
+    """The count of `query`'s matches once it reaches `expected` (indexed documents become
+    searchable at the next refresh) or a minute passed."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = client(stack, "query", query, "--since", "2000-01-01", "--count", "-o", "json")
+        assert found.returncode == 0, found.stderr
+        count = int(orjson.loads(found.stdout)["count"])
+        if count == expected or time.monotonic() > deadline:
+            return count
+        time.sleep(1)
+
+
+def ship(stack: SecureStack, log: Path, app_id: str, registry: Path, env: dict[str, str]) -> int:
     shipped = client(
-        secure_stack, "ship", "logs", "--path", str(log), "--app-id", "vac_lhc_1_scada_logs", "--once",
-        "--from-beginning", "--registry", str(tmp_path / "registry.json"), "-o", "json", "-q",
+        stack, "ship", "logs", "--path", str(log), "--app-id", app_id, "--once",
+        "--from-beginning", "--registry", str(registry), "-o", "json", "-q", env=env,
     )  # fmt: skip
     assert shipped.returncode == 0, shipped.stderr
-    records = orjson.loads(shipped.stdout)["acked"]
+    summary = orjson.loads(shipped.stdout)
+    assert summary["failed"] == 0
+    return int(summary["acked"])
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_logs_are_shipped_indexed_and_found_over_https(
+    secure_stack: SecureStack, tmp_path: Path, mechanism: str
+) -> None:
+    env = mechanism_env(secure_stack, mechanism)
+    app_id = f"vac_secure_{mechanism.lower().replace('-', '_')}_logs"
+    log = tmp_path / "PVSS_II.log"
+    log.write_bytes(SAMPLE_LOG.read_bytes())
+    records = ship(secure_stack, log, app_id, tmp_path / "registry.json", env)
     assert records > 4000
-    indexed = client(secure_stack, "index", "--until-caught-up", "-q", "-o", "json", timeout=300)
+    indexed = client(secure_stack, "index", "--until-caught-up", "-q", "-o", "json", env=env, timeout=300)
     assert indexed.returncode == 0, indexed.stderr
     assert orjson.loads(indexed.stdout)["indexed"] == records
-    deadline = time.monotonic() + 60
-    while True:  # indexed documents become searchable at the next refresh
-        found = client(secure_stack, "query", "*", "--since", "2000-01-01", "--count", "-o", "json")
-        assert found.returncode == 0, found.stderr
-        if orjson.loads(found.stdout)["count"] == records or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert orjson.loads(found.stdout) == {"count": records}
+    assert searchable_count(secure_stack, f"fields.app_id:{app_id}", records) == records
+
+
+def test_a_401_in_the_middle_of_index_stops_it_in_one_line_and_loses_nothing(
+    secure_stack: SecureStack, tmp_path: Path
+) -> None:
+    """The password stops working while `vac index` follows the topic: it ends with one line
+    and exit 1, commits nothing it did not index, and a later run indexes the rest."""
+    app_id = "vac_secure_401_logs"
+    sample = SAMPLE_LOG.read_bytes()
+    cut = sample.index(b"\n", len(sample) // 2) + 1
+    log, registry = tmp_path / "PVSS_II.log", tmp_path / "registry.json"
+    log.write_bytes(sample[:cut])
+    first = ship(secure_stack, log, app_id, registry, {})
+    before = client(secure_stack, "index", "--until-caught-up", "-q", "-o", "json", timeout=300)
+    assert before.returncode == 0, before.stderr
+    follower = subprocess.Popen(
+        [VAC, "--config", str(secure_stack.client_config), "index", "-q"],
+        env={"PATH": os.environ["PATH"], "NO_COLOR": "1"} | secure_stack.client_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    users = secure_stack.state_dir / "elasticsearch" / "config" / "users"
+    realm = users.read_text()
+    try:
+        time.sleep(3)  # the follower is caught up and waiting
+        assert follower.poll() is None, follower.communicate()
+        # Another hash for `vac`: the file realm reloads it within seconds; written in place,
+        # so the file keeps the owner Elasticsearch reads it as.
+        with users.open("r+") as file:
+            file.write(realm.replace("$2a$10$", "$2a$10$X", 1)[: len(realm)])
+        time.sleep(8)
+        log.write_bytes(sample)  # the rest of the log arrives: its bulk request meets a 401
+        second = ship(secure_stack, log, app_id, registry, {})
+        _, stderr = follower.communicate(timeout=120)
+    finally:
+        follower.kill()
+        with users.open("w") as file:
+            file.write(realm)
+    assert follower.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("vac: error: ")]
+    assert len(errors) == 1 and errors[0].startswith("vac: error: Elasticsearch answered HTTP 401 to "), stderr
+    time.sleep(8)  # the realm has the right password again
+    after = client(secure_stack, "index", "--until-caught-up", "-q", "-o", "json", timeout=300)
+    assert after.returncode == 0, after.stderr
+    assert orjson.loads(after.stdout)["indexed"] >= second  # nothing was committed past the 401
+    assert searchable_count(secure_stack, f"fields.app_id:{app_id}", first + second) == first + second
+
+
+def test_an_expired_ticket_in_the_cache_is_one_error_line(secure_stack: SecureStack, tmp_path: Path) -> None:
+    """Without a keytab vac uses the ticket cache as `kinit` left it: while the ticket is
+    valid every command works; once it expired each says so, with what to do."""
+    config = yaml.safe_load(secure_stack.client_config.read_text())
+    keytab = config["kafka"]["security"].pop("kerberos_keytab")
+    config["kafka"]["timeout_s"] = 10
+    ticket_only = tmp_path / "ticket-only.yaml"
+    ticket_only.write_text(yaml.safe_dump(config))
+    env = secure_stack.client_env | {"KRB5CCNAME": f"FILE:{tmp_path / 'ccache'}"}
+    lifetime_s = 8
+    kinit = subprocess.run(
+        ["kinit", "-l", f"{lifetime_s}s", "-k", "-t", keytab, "vac@VAC.LOCAL"],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert kinit.returncode == 0, kinit.stderr
+    valid_until = time.monotonic() + lifetime_s
+    clean = {"PATH": os.environ["PATH"], "NO_COLOR": "1"} | env
+    listed = run_vac("--config", str(ticket_only), "topics", "list", "-o", "json", env=clean, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    time.sleep(max(0.0, valid_until - time.monotonic()) + 2)
+    for command in (("topics", "list"), ("stream", "scada", "--devices", "5", "--duration", "2", "-q")):
+        result = run_vac("--config", str(ticket_only), *command, env=clean, timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        line = error_line(result)
+        assert line.startswith(f"vac: error: Kafka at localhost:{secure_stack.kafka_port} refused the credentials"), (
+            line
+        )
+        assert "Ticket expired" in line
+        hint = result.stderr.splitlines()[-1]
+        assert "ticket cache (KRB5CCNAME) is missing or expired: run kinit" in hint, result.stderr
 
 
 @pytest.mark.parametrize(

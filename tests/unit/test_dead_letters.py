@@ -4,12 +4,12 @@ letter without it that says where it is, rather than a stop on the same batch at
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from confluent_kafka import Producer
 
 from vac.kafka.client import quiet_logger
+from vac.kafka.producing import VacProducer
 from vac.logs.indexer import (
     CUT_MARKER,
     DROPPED_HEADER,
@@ -19,7 +19,6 @@ from vac.logs.indexer import (
     IndexOptions,
     LogIndexer,
     capped,
-    produce_when_room,
 )
 from vac.settings import VacSettings
 
@@ -39,15 +38,16 @@ class RecordingProducer(Producer):
         super().__init__(config)
         self.produced: list[tuple[bytes | None, dict[str, bytes]]] = []
 
-    def produce(self, topic: str, value: bytes | None = None, headers: Any = None, **kwargs: Any) -> None:
-        super().produce(topic, value=value, headers=headers, **kwargs)
-        self.produced.append((value, dict(headers or [])))
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any) -> None:
+        super().produce(topic, value, key, **kwargs)
+        self.produced.append((value, dict(kwargs.get("headers") or [])))
 
 
 def test_a_dead_letter_too_large_with_its_headers_goes_without_its_value() -> None:
     indexer = LogIndexer(VacSettings(), IndexOptions(["vac.logs"], "vac-index"))  # no request made
     dlq = RecordingProducer({"bootstrap.servers": "127.0.0.1:1", "message.max.bytes": 4000, "logger": quiet_logger()})
-    indexer._dlq = dlq
+    indexer._dlq = VacProducer(VacSettings().kafka)
+    indexer._dlq.producer = dlq
     try:
         # A value that fits alone; with a reason quoting it, the dead letter would not.
         indexer._dead_letter(b"x" * 3500, "mapper_parsing_exception: " + "x" * 3500, "logs-lhc_1-2026.11", "logs/3/42")
@@ -58,33 +58,3 @@ def test_a_dead_letter_too_large_with_its_headers_goes_without_its_value() -> No
     assert headers[DROPPED_HEADER] == b"3500" and headers[ORIGIN_HEADER] == b"logs/3/42"
     assert len(headers[REASON_HEADER]) <= MAX_REASON_BYTES
     assert indexer.counters.dead_lettered == 1
-
-
-class FullQueue:
-    """A producer whose queue is full for its first `full` calls."""
-
-    def __init__(self, full: int) -> None:
-        self.full, self.polls, self.produced = full, 0, 0
-
-    def produce(self, topic: str, **_kwargs: Any) -> None:
-        if self.full:
-            self.full -= 1
-            raise BufferError("Local: Queue full")
-        self.produced += 1
-
-    def poll(self, _timeout: float) -> int:
-        self.polls += 1
-        return 0
-
-
-def test_a_full_queue_is_waited_out_not_fatal() -> None:
-    producer = FullQueue(full=3)
-    assert produce_when_room(producer, threading.Event(), "dlq", b"v", None, lambda *_: None)  # type: ignore[arg-type]
-    assert (producer.produced, producer.polls) == (1, 3)
-
-
-def test_a_full_queue_gives_up_when_cancelled() -> None:
-    producer, cancelled = FullQueue(full=10), threading.Event()
-    cancelled.set()
-    assert not produce_when_room(producer, cancelled, "dlq", b"v", None, lambda *_: None)  # type: ignore[arg-type]
-    assert producer.produced == 0

@@ -4,14 +4,14 @@ a timeout after sending (perhaps stored) is `unknown`."""
 from __future__ import annotations
 
 import pytest
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message
 
-from vac.kafka.client import quiet_logger
 from vac.kafka.delivery import Outcome, outcome_of
+from vac.kafka.producing import VacProducer
 from vac.scada.change import Change
 from vac.scada.dpes import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
-from vac.settings import VacSettings
+from vac.settings import KafkaSettings, VacSettings
 from vac.sources.badinput import BadInput
 
 
@@ -62,7 +62,9 @@ def test_a_change_too_large_for_kafka_is_failed_and_the_stream_goes_on() -> None
     dpes = [Dpe("A.TEXT", "A", "p", "string", "S", "M", "1"), Dpe("A.PR", "A", "p", "float", "S", "M", "1")]
     streamer = ScadaStreamer(VacSettings(), dpes, StreamOptions())
     # librdkafka refuses a message over message.max.bytes in `produce`, before any broker.
-    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "message.max.bytes": 1000, "logger": quiet_logger()})
+    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:1", properties={"message.max.bytes": 1000})
+    streamer._out = VacProducer(kafka)
+    producer = streamer._out.producer
     batch = [Change("A.TEXT", "x" * 100_000, 1_700_000_000_000_000), Change("A.PR", 1e-9, 1_700_000_000_000_000)]
     streamer._stream_batch(producer, batch, 0.0, BadInput())
     counters = streamer.counters

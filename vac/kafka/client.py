@@ -62,6 +62,10 @@ def client_config(kafka: KafkaSettings, **overrides: Any) -> dict[str, Any]:
             "sasl.kerberos.principal": security.kerberos_principal,
             "sasl.kerberos.keytab": security.kerberos_keytab,
         }
+        if security.kerberos_keytab is None:
+            # librdkafka's own kinit command needs a keytab. Without one the ticket cache is
+            # used as the operator's kinit left it: the refresh only checks it is still valid.
+            optional["sasl.kerberos.kinit.cmd"] = "klist -s"
     config |= {key: str(value) for key, value in optional.items() if value is not None}
     config |= overrides
     for key, value in kafka.properties.items():
@@ -113,7 +117,7 @@ def _raise_if_refused(connection: Connection) -> None:
     if refused is not None:
         raise PermissionDenied(
             f"Kafka at {connection.kafka.bootstrap_servers} refused the credentials: {refused.str()}",
-            hint="check kafka.security (user, password, keytab)",
+            hint=credentials_hint(connection.kafka, refused.str()),
         )
     tls = connection.errors.tls
     if tls is not None:
@@ -122,6 +126,17 @@ def _raise_if_refused(connection: Connection) -> None:
             hint="check kafka.security.ca_file (the CA that signed the brokers' certificates) and that "
             "bootstrap_servers names the hosts their certificates name",
         )
+
+
+def credentials_hint(kafka: KafkaSettings, reason: str) -> str:
+    """What to check after the brokers refused vac's credentials with `reason`."""
+    security = kafka.security
+    if security.sasl_mechanism != "GSSAPI":
+        return "check kafka.security (user, password, certificate)"
+    if "Ticket expired" in reason or "No Kerberos credentials" in reason:
+        source = "the keytab" if security.kerberos_keytab else "the ticket cache (KRB5CCNAME)"
+        return f"the Kerberos ticket from {source} is missing or expired: run kinit, or set kerberos_keytab"
+    return "check kafka.security.kerberos_principal and kerberos_keytab (`vac doctor` lists the keytab's principals)"
 
 
 def connect(factory: type[AdminClient] | type[Consumer], kafka: KafkaSettings, **overrides: Any) -> Connection:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vac import __version__
 from vac.errors import KafkaUnavailable
@@ -32,6 +32,7 @@ from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.kafka.names import check_topic_name
+from vac.kafka.producing import Stopped, VacProducer
 from vac.logs.routing import DeadLetter, route_message
 from vac.settings import VacSettings
 
@@ -89,7 +90,7 @@ class LogIndexer:
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
         self._consumer: Consumer | None = None
-        self._dlq: Producer | None = None
+        self._dlq: VacProducer | None = None
         self._dlq_failures: list[str] = []
         """Delivery errors of dead letters since the last flush."""
 
@@ -115,10 +116,7 @@ class LogIndexer:
             ),
         )
         self._consumer = consumer
-        self._dlq = new_client(
-            Producer,
-            client_config(settings.kafka, logger=quiet_logger(), **{"enable.idempotence": True, "acks": "all"}),
-        )
+        self._dlq = VacProducer(settings.kafka, **{"enable.idempotence": True, "acks": "all"})
         consumer.subscribe(self.options.topics, on_assign=self._assigned_cb, on_revoke=self._revoked_cb)
         next_progress = time.monotonic() + 1.0
         self.counters.started = time.monotonic()
@@ -241,8 +239,12 @@ class LogIndexer:
     def _send_dead_letter(self, value: bytes | None, headers: Headers) -> None:
         assert self._dlq is not None
         topic = self.settings.index.dead_letter_topic
-        if not produce_when_room(self._dlq, self._cancelled, topic, value, headers, self._dlq_delivered):
-            raise BulkCancelled
+        try:
+            self._dlq.produce_when_room(
+                topic, value, headers=headers, on_delivery=self._dlq_delivered, cancelled=self._cancelled
+            )
+        except Stopped:
+            raise BulkCancelled from None
 
     def _dlq_delivered(self, error: KafkaError | None, _message: Message) -> None:
         if error is not None:
@@ -306,7 +308,7 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
             },
         ),
     )
-    producer = new_client(Producer, client_config(settings.kafka, **{"enable.idempotence": True, "acks": "all"}))
+    producer = VacProducer(settings.kafka, **{"enable.idempotence": True, "acks": "all"})
     consumer.subscribe([settings.index.dead_letter_topic])
     failures: list[str] = []
 
@@ -335,8 +337,9 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                 consumer.commit(message=message, asynchronous=False)
                 continue
             try:
-                if not produce_when_room(producer, cancelled, target_topic, message.value(), None, delivered):
-                    break  # stopped while the queue was full: not committed, resent next time
+                producer.produce_when_room(target_topic, message.value(), on_delivery=delivered, cancelled=cancelled)
+            except Stopped:
+                break  # stopped while the queue was full: not committed, resent next time
             except KafkaException as exc:
                 failures.append(str(exc))
             # The dead letter leaves its topic (commit) only once the target acknowledged it.
@@ -378,26 +381,6 @@ def capped(text: bytes, limit: int) -> bytes:
         return text
     head = text[: limit - len(CUT_MARKER)].decode(errors="ignore").encode()
     return head + CUT_MARKER
-
-
-def produce_when_room(
-    producer: Producer,
-    cancelled: threading.Event,
-    topic: str,
-    value: bytes | None,
-    headers: Headers | None,
-    on_delivery: Callable[[KafkaError | None, Message], None],
-) -> bool:
-    """`produce`, waiting while the producer's queue is full (BufferError: Kafka is slow, it
-    refused nothing); False if `cancelled` meanwhile. A refusal (KafkaException) is raised."""
-    while True:
-        try:
-            producer.produce(topic, value=value, headers=headers, on_delivery=on_delivery)
-            return True
-        except BufferError:
-            if cancelled.is_set():
-                return False
-            producer.poll(0.1)
 
 
 def _header(message: Message, name: str) -> bytes | None:

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message
 
 from vac.errors import ConfigError
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.producing import Stopped, VacProducer
 from vac.settings import VacSettings
 
 AckCallback = Callable[[bytes], None]
@@ -88,24 +88,26 @@ class KafkaSink:
         self._on_too_large = on_too_large
         self._on_refused = on_refused or on_fail
         """Told of a record `send` gives up on, at once (`on_fail` hears of it after it left)."""
-        config = client_config(
-            settings.kafka, logger=quiet_logger(), on_delivery=self._delivered, **LOG_PRODUCER_TUNING
-        )
-        self.message_max_bytes = message_max_bytes(config)
+        self._out = VacProducer(settings.kafka, on_delivery=self._delivered, **LOG_PRODUCER_TUNING)
+        self.message_max_bytes = message_max_bytes(self._out.config)
         check_record_cap(settings.logs.max_record_bytes, self.message_max_bytes)
-        self.producer = new_client(Producer, config)
+        self.producer = self._out.producer
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
         cut = False
         while True:
             try:
-                self.producer.produce(topic, value, key)  # positional: keywords cost 0.3 us a call
+                try:
+                    self.producer.produce(topic, value, key)  # positional: keywords cost 0.3 us a call
+                except BufferError:  # Kafka is slow or away: stop reading until it drains
+                    self._out.produce_when_room(topic, value, key, cancelled=self._cancelled)
                 return
-            except BufferError:  # Kafka is slow or away: stop reading until it drains
-                self.producer.poll(0.1)
-                if self._cancelled.is_set():
-                    raise SinkCancelled from None
+            except Stopped:
+                raise SinkCancelled from None
             except KafkaException as exc:
+                stopped = self._out.stopped_error(exc)
+                if stopped is not None:
+                    raise stopped from None
                 if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
                     raise
                 if cut:
@@ -132,13 +134,14 @@ class KafkaSink:
             self._on_fail(key, error.str())
 
     def poll(self, timeout_s: float = 0) -> None:
-        self.producer.poll(timeout_s)
+        self._out.poll(timeout_s)
 
     def flush(self, timeout_s: float) -> int:
-        return int(self.producer.flush(timeout_s))
+        return self._out.flush(timeout_s)
 
     def publish_health(self, topic: str, key: bytes, value: bytes) -> None:
-        with contextlib.suppress(BufferError):  # a full queue already says Kafka is behind
+        # A full queue already says Kafka is behind; a stopped producer is the shipper's to report.
+        with contextlib.suppress(BufferError, KafkaException):
             self.producer.produce(topic, value=value, key=key, on_delivery=_ignore)
 
     def close(self) -> None:

@@ -29,8 +29,8 @@ from hdrh.histogram import HdrHistogram
 from vac import __version__
 from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
-from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.kafka.delivery import Outcome, outcome_of
+from vac.kafka.producing import VacProducer
 from vac.scada import status as status_bits
 from vac.scada.change import Change, ChangeEncoder, RecordTemplate, now_us
 from vac.scada.deadband import ChangeFilter, DeadbandRules, DpeFilter
@@ -125,6 +125,9 @@ class Outlet:
 
 
 class ScadaStreamer:
+    _out: VacProducer
+    """The producer of the current `run`."""
+
     def __init__(self, settings: VacSettings, dpes: list[Dpe], options: StreamOptions) -> None:
         self.settings = settings
         self.options = options
@@ -153,17 +156,15 @@ class ScadaStreamer:
         scada = self.settings.scada
         ensure_topics(self.settings.kafka, self.topics(), scada.partitions, scada.replication_factor)
         ensure_topics(self.settings.kafka, [self.settings.health_topic], 1, scada.replication_factor)
-        producer = new_client(
-            Producer,
-            client_config(self.settings.kafka, logger=quiet_logger(), on_delivery=self._delivered, **PRODUCER_TUNING),
-        )
+        self._out = VacProducer(self.settings.kafka, on_delivery=self._delivered, **PRODUCER_TUNING)
+        producer = self._out.producer
         self._wait_for_leaders(producer)
         try:
             with rare_collections():
                 self._stream(producer, source, cancelled, progress)
         finally:
             self._publish_health(producer, source.bad_input)
-            producer.flush(self.options.flush_timeout_s)
+            self._out.flush(self.options.flush_timeout_s)
         return self.summary(source.bad_input, unflushed=len(producer))
 
     def _stream(
@@ -181,7 +182,7 @@ class ScadaStreamer:
         for batch in source.batches(cancelled):
             now = time.monotonic()
             self._stream_batch(producer, batch, now, source.bad_input)
-            producer.poll(0)
+            self._out.poll(0)
             if now >= next_housekeeping:
                 next_housekeeping = now + HOUSEKEEPING_S
                 ingest = self._encoder.ingest_field(now_us())
@@ -245,19 +246,17 @@ class ScadaStreamer:
         self.counters.sent += 1
 
     def _produce_when_room(self, producer: Producer, outlet: Outlet, record: bytes, change: Change) -> None:
-        while True:
-            try:
-                producer.produce(outlet.topic, key=outlet.key, value=record, timestamp=change.source_us // 1000)
-                return
-            except BufferError:  # the queue is full: Kafka is slow or away; the source waits
-                producer.poll(0.05)
-            except KafkaException as exc:
-                self._refused(exc)
-                return
+        try:  # while the queue is full, Kafka is slow or away: the source waits
+            self._out.produce_when_room(outlet.topic, record, outlet.key, timestamp_ms=change.source_us // 1000)
+        except KafkaException as exc:
+            self._refused(exc)
 
     def _refused(self, exc: KafkaException) -> None:
         """`produce` refused a change (too large, say): counted as sent and failed, as if
-        Kafka had refused it, and the stream goes on."""
+        Kafka had refused it, and the stream goes on, unless the producer is stopped for good."""
+        stopped = self._out.stopped_error(exc)
+        if stopped is not None:
+            raise stopped
         error = exc.args[0] if exc.args else None
         reason = error.str() if isinstance(error, KafkaError) else str(exc)
         self.counters.failed += 1
@@ -288,8 +287,9 @@ class ScadaStreamer:
             "pid": os.getpid(),
             "time": self._encoder.clock.format(now_us()),
         } | self.status(bad)
-        # A full queue already says Kafka is behind; the next heartbeat will go.
-        with contextlib.suppress(BufferError):
+        # A full queue already says Kafka is behind; the next heartbeat will go. A stopped
+        # producer is reported by the stream itself.
+        with contextlib.suppress(BufferError, KafkaException):
             producer.produce(
                 self.settings.health_topic,
                 key=f"{self._host}/stream-scada".encode(),

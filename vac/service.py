@@ -8,6 +8,7 @@ path or argument can never start a new line, a new setting or expand into someth
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -297,7 +298,8 @@ def install_unit(job: str, text: str, directory: Path, force: bool = False) -> I
         temporary.chmod(0o644)
         temporary.replace(path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         raise UsageError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="run as root, or write it elsewhere with --dir",

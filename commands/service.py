@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pwd
 import shutil
 import sys
@@ -13,7 +14,16 @@ import typer
 
 from commands.output import TextOrJson, emit_json, info
 from vac.errors import UsageError
-from vac.service import DEFAULT_CONFIG, DEFAULT_USER, UNIT_DIR, UnitOptions, install_unit, next_steps, render_unit
+from vac.service import (
+    DEFAULT_CONFIG,
+    DEFAULT_USER,
+    UNIT_DIR,
+    UnitOptions,
+    hidden_interpreter,
+    install_unit,
+    next_steps,
+    render_unit,
+)
 
 app = typer.Typer(
     help="systemd units for the long-running jobs (ship-logs, index, stream-scada).\n\n"
@@ -84,8 +94,17 @@ def _options(
     stop_timeout: int | None,
     args: list[str] | None,
 ) -> UnitOptions:
+    executable = vac or _this_vac()
+    hidden = hidden_interpreter(executable)
+    if hidden is not None:
+        logging.getLogger("vac.service").warning(
+            "%s runs %s, under a home directory, which the service cannot see (ProtectHome=yes): "
+            "install vac into a virtualenv made from a system Python, e.g. /usr/bin/python3 -m venv /opt/vac",
+            executable,
+            hidden,
+        )
     return UnitOptions(
-        vac=vac or _this_vac(),
+        vac=executable,
         config=config,
         user=user,
         group=group,

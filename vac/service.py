@@ -266,6 +266,23 @@ def render_unit(job: str, options: UnitOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
+def hidden_interpreter(vac: Path) -> Path | None:
+    """The Python that the `vac` script at `vac` starts, if it lies under a home directory
+    (pyenv's, say), which the service cannot see: a virtualenv made from it fails there."""
+    try:
+        with open(vac, "rb") as script:
+            first = script.readline(4096)
+    except OSError:  # made for another machine: nothing to tell here
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    interpreter = Path(os.fsdecode(first[2:].split()[0])) if first[2:].split() else None
+    if interpreter is None:
+        return None
+    resolved = interpreter.resolve()
+    return resolved if _under_home(PurePosixPath(resolved)) else None
+
+
 @dataclass(frozen=True)
 class Installed:
     path: Path

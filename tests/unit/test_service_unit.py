@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import VAC
 from vac.errors import UsageError
-from vac.service import JOBS, UnitOptions, install_unit, next_steps, render_unit, unit_name
+from vac.service import JOBS, UnitOptions, hidden_interpreter, install_unit, next_steps, render_unit, unit_name
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 needs_systemd_analyze = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
@@ -288,3 +288,16 @@ def test_systemd_rates_the_hardening_ok(tmp_path: Path, job: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     assert "Overall exposure level" in result.stdout
+
+
+def test_a_python_under_a_home_directory_is_found_behind_the_script(tmp_path: Path) -> None:
+    script = tmp_path / "vac"
+    script.write_bytes(b"#!/root/.pyenv/versions/3.11.7/bin/python3.11\nimport sys\n")
+    assert hidden_interpreter(script) == Path("/root/.pyenv/versions/3.11.7/bin/python3.11")
+    script.write_bytes(b"#!/opt/vac/bin/python -s\n")
+    assert hidden_interpreter(script) is None
+    script.write_bytes(b"\x7fELF\x00\x00")  # a binary
+    assert hidden_interpreter(script) is None
+    script.write_bytes(b"#!\n")
+    assert hidden_interpreter(script) is None
+    assert hidden_interpreter(tmp_path / "missing") is None  # made for another machine

@@ -3,7 +3,6 @@ become exit codes."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -23,12 +22,13 @@ from commands import index as index_commands
 from commands import local as local_commands
 from commands import probe as probe_commands
 from commands import query as query_commands
+from commands import service as service_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import topics as topics_commands
 from commands.context import CliContext
-from commands.output import known_secrets, print_error, stderr
+from commands.output import configure_logging, known_secrets, print_error, stderr
 from vac import __version__
 from vac.errors import (
     ConfigError,
@@ -85,6 +85,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
+app.add_typer(service_commands.app, name="service")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
 app.command("dash")(dash_commands.dash)
@@ -120,8 +121,7 @@ def _debug_requested(argv: list[str]) -> bool:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status instead of raising it (tests call this too)."""
     argv = sys.argv[1:] if argv is None else argv
-    # The core logs what it skips or retries; the CLI shows it as one line on stderr.
-    logging.basicConfig(format="vac: %(levelname)s: %(message)s", level=logging.WARNING)
+    configure_logging()
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="vac", standalone_mode=False)

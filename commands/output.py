@@ -5,6 +5,7 @@ Rich honours NO_COLOR and drops colour when the stream is not a terminal.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -39,14 +40,51 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def journal_stderr() -> bool:
+    """True when stderr is the journal's stream of a systemd service. systemd names that stream
+    in $JOURNAL_STREAM (device:inode); a child whose stderr was redirected inherits the variable,
+    so the two are compared."""
+    try:
+        device, inode = (int(part) for part in os.environ.get("JOURNAL_STREAM", "").split(":"))
+        status = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError):
+        return False
+    return (status.st_dev, status.st_ino) == (device, inode)
+
+
+# sd-daemon(3): a line starting <N> is logged at syslog priority N (`journalctl -p warning`).
+_SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+LOG_FORMAT = "vac: %(levelname)s: %(message)s"
+
+
+class JournalFormatter(logging.Formatter):
+    """Log lines with their syslog priority in front, for the journal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = _SYSLOG_PRIORITY.get(record.levelno, 6 if record.levelno < logging.WARNING else 3)
+        return f"<{priority}>{super().format(record)}"
+
+
+def configure_logging() -> None:
+    """The core logs what it skips or retries; the CLI shows it as one line on stderr (in a
+    systemd service, with its priority for the journal)."""
+    logging.basicConfig(format=LOG_FORMAT, level=logging.WARNING)
+    if journal_stderr():
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JournalFormatter(LOG_FORMAT))
+
+
 def print_error(error: VacError) -> None:
     # Messages quote what the user typed and what servers answered: shown, never interpreted
     # (a `[/]` in a --where is not Rich markup, an ESC in a topic name is not a terminal command),
     # and, as the last guard, without a password a library's message may quote.
-    stderr.print(Text("vac: error:", style="bold red"), Text(printable(redact_text(error.message, known_secrets))))
+    priority = "<3>" if journal_stderr() else ""
+    stderr.print(
+        Text(f"{priority}vac: error:", style="bold red"), Text(printable(redact_text(error.message, known_secrets)))
+    )
     if error.hint:
         for line in redact_text(error.hint, known_secrets).splitlines():
-            stderr.print(f"  {printable(line)}", markup=False)
+            stderr.print(f"{priority}  {printable(line)}", markup=False)
 
 
 def info(message: str) -> None:

@@ -21,6 +21,11 @@ def running_as_root() -> bool:
 
 
 def default_state_dir() -> Path:
+    # A systemd service with StateDirectory= (`vac service`): the directory systemd made for
+    # it, writable although the rest of the system is read-only to the service.
+    systemd_state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if systemd_state:
+        return Path(systemd_state)
     if running_as_root():
         return Path("/var/lib") / APP_NAME
     return Path(platformdirs.user_state_dir(APP_NAME))

@@ -239,8 +239,8 @@ class ElasticsearchSettings(Section):
 
 class LocalSettings(Section):
     state_dir: Path | None = None
-    """Data, logs and pids of the local stack (default: /var/lib/vac as root, else the user
-    state dir)."""
+    """Data, logs and pids of the local stack, and the shipper's registry (default: systemd's
+    $STATE_DIRECTORY in a service, /var/lib/vac as root, else the user state dir)."""
     cache_dir: Path | None = None
     """Resolved Kafka jars and the unpacked Elasticsearch (default: /var/cache/vac as root,
     else the user cache dir)."""

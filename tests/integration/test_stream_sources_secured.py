@@ -65,9 +65,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     shutil.copy(ca.certificate, trust_dir / "site-ca.pem")
     return Pki(
         ca=ca,
-        opcua_server=ca.issue(
-            "opcua-server", ["localhost", "127.0.0.1"], uris=("urn:vac:test:server",), rsa_bits=2048
-        ),
+        opcua_server=ca.issue("opcua-server", ["localhost", "127.0.0.1"], uris=("urn:vac:test:server",), rsa_bits=2048),
         opcua_client=ca.issue("opcua-client", ["vac-client"], uris=(CLIENT_URI,), client=True, rsa_bits=2048),
         stranger_client=stranger_ca.issue(
             "opcua-client", ["vac-client"], uris=(CLIENT_URI,), client=True, rsa_bits=2048
@@ -233,7 +231,9 @@ def test_secured_opcua_refusals_each_say_why(local_stack: StackEndpoints, pki: P
             started = time.monotonic()
             result = stream_opcua(config, port, tmp_path)
             assert time.monotonic() - started < 25, case
-            assert_refused(result, case, status, f"vac: error: OPC UA server opc.tcp://127.0.0.1:{port}/vac/ ", expected)
+            assert_refused(
+                result, case, status, f"vac: error: OPC UA server opc.tcp://127.0.0.1:{port}/vac/ ", expected
+            )
             # --debug adds vac's traceback: it must not quote a password either.
             if case == "wrong password":
                 debug = stream_opcua(config, port, tmp_path, "--debug")
@@ -287,9 +287,7 @@ def mqtt_env(pki: Pki, password: str | None = MQTT_PASSWORD, ca: Path | None = N
     return env
 
 
-def test_mqtt_over_tls_with_login_streams_exact_changes(
-    local_stack: StackEndpoints, pki: Pki, tmp_path: Path
-) -> None:
+def test_mqtt_over_tls_with_login_streams_exact_changes(local_stack: StackEndpoints, pki: Pki, tmp_path: Path) -> None:
     import paho.mqtt.publish as publish
 
     topic = f"it-mqtts-{uuid.uuid4().hex[:6]}"

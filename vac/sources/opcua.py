@@ -180,9 +180,12 @@ class OpcUaSource:
                 hint=f"set {SETTING}.policy and mode to one it offers (with a client certificate it trusts)",
             )
         if self.identity is not None:
-            announced = uacrypto.x509_from_der(chosen.ServerCertificate)
+            announced = _leaf_certificate(chosen.ServerCertificate)
             if announced is None:
-                raise SourceUnavailable(f"OPC UA server {self.endpoint} announces no certificate for {policy.URI}")
+                raise SourceUnavailable(
+                    f"OPC UA server {self.endpoint} announces no usable certificate for {policy.URI}",
+                    hint="see the server's log and its PKI configuration",
+                )
             server_der = announced.public_bytes(serialization.Encoding.DER)
             if self.identity.server_certificate_der not in (None, server_der):
                 raise PermissionDenied(
@@ -262,3 +265,16 @@ class OpcUaSource:
 
 def _subject(certificate: x509.Certificate) -> str:
     return printable(certificate.subject.rfc4514_string(), limit=200)
+
+
+def _leaf_certificate(der: bytes | None) -> x509.Certificate | None:
+    """The first certificate of the DER chain a server announces (its own, then its CAs')."""
+    if not der or len(der) < 4 or der[0] != 0x30:
+        return None
+    # One ASN.1 SEQUENCE: a length below 128 in the byte after the tag, else that many length bytes.
+    size_bytes = der[1] & 0x7F if der[1] & 0x80 else 0
+    length = int.from_bytes(der[2 : 2 + size_bytes], "big") if size_bytes else der[1]
+    try:
+        return x509.load_der_x509_certificate(der[: 2 + size_bytes + length])
+    except ValueError:
+        return None

@@ -210,7 +210,7 @@ def test_secured_opcua_refusals_each_say_why(local_stack: StackEndpoints, pki: P
         "no security": (
             {"policy": "none", "certificate": None, "private_key": None, "server_certificate": None},
             2,
-            "does not offer no security; it offers Basic256Sha256/SignAndEncrypt",
+            "requires security: it offers only Basic256Sha256/SignAndEncrypt",
         ),
         "mode not offered": (
             {"mode": "Sign"},

@@ -173,11 +173,16 @@ class OpcUaSource:
             (e for e in endpoints if e.SecurityPolicyUri == policy.URI and e.SecurityMode == mode),
             None,
         )
-        if chosen is None:
-            wanted = f"{self.security.policy}/{self.security.mode}" if self.identity else "no security"
+        if chosen is None and self.identity is None:
             raise ConfigError(
-                f"OPC UA server {self.endpoint} does not offer {wanted}; it offers {_offered(endpoints)}",
-                hint=f"set {SETTING}.policy and mode to one it offers (with a client certificate it trusts)",
+                f"OPC UA server {self.endpoint} requires security: it offers only {_offered(endpoints)}",
+                hint=f"set {SETTING}.policy, mode, certificate and private_key (a client certificate it trusts)",
+            )
+        if chosen is None:
+            raise ConfigError(
+                f"OPC UA server {self.endpoint} does not offer {self.security.policy}/{self.security.mode}; "
+                f"it offers {_offered(endpoints)}",
+                hint=f"set {SETTING}.policy and mode to one it offers",
             )
         if self.identity is not None:
             announced = _leaf_certificate(chosen.ServerCertificate)
@@ -230,11 +235,15 @@ class OpcUaSource:
                 f"{where} rejected the login of user {printable(user)!r} ({name})",
                 hint="the server may want another kind of login (a certificate) or the user may be disabled",
             )
-        if name in ("BadCertificateUntrusted", "BadSecurityChecksFailed"):
+        trust = (
+            "have its administrator trust the certificate or its CA (WinCC OA: the trusted folder of the server's PKI)"
+        )
+        if name == "BadCertificateUntrusted":
+            return PermissionDenied(f"{where} does not trust {certificate} ({name})", hint=trust)
+        if name == "BadSecurityChecksFailed":  # what many servers say instead of naming the reason
             return PermissionDenied(
-                f"{where} does not trust {certificate} ({name})",
-                hint="have its administrator trust the certificate or its CA (WinCC OA: the trusted folder of "
-                "the server's PKI)",
+                f"{where} refused the secure channel with {certificate} ({name})",
+                hint=f"the server's log says why; most often: {trust}",
             )
         if name.startswith("BadCertificate"):
             return PermissionDenied(

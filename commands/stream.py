@@ -46,7 +46,8 @@ def scada(
         typer.Option(
             help="sim (the simulator), jsonl:PATH or jsonl:- (JSON lines), tcp://:PORT (a bridge on this host; "
             "loopback only) or tcp://HOST:PORT (listen on HOST, e.g. 0.0.0.0: unauthenticated, anyone who can "
-            "reach the port can write changes), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER."
+            "reach the port can write changes), opcua://HOST:PORT/PATH, mqtt://HOST:PORT/TOPIC-FILTER or mqtts://... "
+            "(TLS; security of both from scada.opcua_security and scada.mqtt_security)."
         ),
     ] = "sim",
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,

@@ -58,7 +58,7 @@ class TopicNotFound(UsageError):
 
 
 class PermissionDenied(VacError):
-    """The cluster refused an operation to this client's principal."""
+    """The cluster (or a data source) refused this client: its principal, password or certificate."""
 
 
 class SourceUnavailable(VacError):

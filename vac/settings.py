@@ -277,6 +277,96 @@ class LocalSettings(Section):
         return self.cache_dir or paths.default_cache_dir()
 
 
+class OpcUaSecurity(Section):
+    """How `--source opcua://` secures its channel and logs in (production: Basic256Sha256,
+    SignAndEncrypt, a client certificate the server trusts, a user and password)."""
+
+    policy: Literal["none", "Basic256Sha256", "Aes128Sha256RsaOaep", "Aes256Sha256RsaPss"] = "none"
+    """Security policy of the secure channel; none sends everything in clear."""
+    mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
+    """Message security mode (with a policy other than none)."""
+    certificate: Path | None = None
+    """vac's client certificate (PEM or DER, RSA), with its application URI in subjectAltName;
+    the server must trust it (or its CA)."""
+    private_key: Path | None = None
+    """The client certificate's private key (PEM or DER)."""
+    private_key_password: SecretStr | None = None
+    """Password of an encrypted private key; never printed."""
+    private_key_password_file: Path | None = None
+    """A file whose content is the key's password (instead of `private_key_password`)."""
+    server_certificate: Path | None = None
+    """The server's certificate (PEM or DER): connect only to a server that presents it. Without
+    it, vac uses whichever certificate the server announces."""
+    username: str | None = None
+    """User of the session (without it: anonymous)."""
+    password: SecretStr | None = None
+    """The user's password; never printed."""
+    password_file: Path | None = None
+    """A file whose content is the password (instead of `password`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        return _secret_from_file(_secret_from_file(data, "password"), "private_key_password")
+
+    @model_validator(mode="after")
+    def _complete(self) -> OpcUaSecurity:
+        if self.policy != "none" and (self.certificate is None or self.private_key is None):
+            raise ValueError(f"policy {self.policy} needs certificate and private_key")
+        if self.policy == "none" and (self.certificate or self.private_key or self.server_certificate):
+            raise ValueError("certificate, private_key and server_certificate need a policy other than none")
+        if self.username is not None and self.password is None:
+            raise ValueError(
+                "username is set but password is not (set it here, in password_file or in "
+                "$VAC_SCADA__OPCUA_SECURITY__PASSWORD)"
+            )
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        return self
+
+
+class MqttSecurity(Section):
+    """How `--source mqtt://` secures its connection and logs in (production: TLS with the
+    site CA, a user and password). `mqtts://` turns TLS on as `tls: true` does."""
+
+    tls: bool = False
+    """Connect over TLS (default port 8883 instead of 1883)."""
+    ca_file: Path | None = None
+    """PEM bundle of the CA that signed the broker's certificate (default: the system's CAs)."""
+    cert_file: Path | None = None
+    """Client certificate (PEM) for mutual TLS."""
+    key_file: Path | None = None
+    """Client private key (PEM) for mutual TLS."""
+    key_password: SecretStr | None = None
+    """Password of an encrypted client key; never printed."""
+    key_password_file: Path | None = None
+    """A file whose content is the key's password (instead of `key_password`)."""
+    username: str | None = None
+    """User of the MQTT connection."""
+    password: SecretStr | None = None
+    """The user's password; never printed."""
+    password_file: Path | None = None
+    """A file whose content is the password (instead of `password`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        return _secret_from_file(_secret_from_file(data, "password"), "key_password")
+
+    @model_validator(mode="after")
+    def _complete(self) -> MqttSecurity:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
+        if self.username is not None and self.password is None:
+            raise ValueError(
+                "username is set but password is not (set it here, in password_file or in "
+                "$VAC_SCADA__MQTT_SECURITY__PASSWORD)"
+            )
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        return self
+
+
 class ScadaSettings(Section):
     topic: TopicName | None = None
     """Output topic; default: the last part of each DPE's `topic` (`vac.lhc.pressures` ->
@@ -289,6 +379,10 @@ class ScadaSettings(Section):
     """OPC UA node id of a DPE; `{dpe}` is replaced by its name."""
     opcua_publishing_ms: int = Field(100, ge=10)
     """OPC UA subscription publishing interval."""
+    opcua_security: OpcUaSecurity = OpcUaSecurity()
+    """Secure channel and login of `--source opcua://`."""
+    mqtt_security: MqttSecurity = MqttSecurity()
+    """TLS and login of `--source mqtt://` and `mqtts://`."""
 
 
 class LogInput(Section):
@@ -557,11 +651,27 @@ def config_error(problems: list[ConfigProblem]) -> ConfigError:
 def secret_values(settings: VacSettings) -> set[str]:
     """Every secret the settings hold, so that a message quoting one can be scrubbed."""
     kafka, es = settings.kafka, settings.elasticsearch
-    typed = (kafka.security.password, kafka.security.key_password, es.password, es.api_key)
-    secrets = {secret.get_secret_value() for secret in typed if secret is not None}
+    secrets = _typed_secrets(settings)
     secrets |= {str(value) for name, value in kafka.properties.items() if secret_property(name)}
     secrets |= {password for host in es.hosts if (password := url_password(host))}
     return secrets
+
+
+def _typed_secrets(model: BaseModel) -> set[str]:
+    """The value of every SecretStr field, however deep in the sections (new secret settings
+    are covered without a list to keep up to date)."""
+    found: set[str] = set()
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.add(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found |= _typed_secrets(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    found |= _typed_secrets(item)
+    return found
 
 
 def redacted(settings: VacSettings) -> dict[str, Any]:

@@ -124,11 +124,11 @@ def test_shipped_configs_are_valid() -> None:
     root = Path(__file__).resolve().parents[2]
     # config/vac.yaml documents the built-in defaults: it must not drift from them.
     assert load_settings(root / "config" / "vac.yaml", env={}).settings == VacSettings.model_validate({})
-    production = load_settings(
-        root / "config" / "examples" / "production.yaml", env={"VAC_ELASTICSEARCH__PASSWORD": "x"}
-    ).settings
+    secrets = {"VAC_ELASTICSEARCH__PASSWORD": "x", "VAC_SCADA__MQTT_SECURITY__PASSWORD": "y"}
+    production = load_settings(root / "config" / "examples" / "production.yaml", env=secrets).settings
     assert production.kafka.security.sasl_mechanism == "GSSAPI"
     assert production.scada.replication_factor == 3
+    assert production.scada.mqtt_security.tls and production.scada.mqtt_security.username == "vac_reader"
 
 
 def test_secrets_come_from_files_and_are_never_shown(tmp_path: Path) -> None:

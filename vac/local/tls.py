@@ -2,7 +2,8 @@
 TLS like production's (a site CA the clients trust), made here, never downloaded.
 
 Keys are written owner-only, unencrypted PEM (PKCS#8), which both Java (Kafka's PEM key store)
-and OpenSSL (librdkafka, the Elasticsearch client) read. Uses `cryptography`.
+and OpenSSL (librdkafka, the Elasticsearch client) read. Uses `cryptography`. OPC UA's security
+policies want RSA keys and the application URI in subjectAltName: `issue` makes those too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vac.local.process import write_private
@@ -30,7 +31,7 @@ class Issued:
     """PEM, PKCS#8, unencrypted, mode 600."""
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -72,20 +73,34 @@ class LocalCa:
         write_private(self.key, _key_pem(key))
         self.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, name: str, hosts: list[str]) -> Issued:
-        """A server certificate for `hosts` (DNS names or IP addresses), signed by this CA."""
+    def issue(
+        self,
+        name: str,
+        hosts: list[str],
+        *,
+        uris: tuple[str, ...] = (),
+        client: bool = False,
+        rsa_bits: int | None = None,
+    ) -> Issued:
+        """A certificate for `hosts` (DNS names or IP addresses), signed by this CA: for a
+        server, and also for a client with `client`. `uris` go into subjectAltName too (an OPC
+        UA application URI); `rsa_bits` makes an RSA key (OPC UA's Basic256Sha256) instead of
+        P-256, with the key usages OPC UA checks."""
         ca_key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         ca_certificate = x509.load_pem_x509_certificate(self.certificate.read_bytes())
-        key = ec.generate_private_key(ec.SECP256R1())
-        alt_names: list[x509.GeneralName] = []
+        key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = (
+            rsa.generate_private_key(65537, rsa_bits) if rsa_bits else ec.generate_private_key(ec.SECP256R1())
+        )
+        alt_names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(uri) for uri in uris]
         for host in hosts:
             try:
                 alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
             except ValueError:
                 alt_names.append(x509.DNSName(host))
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH, *([ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])]
         now = datetime.datetime.now(datetime.UTC)
-        certificate = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
             .issuer_name(ca_certificate.subject)
@@ -95,9 +110,13 @@ class LocalCa:
             .not_valid_after(now + VALID_FOR)
             .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256())
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         )
+        if rsa_bits:  # digital signature, non-repudiation, key and data encipherment
+            builder = builder.add_extension(
+                x509.KeyUsage(True, True, True, True, False, False, False, False, False), critical=True
+            )
+        certificate = builder.sign(ca_key, hashes.SHA256())
         issued = Issued(self.directory / f"{name}.pem", self.directory / f"{name}.key")
         write_private(issued.key, _key_pem(key))
         issued.certificate.write_bytes(

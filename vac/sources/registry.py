@@ -1,5 +1,5 @@
 """`--source` specs to sources: sim, jsonl:PATH, jsonl:-, tcp://[host]:port,
-opcua://host:port[/path], mqtt://host:port/topic-filter."""
+opcua://host:port[/path], mqtt://host:port/topic-filter, mqtts://host:port/topic-filter."""
 
 from __future__ import annotations
 
@@ -21,12 +21,19 @@ def open_source(spec: str, dpes: list[Dpe], settings: VacSettings, rate: float, 
         from vac.sources.opcua import OpcUaSource  # asyncua is slow to import; only its users pay
 
         scada = settings.scada
-        return OpcUaSource(spec, dpes, scada.opcua_node_id, scada.opcua_publishing_ms, settings.kafka.timeout_s)
-    if spec.startswith("mqtt://"):
+        return OpcUaSource(
+            spec,
+            dpes,
+            scada.opcua_node_id,
+            scada.opcua_publishing_ms,
+            settings.kafka.timeout_s,
+            scada.opcua_security,
+        )
+    if spec.startswith(("mqtt://", "mqtts://")):
         from vac.sources.mqtt import MqttSource
 
-        return MqttSource(spec)
+        return MqttSource(spec, settings.scada.mqtt_security, settings.kafka.timeout_s)
     raise UsageError(
         f"--source {spec!r}: unknown source",
-        hint="use sim, jsonl:PATH, jsonl:-, tcp://[host]:port, opcua://host:port[/path] or mqtt://host:port/filter",
+        hint="use sim, jsonl:PATH, jsonl:-, tcp://[host]:port, opcua://host:port[/path] or mqtt[s]://host:port/filter",
     )

@@ -25,6 +25,9 @@ from vac.dash.updates import Inbox, Update
 
 HAND_OVER_WAIT_S = 0.2
 """How long the hand-over worker waits for an update before it looks whether to stop."""
+HAND_OVER_MOST = 4
+"""Updates applied in one go on the UI thread: a reader's batch is at most 2,000 records
+(about 20 ms to apply), so catching up on history never holds a key press for long."""
 
 
 class VacDash(App[None]):
@@ -71,7 +74,7 @@ class VacDash(App[None]):
         queue, is what fills when the screen falls behind)."""
         worker = get_current_worker()
         while not worker.is_cancelled and not self.inbox.closed:
-            updates = self.inbox.take(HAND_OVER_WAIT_S)
+            updates = self.inbox.take(HAND_OVER_WAIT_S, HAND_OVER_MOST)
             if not updates:
                 continue
             try:

@@ -25,7 +25,13 @@ class DashScreen(Screen[None]):
     """Ages and connection states move with time, not only with data."""
 
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO, the subclass's first (its
+        # table columns exist before the first redraw): a subclass calling this again would
+        # start a second timer and redraw twice as often.
         self._drawn_version = -1
+        self._tables_version = -1
+        """The version the tables show: data that came just after they were drawn is drawn
+        with the next tables, even when nothing moves after it."""
         self._tables_at = 0.0
         self.set_interval(1 / self.state.settings.dash.refresh_hz, self._tick)
         self._tick(force=True)
@@ -42,11 +48,13 @@ class DashScreen(Screen[None]):
         """Redraw; the big tables at most once a second unless the operator just asked for
         something (`force`): rebuilding them is what costs, and a second is what ages show."""
         state = self.state
-        if state.version == self._drawn_version and not self.always_redraw and not force:
+        drawn = state.version == self._drawn_version == self._tables_version
+        if drawn and not self.always_redraw and not force:
             return
         tables = force or time.monotonic() - self._tables_at >= TABLES_EVERY_S
         if tables:
             self._tables_at = time.monotonic()
+            self._tables_version = state.version
         self._drawn_version = state.version
         self.redraw(state, tables)
 

@@ -47,7 +47,6 @@ class LogsScreen(DashScreen):
         self.query_one("#codes", DataTable).add_columns("code", "n", "text")
         self.query_one("#records", DataTable).add_columns("time", "host", "app", "level", "manager", "text")
         self.shown: list[dict[str, Any]] = []
-        super().on_mount()
 
     def action_focus_filter(self) -> None:
         self.query_one("#log-filter", Input).focus()

@@ -30,7 +30,6 @@ class OverviewScreen(DashScreen):
     def on_mount(self) -> None:
         self.query_one("#topics", DataTable).add_columns("topic", "msg/s")
         self.query_one("#fleet", DataTable).add_columns("host", "component", "heartbeat", "rate/s", "behind", "errors")
-        super().on_mount()
 
     def redraw(self, state: DashState, tables: bool) -> None:
         super().redraw(state, tables)

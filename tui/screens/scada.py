@@ -51,7 +51,6 @@ class ScadaScreen(DashScreen):
             "DPE", "value", "unit", "age", "status", "sector", "mainpart", "DCUM"
         )
         self.query_one("#alarms", DataTable).add_columns("raised", "DPE", "alarm", "state")
-        super().on_mount()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "dpe-filter":

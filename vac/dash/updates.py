@@ -88,17 +88,19 @@ class Inbox:
             except queue.Full:
                 continue
 
-    def take(self, timeout_s: float) -> list[Update]:
-        """What arrived, waiting up to `timeout_s` for the first: many updates, one hand-over."""
+    def take(self, timeout_s: float, most: int = 64) -> list[Update]:
+        """Up to `most` of what arrived, waiting up to `timeout_s` for the first: several
+        updates, one hand-over."""
         try:
             taken = [self._queue.get(timeout=timeout_s)]
         except queue.Empty:
             return []
-        while True:
+        while len(taken) < most:
             try:
                 taken.append(self._queue.get_nowait())
             except queue.Empty:
-                return taken
+                break
+        return taken
 
     def close(self) -> None:
         self._closed.set()

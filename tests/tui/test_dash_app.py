@@ -168,3 +168,17 @@ def test_snapshot(snap_compare: Any, screen: str, size: tuple[int, int]) -> None
 
 async def _settle(pilot: Pilot[None]) -> None:
     await pilot.pause(0.3)
+
+
+def test_key_bindings_have_ids_and_can_be_remapped() -> None:
+    app = dashboard("scada")
+    app.set_keymap({"scada.sort": "o", "screen.logs": "l"})
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("o")
+        await pilot.pause(0.3)
+        assert "sorted by value" in str(app.screen.query_one("#dpe-count", Static).render())
+        await pilot.press("l")
+        assert isinstance(app.screen, LogsScreen)
+
+    drive(app, steps)

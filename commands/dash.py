@@ -42,10 +42,11 @@ def dash(
     Example: vac dash --screen scada
     """
     from vac.dash.state import DashFeeds, DashState  # lazily: see commands/main.py
+    from vac.dash.updates import Inbox
 
     settings = cli_context(ctx).settings()
     state = DashState(settings)
-    feeds = DashFeeds(state, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)
+    feeds = DashFeeds(settings, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)
     if sys.stdout.isatty() and sys.stdin.isatty():
         from tui.app import VacDash  # Textual loads only for the screen
 
@@ -57,10 +58,16 @@ def dash(
                 hint="its traceback is above; please report it",
             )
         return
-    feeds.start()
+    # Without a screen this loop owns the state, as the app's thread does with one.
+    inbox = Inbox()
+    feeds.start(inbox.post)
     try:
-        time.sleep(summary_after)
+        deadline = time.monotonic() + summary_after
+        while (left := deadline - time.monotonic()) > 0:
+            for update in inbox.take(min(left, 0.2)):
+                state.apply(update)
     finally:
+        inbox.close()
         feeds.stop()
     summary = _summary(state)
     if output is TextOrJson.json:
@@ -76,20 +83,19 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def _summary(state: DashState) -> dict[str, Any]:
-    with state.lock:
-        pipeline = state.pipeline
-        return {
-            "kafka": "up" if pipeline.kafka_up else "down",
-            "elasticsearch": pipeline.es_status or "down",
-            "topic_rates": {topic: round(rate, 1) for topic, rate in pipeline.rates.items()},
-            "indexer_lag": pipeline.index_lag,
-            "dpes_seen": len(state.board.rows),
-            "changes_seen": state.changes,
-            "alarms": [f"{a.dpe}: {a.message}" for a in state.alarms.listed()[:10]],
-            "alarms_total": len(state.alarms.alarms),
-            "log_records_seen": state.logs.received,
-            "fleet": [
-                {"host": m.host, "component": m.component, "age_s": round(time.time() - m.last_s, 1), "rate": m.rate}
-                for m in state.fleet.listed()
-            ],
-        }
+    pipeline = state.pipeline
+    return {
+        "kafka": "up" if pipeline.kafka_up else "down",
+        "elasticsearch": pipeline.es_status or "down",
+        "topic_rates": {topic: round(rate, 1) for topic, rate in pipeline.rates.items()},
+        "indexer_lag": pipeline.index_lag,
+        "dpes_seen": len(state.board.rows),
+        "changes_seen": state.changes,
+        "alarms": [f"{a.dpe}: {a.message}" for a in state.alarms.listed()[:10]],
+        "alarms_total": len(state.alarms.alarms),
+        "log_records_seen": state.logs.received,
+        "fleet": [
+            {"host": m.host, "component": m.component, "age_s": round(time.time() - m.last_s, 1), "rate": m.rate}
+            for m in state.fleet.listed()
+        ],
+    }

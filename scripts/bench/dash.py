@@ -70,7 +70,7 @@ def main() -> None:
     )  # fmt: skip
     time.sleep(3)
     state = DashState(settings)
-    app = VacDash(state, DashFeeds(state), screen="overview")
+    app = VacDash(state, DashFeeds(settings), screen="overview")
     me = psutil.Process()
     cpu_before, wall_before = me.cpu_times(), time.monotonic()
     changes_before = state.changes

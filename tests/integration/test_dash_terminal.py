@@ -65,3 +65,24 @@ def test_dash_shows_live_values_and_shipped_records(local_stack: StackEndpoints,
     finally:
         streamer.terminate()
         streamer.wait(60)
+
+
+def test_dash_without_a_terminal_watches_and_prints_a_summary(local_stack: StackEndpoints, tmp_path: Path) -> None:
+    """The summary loop owns the state as the screen's thread does: what the readers posted
+    during --summary-after is in it."""
+    topic = f"it-dash-summary-{uuid.uuid4().hex[:6]}"
+    config = yaml.safe_load(local_stack.config_file.read_text())
+    config["dash"] = {"scada_topics": [topic]}
+    config_file = tmp_path / "dash.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    streamed = run_vac(
+        "--config", str(config_file), "stream", "scada", "--devices", "40", "--rate", "400", "--duration", "3",
+        "--topic", topic, "-q", "-o", "json",
+    )  # fmt: skip
+    assert streamed.returncode == 0, streamed.stderr
+    sent = json.loads(streamed.stdout)["acked"]
+    result = run_vac("--config", str(config_file), "dash", "--summary-after", "6", "-o", "json", timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["kafka"] == "up" and summary["elasticsearch"] in ("green", "yellow")
+    assert summary["changes_seen"] > 0 and 0 < summary["dpes_seen"] <= sent  # read back from the history

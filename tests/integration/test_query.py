@@ -257,7 +257,7 @@ def test_the_dashboard_log_screen_opens_with_the_last_hour_from_elasticsearch(in
     recent = {"@timestamp": _now(), "text": "indexed a minute ago", "level": "WARNING", "event": {"id": "recent-1"}}
     indexed.es.index(index=index, id="recent-1", document=recent, refresh=True)
     state = DashState(load_settings(indexed.config_file).settings)
-    DashFeeds(state)._log_history()
+    state.apply(DashFeeds(state.settings).log_history())
     shown = state.logs.shown()
     assert shown[-1]["text"] == "indexed a minute ago"  # newest last
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

@@ -14,7 +14,13 @@ from textual.widgets import DataTable, Static
 
 from tests.helpers import closed_port
 from tests.tui.dash_fixture import change, dashboard
-from tui.app import DpeDetail, HelpScreen, LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
+from tui.app import VacDash
+from tui.screens.dpe_detail import DpeDetail
+from tui.screens.help import HelpScreen
+from tui.screens.log_detail import LogDetail
+from tui.screens.logs import LogsScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.scada import ScadaScreen
 from vac.dash.state import DashFeeds, DashState
 from vac.settings import VacSettings
 
@@ -141,7 +147,7 @@ def test_a_lost_kafka_shows_on_the_screen() -> None:
         "elasticsearch": {"hosts": [f"http://127.0.0.1:{port}"], "request_timeout_s": 2},
     })  # fmt: skip
     state = DashState(settings)
-    app = VacDash(state, DashFeeds(state, check_every_s=0.5))
+    app = VacDash(state, DashFeeds(settings, check_every_s=0.5))
 
     async def steps(pilot: Pilot[None], app: VacDash) -> None:
         for _ in range(40):
@@ -162,3 +168,17 @@ def test_snapshot(snap_compare: Any, screen: str, size: tuple[int, int]) -> None
 
 async def _settle(pilot: Pilot[None]) -> None:
     await pilot.pause(0.3)
+
+
+def test_key_bindings_have_ids_and_can_be_remapped() -> None:
+    app = dashboard("scada")
+    app.set_keymap({"scada.sort": "o", "screen.logs": "l"})
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("o")
+        await pilot.pause(0.3)
+        assert "sorted by value" in str(app.screen.query_one("#dpe-count", Static).render())
+        await pilot.press("l")
+        assert isinstance(app.screen, LogsScreen)
+
+    drive(app, steps)

@@ -16,7 +16,12 @@ from textual.widgets import DataTable, Static
 from commands.dash import print_summary
 from commands.main import run
 from tests.tui.dash_fixture import NOW, change, filled_state, log_doc
-from tui.app import DpeDetail, LogDetail, LogsScreen, OverviewScreen, ScadaScreen, VacDash
+from tui.app import VacDash
+from tui.screens.dpe_detail import DpeDetail
+from tui.screens.log_detail import LogDetail
+from tui.screens.logs import LogsScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.scada import ScadaScreen
 
 MARKUP = "[/] [bold unclosed [link=https://evil.example]click[/link] [/bold]"
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\\x9b31m\x00"

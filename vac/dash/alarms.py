@@ -27,6 +27,11 @@ class Alarm:
     def key(self) -> tuple[str, str]:
         return (self.dpe, self.kind)
 
+    @property
+    def state(self) -> str:
+        """What an alarm list says of it: active or cleared, acknowledged or NEW."""
+        return f"{'cleared' if self.cleared_s is not None else 'active'}, {'acked' if self.acked else 'NEW'}"
+
 
 def _conditions(rule: AlarmRule, row: DpeRow, now_s: float) -> list[tuple[str, str]]:
     found = []
@@ -94,6 +99,17 @@ class AlarmBook:
         alarm.acked = True
         if alarm.cleared_s is not None:
             self._remove(key)
+
+    def acknowledge_dpe(self, dpe: str | None) -> None:
+        """Acknowledging from the DPE table: every alarm of the selected DPE; with none
+        selected (an empty table), the alarm at the top of the list."""
+        if dpe is None:
+            listed = self.listed()
+            if listed:
+                self.acknowledge(listed[0].key)
+            return
+        for kind in list(self._kinds.get(dpe, ())):
+            self.acknowledge((dpe, kind))
 
     def acknowledge_all(self) -> None:
         for key in list(self.alarms):

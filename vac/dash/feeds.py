@@ -1,6 +1,7 @@
 """Reading topics for the dashboard on a background thread: from `history_s` ago, then live.
 The feed survives Kafka going away (it says so, and resumes by itself) and topics that do not
-exist yet (it looks again)."""
+exist yet (it looks again). It hands on what it read and what went wrong through callbacks, on
+its own thread; it keeps no state anyone else reads."""
 
 from __future__ import annotations
 
@@ -10,20 +11,24 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from vac.dash.updates import Batch
 from vac.kafka.client import client_config, new_client, quiet_logger, take_available
 from vac.settings import VacSettings
 
-Batch = list[tuple[str, bytes, int]]
-"""(topic, value, timestamp ms) of the messages that arrived together."""
 RETRY_S = 2.0
 
 
 class TopicFeed:
     def __init__(
-        self, settings: VacSettings, topics: list[str], history_s: float, on_batch: Callable[[Batch], None]
+        self,
+        settings: VacSettings,
+        topics: list[str],
+        history_s: float,
+        on_batch: Callable[[Batch], None],
+        on_problem: Callable[[str], None] = lambda problem: None,
     ) -> None:
         self.settings, self.topics, self.history_s, self.on_batch = settings, topics, history_s, on_batch
-        self.connected: bool | None = None
+        self.on_problem = on_problem
         self.problem = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"feed-{'+'.join(topics)}", daemon=True)
@@ -38,7 +43,13 @@ class TopicFeed:
 
     def _error(self, error: KafkaError) -> None:
         if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
-            self.connected, self.problem = False, "no connection to Kafka"
+            self._set_problem("no connection to Kafka")
+
+    def _set_problem(self, problem: str) -> None:
+        """Say so only when it changed: a message per batch would cost the screen for nothing."""
+        if problem != self.problem:
+            self.problem = problem
+            self.on_problem(problem)
 
     def _run(self) -> None:
         consumer = new_client(
@@ -66,7 +77,7 @@ class TopicFeed:
                     if message.error() is None:
                         batch.append((message.topic() or "", message.value() or b"", message.timestamp()[1]))
                 if batch:
-                    self.connected, self.problem = True, ""
+                    self._set_problem("")
                     self.on_batch(batch)
         finally:
             consumer.close()
@@ -76,9 +87,9 @@ class TopicFeed:
         try:
             metadata = consumer.list_topics(timeout=RETRY_S)
         except KafkaException:
-            self.connected, self.problem = False, "no connection to Kafka"
+            self._set_problem("no connection to Kafka")
             return set()
-        self.connected, self.problem = True, ""  # the brokers answered again
+        self._set_problem("")  # the brokers answered again
         since_ms = int((time.time() - self.history_s) * 1000)
         new = [t for t in self.topics if t not in assigned and t in metadata.topics]
         wanted = [TopicPartition(t, p, since_ms) for t in new for p in metadata.topics[t].partitions]

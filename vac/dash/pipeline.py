@@ -21,8 +21,10 @@ from vac.settings import VacSettings
 CHECK_TIMEOUT_S = 2.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineSnapshot:
+    """One check's findings; made once and handed to the screen, never changed after."""
+
     checked_s: float = 0.0
     kafka_up: bool | None = None
     """None until the first check."""
@@ -56,28 +58,36 @@ class PipelineMonitor:
     def check(self) -> PipelineSnapshot:
         previous = self.snapshot
         now = time.monotonic()
-        snap = PipelineSnapshot(checked_s=now)
+        kafka_up, brokers, kafka_error = False, 0, ""
+        index_lag: int | None = None
+        ends: dict[str, int] = {}
         try:
             metadata = self.admin.list_topics(timeout=CHECK_TIMEOUT_S)
-            snap.kafka_up, snap.brokers = True, len(metadata.brokers)
+            kafka_up, brokers = True, len(metadata.brokers)
             for topic in self.topics:
                 if topic in metadata.topics:
                     partitions = list(metadata.topics[topic].partitions)
-                    snap.ends[topic] = self._end(topic, partitions)
-            snap.index_lag = self._index_lag(metadata.topics.get(self.settings.logs.topic))
+                    ends[topic] = self._end(topic, partitions)
+            index_lag = self._index_lag(metadata.topics.get(self.settings.logs.topic))
         except KafkaException as exc:
-            snap.kafka_up, snap.kafka_error = False, exc.args[0].str() if exc.args else str(exc)
-        if previous.checked_s and snap.ends:
+            kafka_up, kafka_error = False, exc.args[0].str() if exc.args else str(exc)
+        rates: dict[str, float] = {}
+        if previous.checked_s and ends:
             elapsed = now - previous.checked_s
-            for topic, end in snap.ends.items():
+            for topic, end in ends.items():
                 if topic in previous.ends and elapsed > 0:
-                    snap.rates[topic] = max(0.0, (end - previous.ends[topic]) / elapsed)
+                    rates[topic] = max(0.0, (end - previous.ends[topic]) / elapsed)
+        es_status: str | None = None
+        es_error = ""
         try:
-            snap.es_status = str(self.es.cluster.health()["status"])
+            es_status = str(self.es.cluster.health()["status"])
         except (elasticsearch.ApiError, elasticsearch.TransportError) as exc:
-            snap.es_error = type(exc).__name__
-        self.snapshot = snap
-        return snap
+            es_error = type(exc).__name__
+        self.snapshot = PipelineSnapshot(
+            checked_s=now, kafka_up=kafka_up, brokers=brokers, kafka_error=kafka_error, es_status=es_status,
+            es_error=es_error, rates=rates, ends=ends, index_lag=index_lag,
+        )  # fmt: skip
+        return self.snapshot
 
     def _end(self, topic: str, partitions: list[int]) -> int:
         return sum(

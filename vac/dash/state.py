@@ -1,5 +1,7 @@
-"""Everything the dashboard shows, fed by background readers and read by the screen at most
-`refresh_hz` times a second: input rate and redraw rate are independent."""
+"""Everything the dashboard shows, and the rules that read it (is the pipeline connected, what
+does acknowledging mean, who is stale). One thread owns a `DashState` and applies the updates
+the background readers (`DashFeeds`) post; the screen draws from it at most `refresh_hz` times
+a second: input rate and redraw rate are independent, and no lock is shared with the screen."""
 
 from __future__ import annotations
 
@@ -8,13 +10,24 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import orjson
-
 from vac.dash.alarms import AlarmBook
-from vac.dash.feeds import Batch, TopicFeed
+from vac.dash.feeds import TopicFeed
 from vac.dash.log_window import LogWindow
-from vac.dash.pipeline import Fleet, PipelineMonitor, PipelineSnapshot
+from vac.dash.pipeline import Fleet, FleetMember, PipelineMonitor, PipelineSnapshot
 from vac.dash.scada_board import ScadaBoard
+from vac.dash.updates import (
+    Batch,
+    FeedProblem,
+    Heartbeats,
+    LogRecords,
+    PipelineChecked,
+    Post,
+    ScadaChanges,
+    Update,
+    heartbeats,
+    log_records,
+    scada_changes,
+)
 from vac.errors import VacError
 from vac.es.client import make_client
 from vac.es.indices import index_pattern
@@ -23,60 +36,75 @@ from vac.settings import VacSettings
 
 
 class DashState:
+    """Owned by one thread: every method here runs on it (no lock)."""
+
     def __init__(self, settings: VacSettings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.clock = clock
-        self.lock = threading.Lock()
         self.board = ScadaBoard()
         self.alarms = AlarmBook(list(settings.dash.alarms))
         self.logs = LogWindow()
         self.fleet = Fleet()
         self.pipeline = PipelineSnapshot()
+        self.feed_problems: dict[str, str] = {}
         self.changes = 0
         self.version = 0
         """Grows with every update: the screen redraws only when it moved."""
 
-    def take_scada(self, batch: Batch) -> None:
+    def apply(self, update: Update) -> None:
         now = self.clock()
-        records = []
-        for _topic, value, timestamp_ms in batch:  # parsed outside the lock: the screen waits less
-            try:
-                records.append((orjson.loads(value), timestamp_ms / 1000 if timestamp_ms > 0 else now))
-            except orjson.JSONDecodeError:
-                records.append((None, now))
-        with self.lock:
-            for record, at_s in records:
-                row = self.board.apply(record, at_s)
-                if row is not None:
-                    self.changes += 1
-                    self.alarms.evaluate(row, now)
-            self.version += 1
+        match update:
+            case ScadaChanges(records):
+                for record, at_s in records:
+                    row = self.board.apply(record, now if at_s is None else at_s)
+                    if row is not None:
+                        self.changes += 1
+                        self.alarms.evaluate(row, now)
+            case LogRecords(docs):
+                for doc in docs:
+                    self.logs.add(doc)
+            case Heartbeats(records):
+                for record in records:
+                    self.fleet.apply(record, now)
+            case PipelineChecked(snapshot):
+                self.pipeline = snapshot
+            case FeedProblem(feed, problem):
+                self.feed_problems[feed] = problem
+        self.version += 1
+
+    def take_scada(self, batch: Batch) -> None:
+        self.apply(scada_changes(batch))
 
     def take_logs(self, batch: Batch) -> None:
-        with self.lock:
-            for _topic, value, _timestamp in batch:
-                try:
-                    doc = orjson.loads(value)
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(doc, dict):
-                    self.logs.add(doc)
-            self.version += 1
+        self.apply(log_records(batch))
 
     def take_health(self, batch: Batch) -> None:
-        now = self.clock()
-        with self.lock:
-            for _topic, value, _timestamp in batch:
-                try:
-                    self.fleet.apply(orjson.loads(value), now)
-                except orjson.JSONDecodeError:
-                    continue
-            self.version += 1
+        self.apply(heartbeats(batch))
 
     def take_pipeline(self, snapshot: PipelineSnapshot) -> None:
-        with self.lock:
-            self.pipeline = snapshot
-            self.version += 1
+        self.apply(PipelineChecked(snapshot))
+
+    def connection_problem(self) -> str:
+        """What every screen's banner says is broken, or "". The pipeline check (every few
+        seconds) decides, so the banner also goes away by itself; before its first answer, a
+        reader that lost the brokers speaks."""
+        pipeline = self.pipeline
+        if pipeline.kafka_up is False:
+            return "Kafka: no connection"
+        if pipeline.kafka_up is None:
+            problem = next((problem for problem in self.feed_problems.values() if problem), "")
+            return f"Kafka: {problem}" if problem else ""
+        if pipeline.es_status is None:
+            return "Elasticsearch: no connection"
+        return ""
+
+    def is_stale(self, member: FleetMember, now_s: float) -> bool:
+        return member.age_s(now_s) > self.settings.dash.stale_after_s
+
+    def topics(self) -> list[str]:
+        """The topics the pipeline check watches, in the order the overview lists them."""
+        settings = self.settings
+        return [*settings.dash.scada_topics, settings.logs.topic, settings.health_topic]
 
 
 HISTORY_RECORDS = 500
@@ -84,29 +112,39 @@ HISTORY_RECORDS = 500
 
 class DashFeeds:
     """The background readers of one dashboard: SCADA topics, the log topic, the health topic,
-    and a pipeline check every few seconds."""
+    and a pipeline check every few seconds. They post `Update`s; they never touch a `DashState`."""
 
-    def __init__(self, state: DashState, check_every_s: float = 3.0) -> None:
-        settings = state.settings
-        history = settings.dash.history_s
-        self.state = state
-        self.scada_feed = TopicFeed(settings, list(settings.dash.scada_topics), history, state.take_scada)
-        self.log_feed = TopicFeed(settings, [settings.logs.topic], max(history, 600.0), state.take_logs)
-        self.health_feed = TopicFeed(settings, [settings.health_topic], 600.0, state.take_health)
-        self.feeds = [self.scada_feed, self.log_feed, self.health_feed]
+    def __init__(self, settings: VacSettings, check_every_s: float = 3.0) -> None:
+        self.settings = settings
         self.check_every_s = check_every_s
+        self._post: Post = lambda update: None
+        history = settings.dash.history_s
+
+        def feed(name: str, topics: list[str], history_s: float, parse: Callable[[Batch], Update]) -> TopicFeed:
+            return TopicFeed(
+                settings, topics, history_s,
+                on_batch=lambda batch: self._post(parse(batch)),  # parsed here, not on the screen's thread
+                on_problem=lambda problem: self._post(FeedProblem(name, problem)),
+            )  # fmt: skip
+
+        self.scada_feed = feed("scada", list(settings.dash.scada_topics), history, scada_changes)
+        self.log_feed = feed("logs", [settings.logs.topic], max(history, 600.0), log_records)
+        self.health_feed = feed("health", [settings.health_topic], 600.0, heartbeats)
+        self.feeds = [self.scada_feed, self.log_feed, self.health_feed]
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._check, name="dash-pipeline", daemon=True)
 
-    def start(self) -> None:
+    def start(self, post: Post) -> None:
+        """Start reading; `post` is called on the readers' threads (an `Inbox.post`)."""
+        self._post = post
         self.scada_feed.start()
         self.health_feed.start()
         self._monitor.start()  # it starts the log feed after the history from Elasticsearch
 
-    def _log_history(self) -> None:
+    def log_history(self) -> LogRecords:
         """The newest records of the last hour from Elasticsearch, before the live stream:
         the log screen opens with what happened, not empty (Kafka repeats are dropped by id)."""
-        settings = self.state.settings
+        settings = self.settings
         client = make_client(settings.elasticsearch, timeout_s=5.0)
         scope = SearchScope(index_pattern(settings.index.name_template), since=datetime.now(UTC) - timedelta(hours=1))
         try:
@@ -115,30 +153,26 @@ class DashFeeds:
             hits = []  # no Elasticsearch: the live stream alone
         finally:
             client.close()
-        with self.state.lock:
-            for hit in reversed(hits):
-                self.state.logs.add(hit["_source"])
-            self.state.version += 1
+        return LogRecords(tuple(hit["_source"] for hit in reversed(hits)))
 
     def _check(self) -> None:
-        monitor = PipelineMonitor(self.state.settings)
+        monitor = PipelineMonitor(self.settings)
         try:
             # Health first: a lost Kafka shows at once, not after the history query has given up.
-            self.state.take_pipeline(monitor.check())
-            self._log_history()
+            self._post(PipelineChecked(monitor.check()))
+            self._post(self.log_history())
             if not self._stop.is_set():
                 self.log_feed.start()
             while not self._stop.wait(self.check_every_s):
-                self.state.take_pipeline(monitor.check())
+                self._post(PipelineChecked(monitor.check()))
         finally:
             monitor.close()
 
     def stop(self) -> None:
+        """Stop and wait for the readers; close the inbox they post to first, or a reader
+        waiting for room in it would keep this waiting."""
         self._stop.set()
         for feed in self.feeds:
             feed.stop()
-        self._monitor.join(10)
-
-    @property
-    def kafka_problem(self) -> str:
-        return next((feed.problem for feed in self.feeds if feed.problem), "")
+        if self._monitor.ident is not None:
+            self._monitor.join(10)

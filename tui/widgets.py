@@ -1,0 +1,126 @@
+"""What the screens share: the plain-text path every outside value goes through, the small
+formatters, and the widgets more than one screen (or a later one) draws with.
+
+Everything shown that came from outside (topic data, log text, DPE names, hosts, server
+errors) goes through `plain`: a Rich `Text` (Textual parses a bare `str` in a cell or a
+Static as markup, and `[/]` in a log line would end the app) with controls escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from vac.dash.scada_board import DpeRow
+from vac.dash.state import DashState
+from vac.printable import printable
+from vac.units import engineering
+
+LEVEL_STYLES = {"FATAL": "bold red", "SEVERE": "red", "ERROR": "red", "WARNING": "yellow", "WARN": "yellow"}
+CELL_CHARS = 200
+"""A table cell shows at most this much of a value: a 1 MB log line costs what a screen shows."""
+DETAIL_CHARS = 20_000
+"""The most of one record the detail view shows."""
+CHART_LIMIT = 1e200
+"""The largest magnitude charted (pressures span 1e-13 to 1e3 mbar)."""
+LEVEL_ORDER = ["FATAL", "SEVERE", "ERROR", "WARNING", "WARN", "INFO"]
+
+
+def plain(value: object, style: str = "", limit: int = CELL_CHARS) -> Text:
+    """Outside data as something to read: never markup, controls escaped, cut to `limit`."""
+    return Text(printable(str(value), limit), style=style)
+
+
+def lines(message: object) -> str:
+    """A record's message for reading: its own lines kept, everything else escaped."""
+    return printable(str(message), DETAIL_CHARS, keep_newlines=True)
+
+
+def clock(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s).strftime("%H:%M:%S") if epoch_s else "-"
+
+
+def age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.0f}h"
+
+
+def dpe_value(row: DpeRow) -> str:
+    """A DPE's value as operators read it: status words in hex, the rest in engineering notation."""
+    if (row.type == "unsigned" or row.name.endswith(".RR1")) and math.isfinite(row.value):
+        return f"0x{int(row.value):X}"
+    return engineering(row.value)
+
+
+def severity(level: str) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
+
+
+class Banner(Static):
+    """The line on every screen: connection problems and unacknowledged alarms."""
+
+    def show(self, state: DashState) -> None:
+        text = Text()
+        problem = state.connection_problem()
+        if problem:
+            text.append(f" {printable(problem, CELL_CHARS)} ", style="bold white on red")
+            text.append(" ")
+        alarms = state.alarms.unacknowledged
+        if alarms:
+            text.append(
+                f" {alarms} alarm{'s' if alarms != 1 else ''} to acknowledge (2, a) ", style="bold black on yellow"
+            )
+        elif not text:
+            text.append(" all quiet ", style="bold black on green")
+        self.update(text)
+
+
+class HistoryChart(PlotextPlot):
+    """(time, value) points as a line; log scale for pressures that allow it."""
+
+    def show(self, name: str, points: Sequence[tuple[float, float]], log_scale: bool = False) -> None:
+        plot = self.plt
+        plot.clear_data()
+        # plotext overflows on its axis ticks near float's limits (10 ** 308.5), which would end
+        # the app: such values stay in the table but not on the chart.
+        charted = [(at, value) for at, value in points if abs(value) <= CHART_LIMIT]
+        if charted:
+            start = charted[0][0]
+            plot.plot([at - start for at, _ in charted], [value for _, value in charted], marker="braille")
+            if log_scale and all(value >= 1 / CHART_LIMIT for _, value in charted):
+                plot.yscale("log")
+            plot.xlabel(f"seconds since {clock(start)}")
+        dropped = len(points) - len(charted)
+        left_out = f", {dropped} beyond ±{CHART_LIMIT:g} not drawn" if dropped else ""
+        plot.title(f"{printable(name, CELL_CHARS)}: {len(points)} values{left_out}")
+        self.refresh()
+
+
+class LevelHistogram(PlotextPlot):
+    """Records per minute, stacked by level."""
+
+    def show(self, minutes: Sequence[tuple[float, dict[str, int]]], title: str) -> None:
+        plot = self.plt
+        plot.clear_data()
+        levels = sorted({level for _, counts in minutes for level in counts}, key=severity)
+        if levels:
+            # Numbers on the x axis, labels set apart: plotext orders string categories by hash.
+            positions = list(range(len(minutes)))
+            plot.stacked_bar(  # type: ignore[call-arg]  # the stub says label; plotext takes labels
+                positions, [[counts.get(level, 0) for _, counts in minutes] for level in levels],
+                labels=[printable(level, 20) for level in levels],
+            )  # fmt: skip
+            every = positions[::6]
+            plot.xticks(
+                [float(i) for i in every], [datetime.fromtimestamp(minutes[i][0]).strftime("%H:%M") for i in every]
+            )
+        plot.title(title)
+        self.refresh()

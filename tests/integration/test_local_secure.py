@@ -343,16 +343,53 @@ def test_an_expired_ticket_in_the_cache_is_one_error_line(secure_stack: SecureSt
         assert "ticket cache (KRB5CCNAME) is missing or expired: run kinit" in hint, result.stderr
 
 
+def test_the_logs_path_probe_and_the_dash_read_the_secured_stack(secure_stack: SecureStack) -> None:
+    """The two readers of both servers: the probe's file -> Kafka -> indexer -> searchable path,
+    and the dash's Kafka feeds and Elasticsearch history, all over TLS with credentials."""
+    probe = client(
+        secure_stack, "probe", "latency", "--path", "logs", "--rate", "100", "--duration", "3", "--warmup", "1",
+        "-o", "json",
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    result = orjson.loads(probe.stdout)
+    assert (result["sent"], result["received"], result["lost"], result["errors"]) == (400, 400, 0, 0)
+    streamed = client(
+        secure_stack, "stream", "scada", "--devices", "20", "--rate", "200", "--duration", "2",
+        "--topic", "secure-dash", "-q",
+    )  # fmt: skip
+    assert streamed.returncode == 0, streamed.stderr
+    env = {"VAC_DASH__SCADA_TOPICS": '["secure-dash"]'}
+    dash = client(secure_stack, "dash", "--summary-after", "6", "-o", "json", env=env, timeout=120)
+    assert dash.returncode == 0, dash.stderr
+    summary = orjson.loads(dash.stdout)
+    assert summary["kafka"] == "up" and summary["elasticsearch"] in ("green", "yellow")
+    assert summary["dpes_seen"] > 0
+
+
 @pytest.mark.parametrize(
     "command", [("query", "level:SEVERE", "--since", "2000-01-01"), ("index", "--until-caught-up")]
 )
-def test_a_wrong_elasticsearch_password_is_one_error_line(secure_stack: SecureStack, command: tuple[str, ...]) -> None:
-    result = client(secure_stack, *command, env={"VAC_ELASTICSEARCH__PASSWORD": "not-the-password"})
+@pytest.mark.parametrize("credential", ["password", "api_key"])
+def test_a_wrong_elasticsearch_password_or_api_key_is_one_error_line(
+    secure_stack: SecureStack, tmp_path: Path, command: tuple[str, ...], credential: str
+) -> None:
+    config = yaml.safe_load(secure_stack.client_config.read_text())
+    if credential == "password":
+        config["elasticsearch"]["password"] = "not-the-password"
+        refusal = "unable to authenticate user [vac]"
+    else:  # an API key this cluster never issued, instead of the user and password
+        del config["elasticsearch"]["username"], config["elasticsearch"]["password"]
+        config["elasticsearch"]["api_key"] = "bm90LWEta2V5Om5vdC1hLXNlY3JldA=="
+        refusal = "unable to authenticate with provided credentials"
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(yaml.safe_dump(config))
+    result = run_vac("--config", str(wrong), *command, env=secure_stack.client_env)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     line = error_line(result)
     assert line.startswith("vac: error: Elasticsearch answered HTTP 401 to "), line
-    assert "unable to authenticate user [vac]" in line
+    assert refusal in line, line
+    assert "not-the-password" not in result.stderr
 
 
 def test_a_kafka_client_without_credentials_is_refused(secure_stack: SecureStack, tmp_path: Path) -> None:

@@ -341,7 +341,13 @@ class LogsPath:
                     ignore_unavailable=True,
                     allow_no_indices=True,
                 )
-            except (elasticsearch.ApiError, elasticsearch.TransportError):
+            except elasticsearch.ApiError as exc:
+                # 503 "all shards failed": the indexer has just made the month's index and its
+                # shard is starting. The next poll finds it; not an error of the pipeline.
+                if exc.meta.status != 503:
+                    self.errors += 1
+                continue
+            except elasticsearch.TransportError:
                 self.errors += 1
                 continue
             found = time.time_ns()

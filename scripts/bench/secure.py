@@ -63,6 +63,26 @@ class BenchError(Exception):
     """One line that says why the benchmark stopped."""
 
 
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    rss_mb: float
+    cpu_s: float
+    """The vac process's user + system CPU seconds."""
+    broker_cpu_s: float
+    """The broker JVM's over the same time (TLS and SASL cost it too)."""
+    out: str
+
+
+def broker_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds the broker processes have used so far (/proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Target:
     """How vac reaches one stack as a client: a config, the environment, and an admin
@@ -72,10 +92,12 @@ class Target:
     config_args: list[str]
     env: dict[str, str]
     admin_bootstrap: str
+    broker_pids: list[int]
 
-    def vac(self, *args: str) -> tuple[float, float, str]:
-        """Wall seconds, peak RSS in MB (from wait4), and stdout of one vac run; a failure
-        stops the benchmark. Both outputs are small (-q, -o json): no pipe fills."""
+    def vac(self, *args: str) -> Run:
+        """One vac run: wall time, peak RSS and CPU (from wait4), the broker's CPU, stdout;
+        a failure stops the benchmark. Both outputs are small (-q, -o json): no pipe fills."""
+        broker_before = broker_cpu_s(self.broker_pids)
         start = time.perf_counter()
         process = subprocess.Popen(
             [VAC, *self.config_args, *args],
@@ -92,7 +114,8 @@ class Target:
         if code != 0:
             err = process.stderr.read() if process.stderr else ""
             raise BenchError(f"{self.name}: `vac {' '.join(args[:2])}` exited {code}: {last_line(err)}")
-        return elapsed, usage.ru_maxrss / 1024, out
+        broker = broker_cpu_s(self.broker_pids) - broker_before
+        return Run(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, broker, out)
 
     def messages(self, topic: str) -> int:
         """The records the topic holds (its end offsets: no transactions, no compaction)."""
@@ -172,7 +195,8 @@ def plain_stack(plain_config: Path | None, stacks: Stacks) -> tuple[Target, int]
     up = run_json(*config_args, "local", "up", "kafka", "-o", "json", env=env)
     if "kafka" in up["started"]:
         stacks.started.append((config_args, "plain"))
-    target = Target(VARIANTS[0], config_args, env, shown["kafka"]["bootstrap_servers"])
+    pids = next(service for service in up["services"] if service["name"] == "kafka")["pids"]
+    target = Target(VARIANTS[0], config_args, env, shown["kafka"]["bootstrap_servers"], pids)
     return target, int(shown["local"]["kafka_heap_mb"])
 
 
@@ -199,8 +223,9 @@ def secure_admin_config(directory: Path, state_dir: Path, heap_mb: int) -> Path:
     return path
 
 
-def secure_stack(admin: Path, stacks: Stacks) -> tuple[Path, dict[str, str], str, str]:
-    """Client config, client env, the INTERNAL (ACL-free) bootstrap and the SCRAM password."""
+def secure_stack(admin: Path, stacks: Stacks) -> tuple[Path, dict[str, str], str, list[int], str]:
+    """Client config, client env, the INTERNAL (ACL-free) bootstrap, the broker's pids and
+    the SCRAM password."""
     print(f"secured stack: vac --config {admin} local up kafka --secure", file=sys.stderr)
     up = run_json("--config", str(admin), "local", "up", "kafka", "--secure", "-o", "json", env=clean_env())
     if "kafka" in up["started"]:
@@ -210,7 +235,8 @@ def secure_stack(admin: Path, stacks: Stacks) -> tuple[Path, dict[str, str], str
     if internal is None or not up.get("client_config"):
         raise BenchError(f"{admin} is not the admin config of a secured stack (no INTERNAL listener)")
     credentials = json.loads((Path(up["state_dir"]) / "credentials.json").read_text())
-    return Path(up["client_config"]), up["client_env"], internal.split()[2], credentials["kafka_scram_password"]
+    password = credentials["kafka_scram_password"]
+    return Path(up["client_config"]), up["client_env"], internal.split()[2], kafka["pids"], password
 
 
 def stop(stacks: Stacks) -> None:
@@ -219,13 +245,13 @@ def stop(stacks: Stacks) -> None:
         subprocess.run([VAC, *config_args, "local", "down"], capture_output=True, env=clean_env(), timeout=300)
 
 
-def stream_once(target: Target, duration: int, dpes: Path) -> dict[str, float]:
+def stream_once(target: Target, duration: int, dpes: Path, rate: int = 1_000_000) -> dict[str, float]:
     topic = f"bench.secure.scada.{uuid.uuid4().hex[:8]}"
-    _, _, out = target.vac(
-        "stream", "scada", "--dpes", str(dpes), "--rate", "1000000", "--duration", str(duration),
+    run = target.vac(
+        "stream", "scada", "--dpes", str(dpes), "--rate", str(rate), "--duration", str(duration),
         "--topic", topic, "-o", "json", "-q",
     )  # fmt: skip
-    summary = json.loads(out)
+    summary = json.loads(run.out)
     try:
         held = target.messages(topic)
     finally:
@@ -242,6 +268,8 @@ def stream_once(target: Target, duration: int, dpes: Path) -> dict[str, float]:
         "p50_ms": summary["ack_latency_ms"]["p50"],
         "p99_ms": summary["ack_latency_ms"]["p99"],
         "rss_mb": summary["rss_mb"],
+        "vac_us": run.cpu_s / summary["acked"] * 1e6,
+        "broker_us": run.broker_cpu_s / summary["acked"] * 1e6,
     }
 
 
@@ -250,14 +278,14 @@ def ship_once(target: Target, log: Path, lines: int, records: int, work: Path) -
     registry = work / f"registry-{uuid.uuid4().hex[:8]}.json"
     target.env["VAC_LOGS__TOPIC"] = topic
     try:
-        seconds, rss, out = target.vac(
+        run = target.vac(
             "ship", "logs", "--path", str(log), "--app-id", "vac_bench_secure_logs", "--once",
             "--from-beginning", "--registry", str(registry), "-q", "-o", "json",
         )  # fmt: skip
     finally:
         del target.env["VAC_LOGS__TOPIC"]
         registry.unlink(missing_ok=True)
-    summary = json.loads(out)
+    summary = json.loads(run.out)
     try:
         held = target.messages(topic)
     finally:
@@ -271,10 +299,12 @@ def ship_once(target: Target, log: Path, lines: int, records: int, work: Path) -
             f"{summary['failed']:,}, topic holds {held:,}"
         )
     return {
-        "lines_per_s": lines / seconds,
-        "mb_per_s": log.stat().st_size / (1 << 20) / seconds,
-        "seconds": seconds,
-        "rss_mb": rss,
+        "lines_per_s": lines / run.seconds,
+        "mb_per_s": log.stat().st_size / (1 << 20) / run.seconds,
+        "seconds": run.seconds,
+        "rss_mb": run.rss_mb,
+        "vac_us": run.cpu_s / lines * 1e6,
+        "broker_us": run.broker_cpu_s / lines * 1e6,
     }
 
 
@@ -310,13 +340,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="plaintext, GSSAPI, SCRAM: this many times each")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each `vac stream scada` run")
     parser.add_argument("--dpes", type=Path, default=LHC_DPES)
+    parser.add_argument(
+        "--latency-rate",
+        type=int,
+        default=10_000,
+        help="also stream at this rate, where ack latency is the path's, not the queue's (0: no)",
+    )
+    parser.add_argument("--warmup", type=int, default=3, help="seconds streamed to each variant first, not measured")
     parser.add_argument("--mb", type=int, default=100, help="size of the log to ship")
     parser.add_argument("--keep", action="store_true", help="leave running the stacks this script started")
     parser.add_argument("--plot", type=Path, default=Path("bench-secure.png"))
     parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
     args = parser.parse_args()
-    if args.rounds < 1 or args.duration < 1 or args.mb < 1:
-        parser.error("--rounds, --duration and --mb must be at least 1")
+    if args.rounds < 1 or args.duration < 1 or args.mb < 1 or args.latency_rate < 0 or args.warmup < 0:
+        parser.error("--rounds, --duration and --mb must be at least 1, --latency-rate and --warmup at least 0")
     for option in ("plain_config", "secure_config"):
         path = getattr(args, option)
         if path is not None and not path.is_file():
@@ -348,40 +385,44 @@ def run(args: argparse.Namespace, work: Path, stacks: Stacks) -> dict[str, Any]:
         kept.write_text(admin.read_text())
         admin = kept
         print(f"secured stack's admin config: {admin}", file=sys.stderr)
-    client_config, client_env, internal, scram_password = secure_stack(admin, stacks)
+    client_config, client_env, internal, broker_pids, scram_password = secure_stack(admin, stacks)
     client_args = ["--config", str(client_config)]
-    gssapi = Target(VARIANTS[1], client_args, clean_env(client_env), internal)
-    scram = Target(
-        VARIANTS[2],
-        client_args,
-        clean_env(client_env)
-        | {
-            "VAC_KAFKA__SECURITY__SASL_MECHANISM": "SCRAM-SHA-512",
-            "VAC_KAFKA__SECURITY__USERNAME": "vac",
-            "VAC_KAFKA__SECURITY__PASSWORD": scram_password,
-        },
-        internal,
-    )
+    gssapi = Target(VARIANTS[1], client_args, clean_env(client_env), internal, broker_pids)
+    scram_env = {
+        "VAC_KAFKA__SECURITY__SASL_MECHANISM": "SCRAM-SHA-512",
+        "VAC_KAFKA__SECURITY__USERNAME": "vac",
+        "VAC_KAFKA__SECURITY__PASSWORD": scram_password,
+    }
+    scram = Target(VARIANTS[2], client_args, clean_env(client_env) | scram_env, internal, broker_pids)
     targets = [plain, gssapi, scram]
     log = work / "PVSS_II.log"
     lines, records = build_log(log, args.mb)
     size_mb = log.stat().st_size / (1 << 20)
     print(f"log: {size_mb:,.0f} MB, {lines:,} lines, {records:,} records", file=sys.stderr)
+    if args.warmup:  # a broker just started has not compiled its TLS paths yet: not measured
+        for target in targets:
+            announce(f"warm-up: stream scada {args.warmup} s, {target.name}")
+            reported(stream_once(target, args.warmup, args.dpes))
     streams: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
+    paced: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
     ships: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
     load_before = os.getloadavg()
     started = time.monotonic()
     for round_ in range(1, args.rounds + 1):
         for target in targets:
-            announce(f"round {round_}/{args.rounds}: stream scada, {target.name}")
+            announce(f"round {round_}/{args.rounds}: stream scada flat out, {target.name}")
             streams[target.name].append(reported(stream_once(target, args.duration, args.dpes)))
+        for target in targets if args.latency_rate else []:
+            announce(f"round {round_}/{args.rounds}: stream scada at {args.latency_rate:,}/s, {target.name}")
+            paced[target.name].append(reported(stream_once(target, args.duration, args.dpes, args.latency_rate)))
         for target in targets:
             announce(f"round {round_}/{args.rounds}: ship logs, {target.name}")
             ships[target.name].append(reported(ship_once(target, log, lines, records, work)))
-    base_stream, base_ship = streams[VARIANTS[0]], ships[VARIANTS[0]]
-    return {
+    cpu = ["vac_us", "broker_us"]
+    figures = {
         "rounds": args.rounds,
         "stream_duration_s": args.duration,
+        "latency_rate": args.latency_rate,
         "dpes": args.dpes.name,
         "log_mb": round(size_mb, 1),
         "log_lines": lines,
@@ -390,26 +431,25 @@ def run(args: argparse.Namespace, work: Path, stacks: Stacks) -> dict[str, Any]:
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "cpus": os.cpu_count(),
         "seconds": round(time.monotonic() - started, 1),
-        "stream": {
-            name: {
-                "runs": runs,
-                "acked_per_s": median_of(runs, "acked_per_s"),
-                "p99_ms": median_of(runs, "p99_ms"),
-                "rate_ratio": ratio(runs, base_stream, "acked_per_s"),
-                "p99_ratio": ratio(runs, base_stream, "p99_ms"),
-            }
-            for name, runs in streams.items()
-        },
-        "ship": {
-            name: {
-                "runs": runs,
-                "lines_per_s": median_of(runs, "lines_per_s"),
-                "mb_per_s": median_of(runs, "mb_per_s"),
-                "rss_mb": median_of(runs, "rss_mb"),
-                "rate_ratio": ratio(runs, base_ship, "lines_per_s"),
-            }
-            for name, runs in ships.items()
-        },
+        "stream": summarise(streams, ["acked_per_s", "p99_ms", *cpu]),
+        "ship": summarise(ships, ["lines_per_s", "mb_per_s", *cpu], ["rss_mb"]),
+    }
+    if args.latency_rate:
+        figures["paced"] = summarise(paced, ["p50_ms", "p99_ms", *cpu])
+    return figures
+
+
+def summarise(
+    runs: dict[str, list[dict[str, float]]], compared: list[str], medians: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each variant's runs, the median of each figure, and for each `compared` figure the
+    median of each round's ratio to plaintext's (`KEY_ratio`)."""
+    plain = runs[VARIANTS[0]]
+    return {
+        name: {"runs": each}
+        | {key: median_of(each, key) for key in [*compared, *(medians or [])]}
+        | {f"{key}_ratio": ratio(each, plain, key) for key in compared}
+        for name, each in runs.items()
     }
 
 
@@ -424,27 +464,44 @@ def reported(result: dict[str, float]) -> dict[str, float]:
 
 def table(figures: dict[str, Any]) -> None:
     rounds = figures["rounds"]
-    print(
-        f"\nvac stream scada flat out, {figures['dpes']}, {figures['stream_duration_s']} s runs, "
-        f"median of {rounds} rounds (ratio: median of each round's secure/plain)"
-    )
-    print(f"{'Kafka listener':<26}{'acked/s':>10}{'ratio':>7}{'p99 ms':>9}{'ratio':>7}   rounds' acked/s")
-    for name, stream in figures["stream"].items():
-        each = ", ".join(f"{run['acked_per_s']:,.0f}" for run in stream["runs"])
-        print(
-            f"{name:<26}{stream['acked_per_s']:>10,.0f}{stream['rate_ratio']:>7.2f}"
-            f"{stream['p99_ms']:>9.1f}{stream['p99_ratio']:>7.2f}   {each}"
+    note = f"median of {rounds} rounds; x: the median of each round's secure/plaintext ratio"
+    cpu_head = f"{'vac us':>8}{'x':>6}{'broker us':>10}{'x':>6}"
+
+    def cpu(row: dict[str, Any]) -> str:
+        return (
+            f"{row['vac_us']:>8.1f}{row['vac_us_ratio']:>6.2f}{row['broker_us']:>10.1f}{row['broker_us_ratio']:>6.2f}"
         )
+
+    print(
+        f"\nvac stream scada flat out, {figures['dpes']}, {figures['stream_duration_s']} s runs ({note}; "
+        "us: CPU microseconds per acked change)"
+    )
+    print(f"{'Kafka listener':<24}{'acked/s':>10}{'x':>6}{'p99 ms':>8}{'x':>6}{cpu_head}   rounds' acked/s")
+    for name, row in figures["stream"].items():
+        each = ", ".join(f"{run['acked_per_s']:,.0f}" for run in row["runs"])
+        print(
+            f"{name:<24}{row['acked_per_s']:>10,.0f}{row['acked_per_s_ratio']:>6.2f}"
+            f"{row['p99_ms']:>8.1f}{row['p99_ms_ratio']:>6.2f}{cpu(row)}   {each}"
+        )
+    if "paced" in figures:
+        print(f"\nvac stream scada at {figures['latency_rate']:,} changes/s: ack latency")
+        print(f"{'Kafka listener':<24}{'p50 ms':>10}{'x':>6}{'p99 ms':>8}{'x':>6}{cpu_head}   rounds' p99 ms")
+        for name, row in figures["paced"].items():
+            each = ", ".join(f"{run['p99_ms']:,.1f}" for run in row["runs"])
+            print(
+                f"{name:<24}{row['p50_ms']:>10.1f}{row['p50_ms_ratio']:>6.2f}"
+                f"{row['p99_ms']:>8.1f}{row['p99_ms_ratio']:>6.2f}{cpu(row)}   {each}"
+            )
     print(
         f"\nvac ship logs --once --from-beginning, {figures['log_mb']:,.0f} MB, {figures['log_lines']:,} lines "
-        f"({figures['log_records']:,} records), whole process run, median of {rounds} rounds"
+        f"({figures['log_records']:,} records), whole process run (us: CPU microseconds per line)"
     )
-    print(f"{'Kafka listener':<26}{'lines/s':>10}{'MB/s':>7}{'ratio':>7}{'RSS MB':>8}   rounds' lines/s")
-    for name, ship in figures["ship"].items():
-        each = ", ".join(f"{run['lines_per_s']:,.0f}" for run in ship["runs"])
+    print(f"{'Kafka listener':<24}{'lines/s':>10}{'x':>6}{'MB/s':>8}{'RSS MB':>8}{cpu_head}   rounds' lines/s")
+    for name, row in figures["ship"].items():
+        each = ", ".join(f"{run['lines_per_s']:,.0f}" for run in row["runs"])
         print(
-            f"{name:<26}{ship['lines_per_s']:>10,.0f}{ship['mb_per_s']:>7.1f}{ship['rate_ratio']:>7.2f}"
-            f"{ship['rss_mb']:>8.0f}   {each}"
+            f"{name:<24}{row['lines_per_s']:>10,.0f}{row['lines_per_s_ratio']:>6.2f}"
+            f"{row['mb_per_s']:>8.1f}{row['rss_mb']:>8.0f}{cpu(row)}   {each}"
         )
     before, after = figures["load_average_before"], figures["load_average_after"]
     print(
@@ -465,7 +522,7 @@ def plot(path: Path, figures: dict[str, Any]) -> None:
     ):
         names = list(reversed(figures[section]))
         values = [figures[section][name][key] / 1000 for name in names]
-        ratios = [figures[section][name]["rate_ratio"] for name in names]
+        ratios = [figures[section][name][f"{key}_ratio"] for name in names]
         bars = axes.barh(names, values, color=list(reversed(colours)))
         axes.bar_label(bars, labels=[f"{v:,.0f}k/s ({r:.2f}x)" for v, r in zip(values, ratios, strict=True)], padding=4)
         axes.set_xlabel(unit)

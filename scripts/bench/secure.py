@@ -528,7 +528,10 @@ def plot(path: Path, figures: dict[str, Any]) -> None:
         axes.set_xlabel(unit)
         axes.set_xlim(0, max(values) * 1.5)
     ships.set_yticklabels([])
-    figure.suptitle(f"plaintext vs SASL_SSL, median of {figures['rounds']} rounds", fontsize=10)
+    figure.suptitle(
+        f"plaintext vs SASL_SSL, median of {figures['rounds']} rounds (x: median of each round's secure/plain)",
+        fontsize=10,
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     print(f"plot: {path}", file=sys.stderr)

@@ -15,7 +15,7 @@ from rich.text import Text
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, quiet_on_closed_pipe, run_until_stopped, stdout
 from commands.ship import ParserName
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 from vac.kafka.positions import parse_position
 from vac.printable import printable
 from vac.settings import LogInput
@@ -161,4 +161,4 @@ def logs(
     if report.interrupted:  # stopped by SIGTERM: its "no gap" proves nothing
         raise typer.Abort
     if not report.complete:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)

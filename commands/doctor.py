@@ -9,6 +9,7 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
+from vac.errors import ExitStatus
 
 _COLOUR = {"ok": "green", "warn": "yellow", "fail": "red"}
 
@@ -32,4 +33,4 @@ def doctor(
             if check.hint and check.status != "ok":
                 stdout.print(f"     {'':<13} hint: {check.hint}", markup=False)
     if any(check.status == "fail" for check in checks):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)

@@ -10,7 +10,7 @@ import typer
 
 from commands.context import cli_context, drop_none
 from commands.output import TextOrJson, emit_json, info, progress, stdout
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 from vac.local.logfiles import follow_lines, tail_lines
 from vac.local.stack import LocalStack, Progress, StackStatus
 
@@ -124,7 +124,7 @@ def status(ctx: typer.Context, services: ServicesArg = None, output: OutputOpt =
     else:
         _print_status(result)
     if not result.healthy:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitStatus.UNAVAILABLE)
 
 
 @app.command()
@@ -176,7 +176,7 @@ def reset(
     if dry_run:
         return
     if not yes and not typer.confirm("Delete these?", err=True):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)
     with progress("resetting the local stack") as step:
         _stack(ctx, step).reset(plan)
     info("the local stack is reset")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,41 +29,12 @@ from commands import topics as topics_commands
 from commands.context import CliContext
 from commands.output import configure_logging, known_secrets, print_error, stderr
 from vac import __version__
-from vac.errors import (
-    ConfigError,
-    KafkaUnavailable,
-    SearchUnavailable,
-    SourceUnavailable,
-    StartTimeout,
-    UsageError,
-    VacError,
-)
+from vac.errors import ExitStatus, UsageError, VacError
 from vac.redact import redact_text
 
 
-class ExitStatus(IntEnum):
-    OK = 0
-    ERROR = 1
-    USAGE = 2
-    UNAVAILABLE = 3
-    TIMEOUT = 4
-    INTERRUPTED = 130
-
-
-# First match wins: subclasses before their bases.
-EXIT_STATUS_FOR: list[tuple[type[VacError], ExitStatus]] = [
-    (ConfigError, ExitStatus.USAGE),
-    (UsageError, ExitStatus.USAGE),
-    (KafkaUnavailable, ExitStatus.UNAVAILABLE),
-    (SearchUnavailable, ExitStatus.UNAVAILABLE),
-    (SourceUnavailable, ExitStatus.UNAVAILABLE),
-    (StartTimeout, ExitStatus.TIMEOUT),
-    (VacError, ExitStatus.ERROR),
-]
-
-
 def exit_status_for(error: VacError) -> ExitStatus:
-    return next(status for kind, status in EXIT_STATUS_FOR if isinstance(error, kind))
+    return error.exit_status
 
 
 app = typer.Typer(
@@ -134,13 +104,43 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Exit as done:
         return done.exit_code
     except typer.TyperException as error:  # typer's own click: bad options, unknown commands
-        show = getattr(error, "show", None)
-        if show is not None:
-            show(file=sys.stderr)
-        return getattr(error, "exit_code", ExitStatus.USAGE)
+        return _click_error(error, argv)
     except (KeyboardInterrupt, typer.Abort):
         stderr.print("interrupted")
         return ExitStatus.INTERRUPTED
+
+
+def _command_path(argv: list[str]) -> str:
+    """`vac tail topic` from the arguments: the sub-commands named in them, in order."""
+    path, command = ["vac"], typer.main.get_command(app)
+    for arg in argv:
+        sub_commands = getattr(command, "commands", None)
+        if not isinstance(sub_commands, dict):
+            break  # a command, not a group: the rest are its arguments
+        if arg in sub_commands:  # anything else before it is a global option or its value
+            path.append(arg)
+            command = sub_commands[arg]
+    return " ".join(path)
+
+
+def _click_error(error: typer.TyperException, argv: list[str]) -> int:
+    """Click's errors in vac's one-line form (`vac: error: No such option: --bogus` and where the
+    options are) instead of click's usage block. Typer's click is private (`typer._click`),
+    so its exceptions are read by their attributes, not imported."""
+    code = getattr(error, "exit_code", ExitStatus.USAGE)
+    status = int(code) if isinstance(code, int) else ExitStatus.USAGE
+    if type(error).__name__ == "NoArgsIsHelpError":  # `vac local` alone: the help is the answer
+        show = getattr(error, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        return status
+    format_message = getattr(error, "format_message", None)
+    message = str(format_message() if callable(format_message) else error)
+    # Errors of the option parser carry no context: the command comes from the arguments.
+    command_path = getattr(getattr(error, "ctx", None), "command_path", None)
+    command = command_path if isinstance(command_path, str) and command_path else _command_path(argv)
+    print_error(UsageError(message, hint=f"see `{command} --help`"))
+    return status
 
 
 def entry_point() -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, info, stderr, stdout
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
     from vac.probe.stats import RunResult
@@ -116,7 +116,7 @@ def latency(
     else:
         _table(results)
     if any(result.invalid_reason or result.lost for result in results):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)
 
 
 def _table(results: list[RunResult]) -> None:

@@ -44,12 +44,23 @@ _SEVERITY_COLOUR = {"SEVERE": _RED, "FATAL": _RED, "ERROR": _RED, "WARNING": _YE
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
-def decode_bytes(data: bytes | None, how: Decode) -> str | None:
+def decode_bytes(data: str | bytes | None, how: Decode) -> str | None:
     if data is None:
         return None
+    if isinstance(data, str):  # header values may be given as text (produce side); taken as UTF-8
+        data = data.encode("utf-8", "surrogateescape")
     if how is Decode.hex:
         return data.hex()
     return data.decode("utf-8", "replace")
+
+
+def header_pairs(message: Message) -> list[tuple[str, str | bytes | None]]:
+    """A message's headers as (name, value) pairs. A consumed message has a list (names may
+    repeat); the client's types also allow the dict a producer may be given."""
+    headers = message.headers()
+    if headers is None:
+        return []
+    return list(headers.items()) if isinstance(headers, dict) else list(headers)
 
 
 def value_of(message: Message, value: Any, decode: Decode) -> Any:
@@ -65,7 +76,7 @@ def local_time(timestamp_ms: int) -> str:
 
 def envelope(message: Message, value: Any, decode: Decode, key_decode: Decode) -> dict[str, Any]:
     _kind, timestamp = message.timestamp()
-    headers = message.headers() or []
+    headers = header_pairs(message)
     data: dict[str, Any] = {
         "topic": message.topic(),
         "partition": message.partition(),
@@ -167,8 +178,8 @@ def _pretty_renderer(
         where += f"{message.partition()}:{message.offset()}"
         when = local_time(message.timestamp()[1])
         headers = ""
-        if show_headers and message.headers():
-            shown = [f"{printable(n)}={printable(decode_bytes(v, Decode.text) or '')}" for n, v in message.headers()]
+        if show_headers and (pairs := header_pairs(message)):
+            shown = [f"{printable(n)}={printable(decode_bytes(v, Decode.text) or '')}" for n, v in pairs]
             headers = " [" + " ".join(shown) + "]"
         if colour:
             return f"{_DIM}{where} {when}{_RESET} {_CYAN}{key}{_RESET}{headers} {body}\n".encode()

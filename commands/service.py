@@ -34,7 +34,7 @@ app = typer.Typer(
 
 class JobName(StrEnum):
     ship_logs = "ship-logs"
-    index = "index"
+    index_ = "index"  # not `index`: a member may not shadow str.index
     stream_scada = "stream-scada"
 
 

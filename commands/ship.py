@@ -12,7 +12,7 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, run_until_stopped, stderr
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 from vac.kafka.admin import ensure_topics
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.logs.sinks import KafkaSink, Sink, StdoutSink
@@ -122,4 +122,4 @@ def logs(
     else:
         sys.stdout.write(text + "\n")
     if summary.get("first_failure") or summary["unacknowledged"]:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)

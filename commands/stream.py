@@ -13,7 +13,7 @@ import typer
 
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, run_until_stopped
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 from vac.scada.deadband import DeadbandRules
 from vac.scada.dpes import generate_installation, load_dpes
 from vac.scada.streamer import ScadaStreamer, StreamOptions
@@ -109,4 +109,4 @@ def scada(
             summary["first_unknown"],
         )
     if summary["failed"] or summary["unknown"] or summary["unflushed"]:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitStatus.ERROR)

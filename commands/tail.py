@@ -12,6 +12,7 @@ import typer
 from commands.context import cli_context
 from commands.output import info, quiet_on_closed_pipe, stderr
 from commands.render import Decode, Output, make_renderer, table_header
+from vac.errors import ExitStatus
 from vac.kafka.positions import parse_position, parse_until
 from vac.kafka.tail import TailSpec, TailStats, TopicTail
 from vac.printable import printable
@@ -125,7 +126,7 @@ def topic(
         if stats:
             print_stats(tail.stats)
         report_filter_failures(tail.stats)
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
     if stats:
         print_stats(tail.stats)
     report_filter_failures(tail.stats)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vac import __version__
-from vac.errors import UsageError
+from vac.errors import ExitStatus, UsageError
 
 
 @dataclass(frozen=True)
@@ -222,8 +222,8 @@ def render_unit(job: str, options: UnitOptions) -> str:
         "UMask=0077",
         "Restart=on-failure",
         f"RestartSec={options.restart_sec}",
-        # Exit 2 is a usage or config error: restarting cannot fix it.
-        "RestartPreventExitStatus=2",
+        # A usage or config error: restarting cannot fix it.
+        f"RestartPreventExitStatus={ExitStatus.USAGE.value}",
         # SIGTERM to vac alone (it flushes, saves its positions and exits; a kinit it runs
         # finishes), then SIGKILL to whatever is left after the timeout.
         "KillMode=mixed",

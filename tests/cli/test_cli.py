@@ -68,7 +68,47 @@ def test_version() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = run_vac("frobnicate")
     assert result.returncode == 2
-    assert "No such command" in result.stderr
+    assert result.stderr.splitlines() == ["vac: error: No such command 'frobnicate'.", "  see `vac --help`"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "command"),
+    [
+        (["tail", "topic", "--bogus", "x"], "No such option: --bogus", "vac tail topic"),
+        (["query", "--since"], "Option '--since' requires an argument.", "vac query"),  # no click context
+        (
+            ["-c", "tail", "--debug", "local", "status", "--output", "xml"],
+            "Invalid value for '--output'",
+            "vac local status",
+        ),
+        (["tail", "topic"], "Missing argument 'topics'.", "vac tail topic"),
+        (["probe", "latency", "--rate", "many"], "Invalid value for '--rate'", "vac probe latency"),
+    ],
+)
+def test_a_bad_option_is_one_error_line_and_where_to_look_exit_2(args: list[str], message: str, command: str) -> None:
+    result = run_vac(*args)
+    assert result.returncode == 2, result.stderr
+    first, hint = result.stderr.splitlines()  # not click's usage block
+    assert first.startswith(f"vac: error: {message}")
+    assert hint == f"  see `{command} --help`"
+    assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_option_name_cannot_drive_the_terminal_or_the_markup() -> None:
+    hostile = "--\x1b]0;owned\x07[bold red]x[/]" + "y" * 5000
+    result = run_vac("tail", "topic", "t", hostile)
+    assert result.returncode == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("vac: error: No such option: --")
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "[bold red]x[/]" in first  # shown as typed, not taken as Rich markup
+
+
+def test_a_group_without_its_sub_command_shows_its_help() -> None:
+    result = run_vac("local")
+    assert result.returncode == 2
+    assert "vac: error" not in result.stderr
+    assert "status" in result.stderr + result.stdout
 
 
 def test_config_check_syntax_error_exits_2_and_names_the_line(tmp_path: Path) -> None:

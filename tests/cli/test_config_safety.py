@@ -214,5 +214,6 @@ def test_debug_tracebacks_show_no_secret() -> None:
     }
     result = run_vac("--debug", "query", "x", env=env, timeout=60)
     assert result.returncode == 3
-    assert "Traceback" in result.stderr and "SearchUnavailable" in result.stderr
+    # The error the client's edge raised (vac.es.client: a SearchUnavailable and the client's class).
+    assert "Traceback" in result.stderr and "vac.es.client.ConnectionError" in result.stderr
     assert "hunter2-es-url" not in result.stdout + result.stderr

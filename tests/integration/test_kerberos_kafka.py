@@ -243,6 +243,27 @@ def test_a_principal_that_may_not_write_stops_ship_and_stream_in_one_line(
 
 
 @needs_gssapi
+def test_a_principal_that_may_not_read_stops_replay_dlq_in_one_line(
+    kerberos_kafka: KerberosKafka, tmp_path: Path
+) -> None:
+    """The stranger may see the dead-letter topic but not read it nor use a group: the consumer's
+    edge (VacConsumer) ends the job with one line and exit 1, where it used to wait out the
+    timeout and report 0 documents resent."""
+    admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{kerberos_kafka.internal_port}"})
+    topic = "stranger-dead-letters"
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].exception(30)  # None, or it exists already
+    allow(admin, "stranger", ResourceType.TOPIC, topic, AclOperation.DESCRIBE)
+    config = str(gssapi_config(tmp_path, kerberos_kafka, "stranger", kerberos_kafka.stranger_keytab))
+    env = kerberos_kafka.kdc.client_env(tmp_path / "ccache") | {"VAC_INDEX__DEAD_LETTER_TOPIC": topic}
+    result = run_vac("--config", config, "index", "replay-dlq", "--to", "stranger-logs", env=env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "resent" not in result.stderr
+    line = error_line(result)
+    assert line.startswith(f"vac: error: Kafka at localhost:{kerberos_kafka.port} refused to let vac "), line
+    assert "authorization failed" in line.lower(), line
+
+
+@needs_gssapi
 def test_a_keytab_of_another_principal_is_refused_clearly(kerberos_kafka: KerberosKafka, tmp_path: Path) -> None:
     config = str(gssapi_config(tmp_path, kerberos_kafka, "vac", kerberos_kafka.stranger_keytab))
     env = kerberos_kafka.kdc.client_env(tmp_path / "ccache")

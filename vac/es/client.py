@@ -50,6 +50,15 @@ class SearchUnreachable(SearchUnavailable, elasticsearch.ConnectionError):
         self.hint = hint
 
 
+class SearchTransportFailed(SearchUnavailable, elasticsearch.TransportError):
+    """The client failed on the way (an answer that is not JSON, a failed sniff), not
+    Elasticsearch; still the client's class. Not a ConnectionError: nothing retries it."""
+
+    def __init__(self, original: elasticsearch.TransportError, message: str) -> None:
+        elasticsearch.TransportError.__init__(self, message, original.errors)
+        self.hint = "check that elasticsearch.hosts names Elasticsearch itself, not a proxy's error page"
+
+
 _WRAPPED: dict[tuple[type[Exception], type[Exception]], type[Exception]] = {}
 
 
@@ -115,6 +124,9 @@ class VacElasticsearch(Elasticsearch):
             reason = unreachable(exc, getattr(self, "hosts_for_errors", None))
             unreachable_class = cast(type[SearchUnreachable], _wrapped_class(SearchUnreachable, type(exc)))
             raise unreachable_class(exc, reason.message, reason.hint) from exc
+        except elasticsearch.TransportError as exc:  # an answer the client could not read (not JSON...)
+            failed_class = cast(type[SearchTransportFailed], _wrapped_class(SearchTransportFailed, type(exc)))
+            raise failed_class(exc, f"Elasticsearch's answer to {method} {path} could not be read: {exc}") from exc
 
 
 def make_client(es: ElasticsearchSettings, timeout_s: float | None = None) -> Elasticsearch:
@@ -163,16 +175,9 @@ class SearchClusterInfo:
 def probe_cluster(es: ElasticsearchSettings, timeout_s: float | None = None) -> SearchClusterInfo:
     """Cluster health and version; raise SearchUnavailable if Elasticsearch does not answer."""
     client = make_client(es, timeout_s)
-    try:
+    try:  # what fails is already a VacError (VacElasticsearch): a 401 says so, exit 1
         health = client.cluster.health()
         nodes = client.nodes.info(metric="settings")["nodes"]
-    except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-        raise unreachable(exc, es.hosts) from None
-    except elasticsearch.ApiError as exc:
-        raise SearchUnavailable(
-            f"Elasticsearch at {shown_hosts(es.hosts)} refused the health check: {exc.message}",
-            hint="check the credentials in the elasticsearch section",
-        ) from None
     finally:
         client.close()
     versions = sorted({node["version"] for node in nodes.values()})

@@ -13,7 +13,6 @@ import elasticsearch
 from elasticsearch import Elasticsearch
 
 from vac.errors import UsageError
-from vac.es.client import unreachable
 
 
 def index_pattern(name_template: str) -> str:
@@ -38,11 +37,9 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
     """Create or update the index template; indices created from now on get its mapping."""
     try:
         client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template))
-    except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-        raise unreachable(exc) from None
-    except elasticsearch.ApiError as exc:
+    except elasticsearch.ApiError as exc:  # already a vac error (vac.es.client); a 400 says more
         if exc.meta.status != 400:
-            raise  # a wrong password, a missing privilege: already a vac error (vac.es.client)
+            raise
         reason = str(exc.body["error"].get("reason", exc.message)) if isinstance(exc.body, dict) else str(exc)
         raise UsageError(
             f"Elasticsearch refused the index template {template_name(name_template)}: {reason}",

@@ -36,8 +36,8 @@ from typing import Any, Literal
 import elasticsearch
 import orjson
 
-from vac.errors import ConfigError, PermissionDenied, SearchUnavailable, UsageError
-from vac.es.client import make_client, unreachable
+from vac.errors import ConfigError, UsageError
+from vac.es.client import make_client
 from vac.kafka.positions import Position
 from vac.kafka.tail import TailSpec, TopicTail
 from vac.logs.documents import FileOrigin, doc_id, index_name_of, iso_utc
@@ -576,14 +576,8 @@ class _EsLookup:
         if not pending or self.cancelled.is_set():
             return
         docs = [{"_index": index, "_id": ident} for _, _, _, index, ident in pending]
-        try:
-            found = self.client.mget(docs=docs, source=False)["docs"]
-        except (PermissionDenied, SearchUnavailable):
-            raise  # vac's own (a 401 or 403, with its hint; no answer, with the hosts): as they are
-        except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-            raise unreachable(exc) from None
-        except elasticsearch.ApiError as exc:
-            raise SearchUnavailable(f"Elasticsearch refused the document look-up: {exc.message}") from None
+        # What fails is a VacError already (vac.es.client): a 401 with its hint, no answer with the hosts.
+        found = self.client.mget(docs=docs, source=False)["docs"]
         for (audit, start, end, _, _), answer in zip(pending, found, strict=True):
             # A missing index answers with an error instead of found: false; both are absent.
             if answer.get("found"):

@@ -30,7 +30,7 @@ from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, bulk_index
 from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.consuming import VacConsumer
 from vac.kafka.names import check_topic_name
 from vac.kafka.producing import Stopped, VacProducer
 from vac.logs.routing import DeadLetter, route_message
@@ -89,7 +89,7 @@ class LogIndexer:
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
-        self._consumer: Consumer | None = None
+        self._consumer: VacConsumer | None = None
         self._dlq: VacProducer | None = None
         self._dlq_failures: list[str] = []
         """Delivery errors of dead letters since the last flush."""
@@ -101,19 +101,15 @@ class LogIndexer:
         settings = self.settings
         install_template(self.client, settings.index.name_template)
         ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, settings.scada.replication_factor)
-        consumer = new_client(
-            Consumer,
-            client_config(
-                settings.kafka,
-                logger=quiet_logger(),
-                **{
-                    "group.id": self.options.group_id,
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest",
-                    "enable.partition.eof": True,
-                    "fetch.max.bytes": 16 << 20,
-                },
-            ),
+        consumer = VacConsumer(
+            settings.kafka,
+            **{
+                "group.id": self.options.group_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": True,
+                "fetch.max.bytes": 16 << 20,
+            },
         )
         self._consumer = consumer
         self._dlq = VacProducer(settings.kafka, **{"enable.idempotence": True, "acks": "all"})
@@ -122,7 +118,7 @@ class LogIndexer:
         self.counters.started = time.monotonic()
         try:
             while not cancelled.is_set():
-                messages = consumer.consume(num_messages=min(settings.index.batch_docs, 5000), timeout=0.2)
+                messages = consumer.consume(min(settings.index.batch_docs, 5000), 0.2)
                 for message in messages:
                     self._take(message)
                 caught_up = self._caught_up()
@@ -209,7 +205,7 @@ class LogIndexer:
         for message in batch.sources:
             offsets[(message.topic() or "", message.partition() or 0)] = (message.offset() or 0) + 1
         assert self._consumer is not None
-        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()])
 
     def _dead_letter(self, value: bytes, reason: str, source: str, origin: str) -> None:
         assert self._dlq is not None
@@ -295,18 +291,14 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
     """Send every dead-lettered document back to `target_topic` (after fixing the mapping);
     the replay group remembers how far it got."""
     check_topic_name(target_topic)
-    consumer = new_client(
-        Consumer,
-        client_config(
-            settings.kafka,
-            logger=quiet_logger(),
-            **{
-                "group.id": f"{settings.index.group_id}-replay",
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "enable.partition.eof": True,
-            },
-        ),
+    consumer = VacConsumer(
+        settings.kafka,
+        **{
+            "group.id": f"{settings.index.group_id}-replay",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,
+        },
     )
     producer = VacProducer(settings.kafka, **{"enable.idempotence": True, "acks": "all"})
     consumer.subscribe([settings.index.dead_letter_topic])
@@ -334,7 +326,7 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                     "a dead letter without its value (too large to carry) is not resent: fetch it from %s",
                     (_header(message, ORIGIN_HEADER) or b"?").decode(errors="replace"),
                 )
-                consumer.commit(message=message, asynchronous=False)
+                consumer.commit(message=message)
                 continue
             try:
                 producer.produce_when_room(target_topic, message.value(), on_delivery=delivered, cancelled=cancelled)
@@ -350,7 +342,7 @@ def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: thr
                     hint="the dead letters not resent stay in the topic for the next replay-dlq",
                 )
             sent += 1
-            consumer.commit(message=message, asynchronous=False)
+            consumer.commit(message=message)
     finally:
         consumer.close()
     return sent

@@ -20,7 +20,6 @@ import elasticsearch
 from elasticsearch import Elasticsearch
 
 from vac.errors import IndexNotFound, PermissionDenied, QueryError
-from vac.es.client import unreachable
 from vac.search.fields import field_path, field_value
 
 PAGE = 1000
@@ -126,9 +125,7 @@ class LogSearch:
             return request()
         except PermissionDenied:
             raise  # wrong credentials or a missing privilege: not the query's fault (exit 1, not 2)
-        except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
-            raise unreachable(exc, self.hosts) from None
-        except elasticsearch.ApiError as exc:
+        except elasticsearch.ApiError as exc:  # no answer is a VacError already (vac.es.client)
             raise query_error(exc, self.scope.query) from None
 
     def check(self) -> None:

@@ -23,7 +23,7 @@ from commands.search_output import (
 )
 from vac.errors import UsageError
 from vac.search.fields import field_path, field_value
-from vac.search.timewindow import parse_interval, parse_time, zone
+from vac.timewindow import parse_interval, parse_time, zone
 
 if TYPE_CHECKING:
     from vac.search.logsearch import LogSearch

@@ -19,7 +19,7 @@ from rich.text import Text
 from commands.output import stdout
 from vac.printable import printable
 from vac.search.fields import field_value
-from vac.search.timewindow import parse_es_time, to_local
+from vac.timewindow import parse_es_time, to_local
 
 if TYPE_CHECKING:
     from vac.search.logsearch import Histogram, Hit, TopValues

@@ -35,9 +35,9 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 from vac import paths
 from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
 from vac.errors import ConfigError, UsageError
-from vac.kafka.names import topic_name_problem
 from vac.redact import redact_properties, redact_url, secret_property, url_password
-from vac.search.timewindow import parse_time
+from vac.timewindow import parse_time
+from vac.topicnames import topic_name_problem
 
 ENV_PREFIX = "VAC_"
 CONFIG_ENV_VAR = "VAC_CONFIG"

@@ -1,6 +1,6 @@
 //! `vac_native`: the WinCC OA log parser of `vac ship logs` in compiled code.
 //!
-//! It does what `vac.parse.winccoa.WinccoaParser`, `vac.logs.documents.to_document` and
+//! It does what `vac.parse.winccoa.WinccoaParser`, `vac.records.logrecord.to_document` and
 //! `orjson.dumps` do together, from the bytes read from a file to the JSON of each finished
 //! record, and gives byte for byte the same documents (a test compares them). The Python
 //! parser stays the reference and the fallback; this one exists because, in Python, parsing

@@ -8,11 +8,11 @@ from confluent_kafka import KafkaError, Message
 
 from vac.kafka.delivery import Outcome, outcome_of
 from vac.kafka.producing import VacProducer
-from vac.scada.change import Change
-from vac.scada.dpes import Dpe
+from vac.records.badinput import BadInput
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
 from vac.settings import KafkaSettings, VacSettings
-from vac.sources.badinput import BadInput
 
 
 @pytest.mark.parametrize(

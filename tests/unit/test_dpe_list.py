@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vac.errors import ConfigError
-from vac.scada.change import ChangeEncoder
-from vac.scada.dpes import Dpe, load_dpes
-from vac.sources.badinput import BadInput
+from vac.records.badinput import BadInput
+from vac.records.dpe import Dpe
+from vac.scada.dpes import load_dpes
+from vac.scada.encoding import ChangeEncoder
 
 GOOD = {"sourceDPE": "VGI_1.PR", "topic": "vac.lhc.pressures", "type": "float", "DCUM": "125"}
 

@@ -10,9 +10,9 @@ import random
 import pytest
 
 from tests.helpers import SAMPLE_LOG, read_all
-from vac.logs.documents import FileOrigin
 from vac.logs.reading import MAX_LINE_PIECE, Document, DocumentReader, PythonReader, make_reader, native_available
 from vac.parse.winccoa import WinccoaParser
+from vac.records.logrecord import FileOrigin
 from vac.settings import LogInput, VacSettings
 
 if not native_available():

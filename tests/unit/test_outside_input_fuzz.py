@@ -16,7 +16,7 @@ from vac.errors import VacError
 from vac.jsonfilter import JsonFilter
 from vac.kafka.positions import parse_position, parse_until
 from vac.search.livequery import compile_query
-from vac.search.timewindow import parse_interval, parse_time, zone
+from vac.timewindow import parse_interval, parse_time, zone
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 28, 3, 7, 30, tzinfo=UTC)

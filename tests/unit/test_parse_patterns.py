@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from vac.errors import ConfigError
-from vac.logs.documents import FileOrigin, app_name, iso_utc, to_document
 from vac.logs.routing import index_of
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
-from vac.parse.record import LogRecord
 from vac.parse.winccoa import WinccoaParser
+from vac.records.logrecord import FileOrigin, LogRecord, app_name, iso_utc, to_document
 
 
 def lines(*texts: str) -> list[tuple[int, bytes]]:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.helpers import SAMPLE_LOG
-from vac.logs.documents import iso_utc
-from vac.parse.winccoa import LogRecord, WinccoaParser, split_params
+from vac.parse.winccoa import WinccoaParser, split_params
+from vac.records.logrecord import LogRecord, iso_utc
 
 
 def numbered(data: bytes) -> Iterator[tuple[int, bytes]]:

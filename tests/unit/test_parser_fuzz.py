@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import read_all
-from vac.logs.documents import FileOrigin
 from vac.logs.reading import Document, PythonReader, make_reader, native_available
+from vac.records.logrecord import FileOrigin
 from vac.settings import LogInput, VacSettings
 
 HEADERS = [

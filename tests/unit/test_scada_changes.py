@@ -12,10 +12,12 @@ import pytest
 
 from tests.helpers import LHC_DPES
 from vac.errors import ConfigError
-from vac.scada import status
-from vac.scada.change import Change, ChangeEncoder, IsoClock, encode
+from vac.records import status
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 from vac.scada.deadband import ChangeFilter, DeadbandRules
-from vac.scada.dpes import Dpe, generate_installation, load_dpes
+from vac.scada.dpes import generate_installation, load_dpes
+from vac.scada.encoding import ChangeEncoder, IsoClock, encode
 from vac.sources.simulator import Simulator
 
 GAUGE = Dpe("VGI_1025_5L4_B.PR", "VGI_1025_5L4_B_PR", "pressures", "float", "VACSECPR123", "LSS1", "125")

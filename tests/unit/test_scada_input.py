@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vac.errors import UsageError
-from vac.scada.change import Change
-from vac.scada.dpes import Dpe
+from vac.records.badinput import BadInput
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 from vac.scada.streamer import ScadaStreamer, StreamOptions
 from vac.settings import VacSettings
 from vac.sources import jsonlines
-from vac.sources.badinput import BadInput
 from vac.sources.jsonlines import (
     MAX_LINE,
     JsonLinesFile,

@@ -12,7 +12,7 @@ from commands.search_output import match_pattern
 from vac.errors import UsageError
 from vac.search.fields import field_value
 from vac.search.logsearch import SearchScope, reasons_error
-from vac.search.timewindow import parse_interval, parse_time
+from vac.timewindow import parse_interval, parse_time
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ZURICH = ZoneInfo("Europe/Zurich")

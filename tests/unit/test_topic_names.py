@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vac.errors import UsageError
-from vac.kafka.names import check_topic_name, topic_name_problem
+from vac.topicnames import check_topic_name, topic_name_problem
 
 
 @pytest.mark.parametrize("name", ["pressures", "vac.logs.dlq", "a", "A-Z_0.9", "t" * 249, "..."])

@@ -7,8 +7,8 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from vac.errors import KafkaUnavailable, PermissionDenied
 from vac.kafka.client import cluster_metadata, connect
-from vac.kafka.names import check_topic_name
 from vac.settings import KafkaSettings
+from vac.topicnames import check_topic_name
 
 
 def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, replication_factor: int) -> list[str]:

@@ -25,10 +25,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
 from vac.kafka.client import Connection, connect, take_available
-from vac.kafka.names import check_topic_name
 from vac.kafka.positions import Position, start_offset, stop_offset
 from vac.kafka.topics import UNGROUPED, check_topics
 from vac.settings import KafkaSettings
+from vac.topicnames import check_topic_name
 
 BATCH = 10_000
 # (topic, partition). confluent-kafka types both as optional (an error message has neither);

@@ -14,8 +14,8 @@ from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
 from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger
-from vac.kafka.names import check_topic_name
 from vac.settings import KafkaSettings
+from vac.topicnames import check_topic_name
 
 # A consumer that only assigns partitions and never commits; librdkafka still wants a group id.
 UNGROUPED = {"group.id": "vac-ungrouped", "enable.auto.commit": False, "enable.auto.offset.store": False}

@@ -40,11 +40,11 @@ from vac.errors import ConfigError, UsageError
 from vac.es.client import make_client
 from vac.kafka.positions import Position
 from vac.kafka.tail import TailSpec, TopicTail
-from vac.logs.documents import FileOrigin, doc_id, index_name_of, iso_utc
 from vac.logs.intervals import CountedRanges
 from vac.logs.reading import Document, DocumentReader, make_reader
 from vac.logs.registry import FileState, load_states, read_head
 from vac.logs.routing import index_of
+from vac.records.logrecord import FileOrigin, doc_id, index_name_of, iso_utc
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.audit")

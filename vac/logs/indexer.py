@@ -31,10 +31,10 @@ from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.consuming import VacConsumer
-from vac.kafka.names import check_topic_name
 from vac.kafka.producing import Stopped, VacProducer
 from vac.logs.routing import DeadLetter, route_message
 from vac.settings import VacSettings
+from vac.topicnames import check_topic_name
 
 log = logging.getLogger("vac.index")
 

@@ -9,10 +9,10 @@ from typing import Protocol
 
 import orjson
 
-from vac.logs.documents import FileOrigin, to_document
 from vac.parse.patterns import PatternParser, spring_boot_parser, tomcat_access_parser
-from vac.parse.record import LogRecord, MultilineParser
+from vac.parse.record import MultilineParser
 from vac.parse.winccoa import WinccoaParser
+from vac.records.logrecord import FileOrigin, LogRecord, to_document
 from vac.settings import LogInput, VacSettings
 
 try:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from vac.es.bulk import BulkItem
-from vac.logs.documents import app_name, index_name_of
+from vac.records.logrecord import app_name, index_name_of
 
 MAX_ID_BYTES = 512
 """Elasticsearch refuses a longer `_id`, and with it the whole bulk request."""

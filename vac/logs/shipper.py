@@ -32,10 +32,10 @@ import orjson
 from vac import __version__
 from vac.errors import UsageError
 from vac.hotloop import rare_collections
-from vac.logs.documents import FileOrigin, doc_id, index_name_of, iso_utc
 from vac.logs.reading import Document, PythonReader, make_reader
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
 from vac.logs.sinks import Sink, SinkCancelled
+from vac.records.logrecord import FileOrigin, doc_id, index_name_of, iso_utc
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.ship")

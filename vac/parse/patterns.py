@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from vac.errors import ConfigError
-from vac.parse.record import LogRecord, MultilineParser
+from vac.parse.record import MultilineParser
+from vac.records.logrecord import LogRecord
 
 FIELD_GROUPS = ("level", "type", "catalog", "manager", "manager_id", "text")
 

@@ -1,38 +1,12 @@
-"""One log record, whatever format it came from, and the machinery that joins lines into
-records: a line that starts no record belongs to the record before it."""
+"""The machinery that joins lines into log records (`vac.records.logrecord.LogRecord`),
+whatever format they came from: a line that starts no record belongs to the record before it."""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 
-
-@dataclass
-class LogRecord:
-    message: str
-    """The whole record, its lines joined by newlines (the `message` field of the index)."""
-    offset: int
-    """Byte offset of its first line in the file."""
-    timestamp: datetime | None = None
-    timestamp_text: str | None = None
-    """`timestamp` as ISO 8601 UTC with milliseconds (`2019-08-03T12:53:25.608Z`), when the
-    parser has it at hand (formatting a datetime per record cost a tenth of the shipping)."""
-    level: str | None = None
-    type: str | None = None
-    number: int | None = None
-    catalog: str | None = None
-    manager: str | None = None
-    manager_id: str | None = None
-    text: str | None = None
-    params: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    lines: int = 1
-    end: int = 0
-    """Byte offset just past its last line: where reading resumes once it is delivered."""
-    extra: dict[str, str] = field(default_factory=dict)
-    """Named groups of the regular-expression parsers that have no field of their own."""
+from vac.records.logrecord import LogRecord
 
 
 def decode(raw: bytes) -> str:

@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from vac.parse.record import LogRecord, MultilineParser, decode
+from vac.parse.record import MultilineParser, decode
+from vac.records.logrecord import LogRecord
 
-__all__ = ["LogRecord", "WinccoaParser", "split_params"]
+__all__ = ["WinccoaParser", "split_params"]
 
 _HEADER = re.compile(
     r"(?P<manager>[A-Za-z][\w.-]*)\s*\((?P<manager_id>\d+)\), "  # greedy: a name holds no space or (

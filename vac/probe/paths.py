@@ -35,11 +35,11 @@ from vac.logs.indexer import IndexOptions, LogIndexer
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.logs.sinks import KafkaSink
 from vac.probe.openloop import Schedule
-from vac.scada.change import Change
-from vac.scada.dpes import Dpe
+from vac.records.badinput import BadInput
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 from vac.scada.streamer import PRODUCER_TUNING, ScadaStreamer, StreamOptions
 from vac.settings import LogInput, VacSettings
-from vac.sources.badinput import BadInput
 from vac.sources.queued import ChangeQueue
 
 Arrival = Callable[[int, int], None]

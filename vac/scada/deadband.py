@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vac.scada.change import Change
-from vac.scada.dpes import Dpe
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 
 
 @dataclass(frozen=True)

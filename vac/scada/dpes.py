@@ -7,57 +7,16 @@ from __future__ import annotations
 import logging
 import random
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from vac.errors import ConfigError
-from vac.kafka.names import topic_name_problem
-from vac.sources.badinput import BadInput
+from vac.records.badinput import BadInput
+from vac.records.dpe import Dpe
+from vac.topicnames import topic_name_problem
 
 log = logging.getLogger("vac.scada")
-
-# Device families by DPE prefix, and where their readings sit.
-FAMILIES = {
-    "VGP": "penning gauge",
-    "VGR": "pirani gauge",
-    "VGI": "ionisation gauge",
-    "VGM": "membrane gauge",
-    "VGF": "full-range gauge",
-    "VGA": "gauge",
-    "VGD": "gauge",
-    "VPI": "ion pump",
-    "VPG": "pumping group",
-    "VV": "valve",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Dpe:
-    name: str
-    """The source DPE, e.g. VGI_1025_5L4_B.PR: the Kafka key and the record's `id`."""
-    kafka_id: str
-    topic: str
-    """The Kafka topic: the last part of the config's `vac.<accelerator>.<topic>`."""
-    type: str
-    """float (pressures, currents) or unsigned (status words such as .RR1)."""
-    sector: str
-    mainpart: str
-    dcum: str
-    validity_bit: int | None = None
-
-    @property
-    def family(self) -> str:
-        for prefix in sorted(FAMILIES, key=len, reverse=True):
-            if self.name.startswith(prefix):
-                return prefix
-        return "other"
-
-    @property
-    def is_pressure(self) -> bool:
-        return self.type == "float" and self.name.endswith(".PR")
-
 
 MAX_NAME = 256
 """The longest DPE name, kafkaId or place field accepted (the real ones are under 40)."""

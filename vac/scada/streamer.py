@@ -18,9 +18,9 @@ import resource
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -31,12 +31,13 @@ from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.delivery import Outcome, outcome_of
 from vac.kafka.producing import VacProducer
-from vac.scada import status as status_bits
-from vac.scada.change import Change, ChangeEncoder, RecordTemplate, now_us
+from vac.records import status as status_bits
+from vac.records.badinput import BadInput
+from vac.records.change import Change, ChangeSource, now_us
+from vac.records.dpe import Dpe
 from vac.scada.deadband import ChangeFilter, DeadbandRules, DpeFilter
-from vac.scada.dpes import Dpe
+from vac.scada.encoding import ChangeEncoder, RecordTemplate
 from vac.settings import VacSettings
-from vac.sources.badinput import BadInput
 
 # Measured on the local stack (scripts/bench): linger 5 ms keeps p99 ack latency low at
 # 10,000/s while batching enough for 100,000+/s; lz4 is cheap for repetitive JSON.
@@ -52,12 +53,6 @@ PRODUCER_TUNING = {
 HOUSEKEEPING_S = 1.0
 UNASSIGNED = -1
 """No partition given: librdkafka's partitioner picks it from the key."""
-
-
-class ChangeSource(Protocol):
-    bad_input: BadInput
-
-    def batches(self, cancelled: threading.Event) -> Iterator[list[Change]]: ...
 
 
 @dataclass(frozen=True)

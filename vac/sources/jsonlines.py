@@ -27,9 +27,9 @@ from typing import BinaryIO
 import orjson
 
 from vac.errors import UsageError
-from vac.scada import status as status_bits
-from vac.scada.change import SOURCE_US_RANGE, STATUS64_RANGE, Change, now_us
-from vac.sources.badinput import BadInput
+from vac.records import status as status_bits
+from vac.records.badinput import BadInput
+from vac.records.change import SOURCE_US_RANGE, STATUS64_RANGE, Change, now_us
 
 log = logging.getLogger("vac.sources")
 

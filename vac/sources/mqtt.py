@@ -21,10 +21,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from vac.errors import ConfigError, PermissionDenied, SourceUnavailable, UsageError, VacError
 from vac.printable import printable
-from vac.scada.change import Change
+from vac.records.badinput import BadInput
+from vac.records.change import Change
 from vac.settings import MqttSecurity
 from vac.sources import pki
-from vac.sources.badinput import BadInput
 from vac.sources.jsonlines import parse_record
 from vac.sources.queued import ChangeQueue
 

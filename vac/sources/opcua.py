@@ -31,12 +31,12 @@ from cryptography.hazmat.primitives import serialization
 
 from vac.errors import ConfigError, PermissionDenied, SourceUnavailable, VacError
 from vac.printable import printable
-from vac.scada import status as status_bits
-from vac.scada.change import SOURCE_US_RANGE, Change, now_us
-from vac.scada.dpes import Dpe
+from vac.records import status as status_bits
+from vac.records.badinput import BadInput
+from vac.records.change import SOURCE_US_RANGE, Change, now_us
+from vac.records.dpe import Dpe
 from vac.settings import OpcUaSecurity
 from vac.sources import pki
-from vac.sources.badinput import BadInput
 from vac.sources.queued import ChangeQueue
 
 SUBSCRIBE_CHUNK = 1000

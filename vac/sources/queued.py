@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from vac.scada.change import Change
+from vac.records.change import Change
 
 MAX_QUEUED = 200_000
 

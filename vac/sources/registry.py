@@ -4,8 +4,8 @@ opcua://host:port[/path], mqtt://host:port/topic-filter, mqtts://host:port/topic
 from __future__ import annotations
 
 from vac.errors import UsageError
-from vac.scada.dpes import Dpe
-from vac.scada.streamer import ChangeSource
+from vac.records.change import ChangeSource
+from vac.records.dpe import Dpe
 from vac.settings import VacSettings
 from vac.sources.jsonlines import open_line_source
 

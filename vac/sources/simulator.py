@@ -24,10 +24,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vac.scada import status as status_bits
-from vac.scada.change import Change, now_us
-from vac.scada.dpes import Dpe
-from vac.sources.badinput import BadInput
+from vac.records import status as status_bits
+from vac.records.badinput import BadInput
+from vac.records.change import Change, now_us
+from vac.records.dpe import Dpe
 
 TICK_S = 0.002
 MAX_BATCH = 5000

@@ -1,38 +1,16 @@
-"""One value change of one DPE, as every source produces it, and how it goes out as JSON."""
+"""How a change goes out as JSON: the Kafka value of `vac stream scada`."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from vac.scada import status as status_bits
-from vac.scada.dpes import Dpe
-
-
-@dataclass(slots=True)
-class Change:
-    dpe: str
-    value: Any
-    source_us: int
-    """Source timestamp, epoch microseconds (WinCC OA's stime)."""
-    status64: int = status_bits.ACTIVE
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
-
-
-SOURCE_US_RANGE = range(0, 253_402_300_800_000_000)
-"""Source times a change may carry: from 1970 (Kafka refuses negative record times) to the
-end of year 9999 (where Python's datetime, which formats them, ends). A source decoding an
-outsider's time checks it against this range and counts a change outside it as bad input."""
-
-STATUS64_RANGE = range(0, 1 << 64)
-"""A status word is an unsigned 64-bit integer."""
+from vac.records import status as status_bits
+from vac.records.change import Change
+from vac.records.dpe import Dpe
 
 
 class IsoClock:

@@ -1,4 +1,5 @@
-"""A log record as the Elasticsearch document the dashboards expect, its id and its index.
+"""One log record, whatever format it came from, and the Elasticsearch document it becomes:
+what `vac ship logs` writes and `vac index`, `vac query` and `vac dash` read, its id and its index.
 
 The field names are the ones Filebeat + Logstash wrote (`@timestamp`, `level`, `type`,
 `number`, `managerID`, `message`, `fields.app_id`, `host.name`, `log.file.path`,
@@ -7,12 +8,36 @@ The field names are the ones Filebeat + Logstash wrote (`@timestamp`, `level`, `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from vac.parse.record import LogRecord
+
+@dataclass
+class LogRecord:
+    message: str
+    """The whole record, its lines joined by newlines (the `message` field of the index)."""
+    offset: int
+    """Byte offset of its first line in the file."""
+    timestamp: datetime | None = None
+    timestamp_text: str | None = None
+    """`timestamp` as ISO 8601 UTC with milliseconds (`2019-08-03T12:53:25.608Z`), when the
+    parser has it at hand (formatting a datetime per record cost a tenth of the shipping)."""
+    level: str | None = None
+    type: str | None = None
+    number: int | None = None
+    catalog: str | None = None
+    manager: str | None = None
+    manager_id: str | None = None
+    text: str | None = None
+    params: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    lines: int = 1
+    end: int = 0
+    """Byte offset just past its last line: where reading resumes once it is delivered."""
+    extra: dict[str, str] = field(default_factory=dict)
+    """Named groups of the regular-expression parsers that have no field of their own."""
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,14 @@ class Section(BaseModel):
         return value
 
 
+def _check_login(username: str | None, password: SecretStr | None, password_env: str) -> None:
+    """A user and a password go together; `password_env` is where else the password may come from."""
+    if username is not None and password is None:
+        raise ValueError(f"username is set but password is not (set it here, in password_file or in ${password_env})")
+    if password is not None and username is None:
+        raise ValueError("password is set but username is not")
+
+
 def _secret_from_file(data: Any, secret: str) -> Any:
     """`<secret>_file`: the secret read from a file (a systemd credential, a mounted secret),
     so that it sits neither in the config nor in the environment nor in a process's command
@@ -230,10 +238,7 @@ class ElasticsearchSettings(Section):
     def _one_auth(self) -> ElasticsearchSettings:
         if self.api_key is not None and self.username is not None:
             raise ValueError("set either api_key or username/password, not both")
-        if self.username is not None and self.password is None:
-            raise ValueError("username is set but password is not (set it here or in $VAC_ELASTICSEARCH__PASSWORD)")
-        if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not")
+        _check_login(self.username, self.password, "VAC_ELASTICSEARCH__PASSWORD")
         return self
 
 
@@ -315,13 +320,7 @@ class OpcUaSecurity(Section):
             raise ValueError(f"policy {self.policy} needs certificate and private_key")
         if self.policy == "none" and (self.certificate or self.private_key or self.server_certificate):
             raise ValueError("certificate, private_key and server_certificate need a policy other than none")
-        if self.username is not None and self.password is None:
-            raise ValueError(
-                "username is set but password is not (set it here, in password_file or in "
-                "$VAC_SCADA__OPCUA_SECURITY__PASSWORD)"
-            )
-        if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not")
+        _check_login(self.username, self.password, "VAC_SCADA__OPCUA_SECURITY__PASSWORD")
         return self
 
 
@@ -357,13 +356,7 @@ class MqttSecurity(Section):
     def _complete(self) -> MqttSecurity:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
-        if self.username is not None and self.password is None:
-            raise ValueError(
-                "username is set but password is not (set it here, in password_file or in "
-                "$VAC_SCADA__MQTT_SECURITY__PASSWORD)"
-            )
-        if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not")
+        _check_login(self.username, self.password, "VAC_SCADA__MQTT_SECURITY__PASSWORD")
         return self
 
 

@@ -182,7 +182,7 @@ class ScadaStreamer:
                 next_housekeeping = now + HOUSEKEEPING_S
                 ingest = self._encoder.ingest_field(now_us())
                 for change in self._filter.silent(now):
-                    self._send_heartbeat(producer, self._outlets[change.dpe], change, ingest)
+                    self._send_heartbeat(self._outlets[change.dpe], change, ingest)
                 if progress is not None:
                     progress(self.status(source.bad_input))
             if now >= next_health:
@@ -226,21 +226,21 @@ class ScadaStreamer:
             try:  # positional: keyword parsing cost 0.6 us a call, a twelfth of a change's cost
                 produce(outlet.topic, record, outlet.key, UNASSIGNED, None, None, change.source_us // 1000)
             except BufferError:
-                self._produce_when_room(producer, outlet, record, change)
+                self._produce_when_room(outlet, record, change)
             except KafkaException as exc:  # e.g. larger than message.max.bytes: never left
                 self._refused(exc)
             counters.sent += 1
         if batch:
             counters.last_change = now
 
-    def _send_heartbeat(self, producer: Producer, outlet: Outlet, change: Change, ingest: bytes) -> None:
+    def _send_heartbeat(self, outlet: Outlet, change: Change, ingest: bytes) -> None:
         outlet.seq += 1
         record = self._encoder.fill(outlet.template, change, outlet.seq, ingest, heartbeat=True)
-        self._produce_when_room(producer, outlet, record, change)
+        self._produce_when_room(outlet, record, change)
         self.counters.heartbeats += 1
         self.counters.sent += 1
 
-    def _produce_when_room(self, producer: Producer, outlet: Outlet, record: bytes, change: Change) -> None:
+    def _produce_when_room(self, outlet: Outlet, record: bytes, change: Change) -> None:
         try:  # while the queue is full, Kafka is slow or away: the source waits
             self._out.produce_when_room(outlet.topic, record, outlet.key, timestamp_ms=change.source_us // 1000)
         except KafkaException as exc:

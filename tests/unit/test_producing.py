@@ -86,3 +86,24 @@ def test_produce_after_the_stop_names_the_first_cause() -> None:
 
     error = producer_with(Stopped_()).stopped_error(KafkaException(KafkaError(KafkaError._FATAL)))
     assert isinstance(error, PermissionDenied)
+
+
+def test_a_stop_seen_first_by_a_delivery_callback_still_names_the_cause() -> None:
+    """librdkafka can stop the producer inside `flush` while purged messages' callbacks still
+    run: confluent-kafka then raises a SystemError caused by the fatal KafkaException."""
+
+    class StoppedInFlush:
+        def flush(self, _timeout: float) -> int:
+            try:
+                raise raised(KafkaError.TOPIC_AUTHORIZATION_FAILED, fatal=True)
+            except KafkaException as cause:
+                raise SystemError("<method 'key'> returned a result with an exception set") from cause
+
+        def poll(self, _timeout: float) -> int:
+            raise SystemError("unrelated")
+
+    producer = producer_with(StoppedInFlush())
+    with pytest.raises(PermissionDenied, match="refused to let vac write"):
+        producer.flush(1)
+    with pytest.raises(SystemError, match="unrelated"):  # not a Kafka stop: not hidden
+        producer.poll(0)

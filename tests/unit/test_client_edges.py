@@ -10,12 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import elasticsearch
 import pytest
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from commands.main import exit_status_for
 from tests.helpers import closed_port
 from vac.errors import KafkaUnavailable, PermissionDenied, SearchUnavailable, VacError
 from vac.es.client import make_client, probe_cluster
+from vac.kafka.client import watermarks
 from vac.kafka.consuming import VacConsumer, consumer_failed
 from vac.settings import ElasticsearchSettings, KafkaSettings
 
@@ -161,3 +162,29 @@ def test_a_commit_that_fails_is_one_vac_error_not_a_kafka_exception() -> None:
     finally:
         consumer.close()
     consumer.close()  # twice: quiet
+
+
+class MovingLeader:
+    """A consumer whose partition has no leader for its first `moving` asks."""
+
+    def __init__(self, moving: int, code: int = KafkaError.NOT_LEADER_FOR_PARTITION) -> None:
+        self.moving, self.code, self.asks = moving, code, 0
+
+    def get_watermark_offsets(self, _partition: TopicPartition, timeout: float) -> tuple[int, int]:
+        self.asks += 1
+        if self.asks <= self.moving:
+            raise KafkaException(KafkaError(self.code, "Broker: Not leader for partition"))
+        return 3, 7
+
+
+def test_watermarks_wait_out_a_moving_leader() -> None:
+    consumer = MovingLeader(moving=2)
+    assert watermarks(consumer, TopicPartition("t", 0), 5) == (3, 7)  # type: ignore[arg-type]
+    assert consumer.asks == 3
+
+
+def test_watermarks_give_up_in_one_line() -> None:
+    with pytest.raises(KafkaUnavailable, match=r"the offsets of t \[0\] could not be read: Broker: Not leader"):
+        watermarks(MovingLeader(moving=10**6), TopicPartition("t", 0), 0.5)  # type: ignore[arg-type]
+    with pytest.raises(KafkaUnavailable):  # not a moving leader: at once
+        watermarks(MovingLeader(1, KafkaError.TOPIC_AUTHORIZATION_FAILED), TopicPartition("t", 0), 60)  # type: ignore[arg-type]

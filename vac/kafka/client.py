@@ -7,11 +7,12 @@ librdkafka properties apply everywhere the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[attr-defined]
 
 from vac.errors import ConfigError, KafkaUnavailable, PermissionDenied
@@ -217,6 +218,35 @@ def sasl_support(mechanism: str) -> str | None:
     except KafkaException as exc:
         return str(exc.args[0].str())
     return None
+
+
+_LEADER_MOVING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._TIMED_OUT,
+        KafkaError.REQUEST_TIMED_OUT,
+    }
+)
+
+
+def watermarks(consumer: Consumer, partition: TopicPartition, timeout_s: float) -> tuple[int, int]:
+    """A partition's (low, high) offsets, asked again while its leader is moving (a topic just
+    created, a broker just restarted) until `timeout_s` has passed; KafkaUnavailable then."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(partition, timeout=max(0.5, deadline - time.monotonic()))
+            return int(low), int(high)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.code() not in _LEADER_MOVING or time.monotonic() >= deadline:
+                raise KafkaUnavailable(
+                    f"the offsets of {partition.topic} [{partition.partition}] could not be read: {error.str()}",
+                    hint="check that the brokers run and the partition has a leader (`vac topics describe`)",
+                ) from None
+            time.sleep(0.2)
 
 
 def take_available(consumer: Consumer, max_messages: int, timeout_s: float) -> list[Message]:

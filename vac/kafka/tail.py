@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
-from vac.kafka.client import Connection, connect, take_available
+from vac.kafka.client import Connection, connect, take_available, watermarks
 from vac.kafka.positions import Position, start_offset, stop_offset
 from vac.kafka.topics import UNGROUPED, check_topics
 from vac.settings import KafkaSettings
@@ -153,7 +153,7 @@ class TopicTail:
         """Starting offsets for `partitions` (None keeps the group's committed ones), and
         stop offsets when the read is bounded."""
         timeout = self.kafka.timeout_s
-        marks = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=timeout) for tp in partitions}
+        marks = {(tp.topic, tp.partition): watermarks(consumer, tp, timeout) for tp in partitions}
         start_times = self._offsets_for_time(consumer, partitions, start)
         until_times = self._offsets_for_time(consumer, partitions, self.spec.until)
         planned = []

@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, 
 from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
-from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger
+from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger, watermarks
 from vac.settings import KafkaSettings
 from vac.topicnames import check_topic_name
 
@@ -107,8 +107,8 @@ def describe_topic(kafka: KafkaSettings, name: str) -> TopicInfo:
     consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **UNGROUPED))
     try:
         for partition in info.partitions:
-            partition.low, partition.high = consumer.get_watermark_offsets(
-                TopicPartition(name, partition.partition), timeout=kafka.timeout_s
+            partition.low, partition.high = watermarks(
+                consumer, TopicPartition(name, partition.partition), kafka.timeout_s
             )
     finally:
         consumer.close()

@@ -23,7 +23,8 @@ from commands.search_output import (
 )
 from vac.errors import UsageError
 from vac.search.fields import field_path, field_value
-from vac.timewindow import parse_interval, parse_time, zone
+from vac.timegrammar import parse_instant, zone
+from vac.timewindow import parse_interval
 
 if TYPE_CHECKING:
     from vac.search.logsearch import LogSearch
@@ -35,7 +36,7 @@ def query(
         str, typer.Argument(metavar="[QUERY]", help="Lucene query string, e.g. 'level:SEVERE AND text:\"lost\"'.")
     ] = "",
     since: Annotated[
-        str | None, typer.Option(help="Start: 15m, 2h, 7d, 2019-08-03, '2019-08-03 03:07' (local) or ISO with zone.")
+        str | None, typer.Option(help="Start: 15m, now-1d/d, yesterday, 2019-08-03, '2019-08-03 03:07' (local), ISO.")
     ] = None,
     until: Annotated[str | None, typer.Option(help="End, in the same forms (default now).")] = None,
     app: Annotated[
@@ -93,8 +94,8 @@ def query(
     scope = SearchScope(
         index=index or index_pattern(settings.index.name_template),
         query=lucene,
-        since=parse_time(since or settings.query.since, now, local),
-        until=parse_time(until, now, local) if until else None,
+        since=parse_instant(since or settings.query.since, now, local, "--since"),
+        until=parse_instant(until, now, local, "--until") if until else None,
         apps=tuple(app or ()),
         hosts=tuple(host or ()),
         levels=tuple(level or ()),
@@ -102,7 +103,7 @@ def query(
     if scope.until is not None and scope.since is not None and scope.until <= scope.since:
         raise UsageError("--until is not after --since")
     interval = parse_interval(histogram) if histogram else None
-    moment = parse_time(around, now, local) if around else None
+    moment = parse_instant(around, now, local, "--around") if around else None
     if moment is not None and not (host or app):
         raise UsageError("--around needs the source: give --host and/or --app")
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else list(settings.query.fields)

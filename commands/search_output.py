@@ -19,7 +19,8 @@ from rich.text import Text
 from commands.output import stdout
 from vac.printable import printable
 from vac.search.fields import field_value
-from vac.timewindow import parse_es_time, to_local
+from vac.timegrammar import parse_iso_utc
+from vac.timewindow import to_local
 
 if TYPE_CHECKING:
     from vac.search.logsearch import Histogram, Hit, TopValues
@@ -72,7 +73,7 @@ def cell(doc: dict[str, Any], name: str, zone: tzinfo | None) -> str:
         return ""
     if name in ("@timestamp", "time", "event.ingested") and isinstance(value, str):
         try:
-            return to_local(parse_es_time(value), zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            return to_local(parse_iso_utc(value), zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         except ValueError:
             return value
     if isinstance(value, list):

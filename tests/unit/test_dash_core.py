@@ -120,9 +120,9 @@ def test_the_log_window_drops_repeats_and_counts_per_minute_and_code() -> None:
 
 
 def _epoch(stamp: str) -> float:
-    from datetime import datetime
+    from vac.timegrammar import epoch_seconds
 
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    return epoch_seconds(stamp)
 
 
 def test_the_fleet_keeps_each_components_latest_heartbeat() -> None:

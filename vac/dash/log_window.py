@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from vac.search.fields import field_value
 from vac.search.livequery import Predicate, compile_query
+from vac.timegrammar import epoch_seconds
 
 KEEP = 5000
 
@@ -18,7 +18,7 @@ def _epoch_s(doc: dict[str, Any]) -> float:
     stamp = doc.get("@timestamp")
     if isinstance(stamp, str):
         try:
-            return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+            return epoch_seconds(stamp)
         except (ValueError, OverflowError):  # not a time, or one at the edge of year 1 or 9999
             pass
     return 0.0

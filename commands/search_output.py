@@ -59,7 +59,8 @@ MAX_COLUMN = 28
 def match_pattern(query: str) -> re.Pattern[str] | None:
     """What to highlight: the words and phrases of the query, without field names and operators."""
     terms = re.findall(r'"([^"]+)"|([^\s():"]+)(?=\s|\)|$)', re.sub(r"[\w.@]+:", " ", query))
-    words = [phrase or word for phrase, word in terms if (phrase or word) not in ("AND", "OR", "NOT", "*", "-")]
+    operators = ("AND", "OR", "NOT", "*", "-", "LUCENE")
+    words = [phrase or word for phrase, word in terms if (phrase or word).upper() not in operators]
     words = [word.strip("+-!^~") for word in words if word.strip("+-!^~")]
     if not words:
         return None

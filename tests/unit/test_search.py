@@ -53,7 +53,9 @@ def test_intervals() -> None:
 def test_the_scope_becomes_filters_and_apps_their_long_ids() -> None:
     scope = SearchScope(index="x-*", query="level:SEVERE", since=NOW, apps=("lhc_1",), levels=("severe",))
     filters = scope.es_query()["bool"]["filter"]
-    assert {"query_string": {"query": "level:SEVERE", "default_operator": "AND"}} in filters
+    assert {"term": {"level": "SEVERE"}} in filters  # KQL by default
+    lucene = SearchScope(index="x-*", query="level:SEVERE", lucene=True).es_query()["bool"]["filter"]
+    assert lucene == [{"query_string": {"query": "level:SEVERE", "default_operator": "AND"}}]
     assert {"range": {"@timestamp": {"gte": "2026-11-28T12:00:00.000Z"}}} in filters
     assert {"terms": {"fields.app_id": ["lhc_1", "vac_lhc_1_scada_logs"]}} in filters
     assert {"terms": {"level": ["SEVERE"]}} in filters

@@ -36,7 +36,7 @@ class LogsScreen(DashScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Banner(id="banner")
-        yield Input(placeholder='/ query: level:SEVERE manager:WCCOActrl "Connection lost"', id="log-filter")
+        yield Input(placeholder='/ KQL: level:SEVERE and manager:WCCOA* and "Connection lost"', id="log-filter")
         with Horizontal(id="log-summary"):
             yield LevelHistogram(id="log-histogram")
             yield DataTable(id="codes", cursor_type="row")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from vac.search.fields import field_value
@@ -38,8 +39,9 @@ class LogFilter:
     manager: str = ""
     query: str = ""
 
-    def predicate(self) -> Predicate:
-        query = compile_query(self.query) if self.query.strip() else None
+    def predicate(self, local: tzinfo | None = None) -> Predicate:
+        """`local`: the zone of times without one in the query (query.timezone)."""
+        query = compile_query(self.query, local) if self.query.strip() else None
         levels = {level.upper() for level in self.levels}
 
         def check(doc: dict[str, Any]) -> bool:
@@ -54,7 +56,8 @@ class LogFilter:
 
 
 class LogWindow:
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(self, keep: int = KEEP, local: tzinfo | None = None) -> None:
+        self.local = local
         self.records: deque[dict[str, Any]] = deque(maxlen=keep)
         self.filter = LogFilter()
         self._predicate: Predicate = self.filter.predicate()
@@ -75,7 +78,7 @@ class LogWindow:
         return True
 
     def set_filter(self, log_filter: LogFilter) -> None:
-        self._predicate = log_filter.predicate()  # a bad query raises here, before it is kept
+        self._predicate = log_filter.predicate(self.local)  # a bad query raises here, before it is kept
         self.filter = log_filter
 
     def shown(self, limit: int = 500) -> list[dict[str, Any]]:

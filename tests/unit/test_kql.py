@@ -201,6 +201,6 @@ def test_vac_query_says_so_in_one_line_before_connecting(
 
 
 def test_tokens_approximate_the_standard_analyzer() -> None:
-    assert kql.tokens("System1:VGI_123.value 3.5 12:30 a.1 don't 1,000 Foo.Bar") == [
+    assert kql.tokens("System1:VGI_123.value 3.5 12:30 a.1 don't 1,000 Foo.Bar") == (
         "system1", "vgi_123", "value", "3.5", "12", "30", "a", "1", "don't", "1,000", "foo.bar",
-    ]  # fmt: skip
+    )  # fmt: skip

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -359,34 +359,16 @@ def _es_wildcard(field: str, value: Value, case_insensitive: bool) -> dict[str, 
 
 # --- (b) a record in memory ----------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
-_JOINERS = {":": str.isalpha, ".": None, "'": str.isalpha, "’": str.isalpha, ",": str.isdigit, ";": str.isdigit}
+# Runs of letters, digits and _, joined across one `:` or `'` between letters, one `.` between two
+# letters or two digits, one `,` or `;` between digits (UAX #29's MidLetter, MidNumLet, MidNum).
+_LETTER = r"[^\W\d_]"
+_TOKEN = re.compile(rf"\w+(?:(?:(?<={_LETTER})[:.'’](?={_LETTER})|(?<=\d)[.,;](?=\d))\w+)*")
 
 
-def tokens(text: str) -> list[str]:
-    """The standard analyzer's terms of a text, approximately (UAX #29 word breaks, lower case):
-    runs of letters, digits and `_`, joined across one `:` or `'` between letters, one `.`
-    between two letters or two digits, one `,` or `;` between digits."""
-    found: list[str] = []
-    last_end = -1
-    for match in _WORD.finditer(text.lower()):
-        start = match.start()
-        if found and start == last_end + 1:
-            joiner = text[last_end]
-            before, after = text[last_end - 1], text[start]
-            test = _JOINERS.get(joiner, False)
-            joined = (
-                test(before) and test(after)
-                if callable(test)
-                else test is None and (before.isalpha() and after.isalpha() or before.isdigit() and after.isdigit())
-            )
-            if joined:
-                found[-1] += joiner + match[0]
-                last_end = match.end()
-                continue
-        found.append(match[0])
-        last_end = match.end()
-    return found
+@lru_cache(maxsize=65536)  # log texts repeat; the dashboard re-filters thousands at a time
+def tokens(text: str) -> tuple[str, ...]:
+    """The standard analyzer's terms of a text, approximately (UAX #29 word breaks, lower case)."""
+    return tuple(_TOKEN.findall(text.lower()))
 
 
 def _strings(value: Any) -> list[Any]:
@@ -442,7 +424,9 @@ def _match_predicate(field: str, value: Value) -> Predicate:
                 bool(wanted) and any(_contains(tokens(str(item)), wanted) for item in _strings(field_value(doc, field)))
             )
         wanted_set = set(wanted)  # match: any of the words (the default operator is OR)
-        return lambda doc: any(wanted_set & set(tokens(str(item))) for item in _strings(field_value(doc, field)))
+        return lambda doc: any(
+            not wanted_set.isdisjoint(tokens(str(item))) for item in _strings(field_value(doc, field))
+        )
     if kind in _NUMERIC:
         number = _number(field, value.text)
         return lambda doc: any(_numeric(item) == number for item in _strings(field_value(doc, field)))
@@ -458,7 +442,7 @@ def _match_predicate(field: str, value: Value) -> Predicate:
     return lambda doc: any(_as_keyword(item) == value.text for item in _strings(field_value(doc, field)))
 
 
-def _contains(terms: list[str], wanted: list[str]) -> bool:
+def _contains(terms: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     size = len(wanted)
     return any(terms[index : index + size] == wanted for index in range(len(terms) - size + 1))
 

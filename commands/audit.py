@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,10 +15,10 @@ from rich.text import Text
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, quiet_on_closed_pipe, run_until_stopped, stdout
 from commands.ship import ParserName
-from vac.errors import ExitStatus, UsageError
-from vac.kafka.positions import parse_position
+from vac.errors import ExitStatus
 from vac.printable import printable
 from vac.settings import LogInput
+from vac.timegrammar import parse_instant, zone
 
 if TYPE_CHECKING:
     from vac.logs.audit import AuditReport
@@ -36,13 +36,8 @@ class AuditTarget(StrEnum):
     both = "both"
 
 
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    position = parse_position(text if text.startswith(("@", "-")) else "@" + text, option)
-    if position.kind != "time":
-        raise UsageError(f"{option} {text}: not a time", hint="e.g. 2026-11-28T10:00, @2026-11-28T10:00Z or -2h")
-    return datetime.fromtimestamp(position.value / 1000, UTC)
+def _moment(text: str | None, option: str, local: tzinfo | None) -> datetime | None:
+    return None if text is None else parse_instant(text, datetime.now(UTC), local, option)
 
 
 def _status_line(status: dict[str, Any]) -> str:
@@ -118,9 +113,9 @@ def logs(
         ParserName, typer.Option(help="Format of files no logs.inputs entry matches (as given to vac ship logs).")
     ] = ParserName.winccoa,
     since: Annotated[
-        str | None, typer.Option(help="Only records whose own time is at or after: ISO time or -2h.")
+        str | None, typer.Option(help="Only records whose own time is at or after: -2h, today, an ISO time.")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Only records whose own time is before: ISO time or -5m.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only records whose own time is before, in the same forms.")] = None,
     to: Annotated[
         AuditTarget,
         typer.Option("--to", help="Where the shipper delivered: kafka, elasticsearch, or both (via vac index)."),
@@ -145,8 +140,8 @@ def logs(
         index_template=index or settings.index.name_template,
         to=to.value,
         path_glob=path,
-        since=_moment(since, "--since"),
-        until=_moment(until, "--until"),
+        since=_moment(since, "--since", zone(settings.query.timezone)),
+        until=_moment(until, "--until", zone(settings.query.timezone)),
         fallback_input=LogInput(paths=["*"], app_id=app_id or "", parser=parser.value),
     )
     cancelled = threading.Event()

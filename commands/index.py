@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +12,7 @@ import typer
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, info, run_until_stopped
 from vac.kafka.admin import ensure_topics
+from vac.timegrammar import parse_instant, zone
 
 app = typer.Typer(
     help="Index the log records of Kafka into Elasticsearch, in a consumer group.\n\n"
@@ -68,7 +70,9 @@ def index(
 @app.command()
 def prune(
     ctx: typer.Context,
-    older_than: Annotated[str, typer.Option(help="Delete monthly indices older than this: 6M, 90d, 1y.")] = "6M",
+    older_than: Annotated[
+        str, typer.Option(help="Delete monthly indices older than this: an age (6M, 90d, 1y) or a time (now-6M/M).")
+    ] = "6M",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
     output: Annotated[TextOrJson, typer.Option("--output", "-o")] = TextOrJson.text,
 ) -> None:
@@ -80,8 +84,9 @@ def prune(
     from vac.es.indices import delete_indices, expired_indices, index_pattern
 
     settings = cli_context(ctx).settings()
+    cutoff = parse_instant(older_than, datetime.now(UTC), zone(settings.query.timezone), "--older-than")
     client = make_client(settings.elasticsearch)
-    candidates = expired_indices(client, settings.index.name_template, older_than)
+    candidates = expired_indices(client, settings.index.name_template, cutoff)
     if not dry_run:
         delete_indices(client, [c.index for c in candidates])
     if output is TextOrJson.json:

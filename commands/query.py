@@ -23,7 +23,9 @@ from commands.search_output import (
 )
 from vac.errors import UsageError
 from vac.search.fields import field_path, field_value
-from vac.timewindow import parse_interval, parse_time, zone
+from vac.search.kql import split_language
+from vac.timegrammar import parse_instant, zone
+from vac.timewindow import parse_interval
 
 if TYPE_CHECKING:
     from vac.search.logsearch import LogSearch
@@ -31,11 +33,15 @@ if TYPE_CHECKING:
 
 def query(
     ctx: typer.Context,
-    lucene: Annotated[
-        str, typer.Argument(metavar="[QUERY]", help="Lucene query string, e.g. 'level:SEVERE AND text:\"lost\"'.")
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="[QUERY]", help="KQL, e.g. 'level:SEVERE and text:\"lost\"' (Lucene: --lucene or 'lucene:...')."
+        ),
     ] = "",
+    lucene: Annotated[bool, typer.Option("--lucene", help="The query is Lucene query-string syntax, not KQL.")] = False,
     since: Annotated[
-        str | None, typer.Option(help="Start: 15m, 2h, 7d, 2019-08-03, '2019-08-03 03:07' (local) or ISO with zone.")
+        str | None, typer.Option(help="Start: 15m, now-1d/d, yesterday, 2019-08-03, '2019-08-03 03:07' (local), ISO.")
     ] = None,
     until: Annotated[str | None, typer.Option(help="End, in the same forms (default now).")] = None,
     app: Annotated[
@@ -67,11 +73,13 @@ def query(
 ) -> None:
     """Search the log records in Elasticsearch: Kibana Discover in a terminal.
 
-    Times without a zone are local (query.timezone). The default window is the last 15 minutes.
+    The query is KQL, as in Kibana (level:SEVERE and not host:x*, manager:(WCCIL* or WCCOA*),
+    lines >= 2); Lucene with --lucene or a 'lucene:' prefix. Times without a zone are local
+    (query.timezone). The default window is the last 15 minutes.
 
     Examples:
 
-      vac query 'level:SEVERE' --since 1h --top manager
+      vac query 'level:SEVERE or level:WARNING' --since now-1d/d --top manager
 
       vac query 'text:"Connection lost"' --since 2019-08-03 --until 2019-08-04 --app lhc_1
 
@@ -90,19 +98,23 @@ def query(
                                    ("--around", around), ("--follow", follow)) if on]  # fmt: skip
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} do not go together; use one")
+    prefixed, query_text = split_language(text)
     scope = SearchScope(
         index=index or index_pattern(settings.index.name_template),
-        query=lucene,
-        since=parse_time(since or settings.query.since, now, local),
-        until=parse_time(until, now, local) if until else None,
+        query=query_text,
+        lucene=lucene or prefixed,
+        local=local,
+        since=parse_instant(since or settings.query.since, now, local, "--since"),
+        until=parse_instant(until, now, local, "--until") if until else None,
         apps=tuple(app or ()),
         hosts=tuple(host or ()),
         levels=tuple(level or ()),
     )
+    scope.query_filter()  # a query that is not KQL: a usage error before any connection
     if scope.until is not None and scope.since is not None and scope.until <= scope.since:
         raise UsageError("--until is not after --since")
     interval = parse_interval(histogram) if histogram else None
-    moment = parse_time(around, now, local) if around else None
+    moment = parse_instant(around, now, local, "--around") if around else None
     if moment is not None and not (host or app):
         raise UsageError("--around needs the source: give --host and/or --app")
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else list(settings.query.fields)
@@ -121,7 +133,7 @@ def query(
                 _top(search, top, top_n, chosen)
             else:
                 # JSON keeps whole documents unless columns were asked for.
-                writer = HitWriter(chosen, columns, local, lucene, whole=fields is None)
+                writer = HitWriter(chosen, columns, local, query_text, whole=fields is None)
                 source = None if fields is None or chosen is not SearchOutput.table else _source(columns)
                 if moment is not None:
                     _around(search, moment, context, writer, source)

@@ -19,7 +19,8 @@ from rich.text import Text
 from commands.output import stdout
 from vac.printable import printable
 from vac.search.fields import field_value
-from vac.timewindow import parse_es_time, to_local
+from vac.timegrammar import parse_iso_utc
+from vac.timewindow import to_local
 
 if TYPE_CHECKING:
     from vac.search.logsearch import Histogram, Hit, TopValues
@@ -58,7 +59,8 @@ MAX_COLUMN = 28
 def match_pattern(query: str) -> re.Pattern[str] | None:
     """What to highlight: the words and phrases of the query, without field names and operators."""
     terms = re.findall(r'"([^"]+)"|([^\s():"]+)(?=\s|\)|$)', re.sub(r"[\w.@]+:", " ", query))
-    words = [phrase or word for phrase, word in terms if (phrase or word) not in ("AND", "OR", "NOT", "*", "-")]
+    operators = ("AND", "OR", "NOT", "*", "-", "LUCENE")
+    words = [phrase or word for phrase, word in terms if (phrase or word).upper() not in operators]
     words = [word.strip("+-!^~") for word in words if word.strip("+-!^~")]
     if not words:
         return None
@@ -72,7 +74,7 @@ def cell(doc: dict[str, Any], name: str, zone: tzinfo | None) -> str:
         return ""
     if name in ("@timestamp", "time", "event.ingested") and isinstance(value, str):
         try:
-            return to_local(parse_es_time(value), zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            return to_local(parse_iso_utc(value), zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         except ValueError:
             return value
     if isinstance(value, list):

@@ -16,6 +16,7 @@ from vac.errors import ExitStatus
 from vac.kafka.positions import parse_position, parse_until
 from vac.kafka.tail import TailSpec, TailStats, TopicTail
 from vac.printable import printable
+from vac.timegrammar import zone
 
 app = typer.Typer(
     help="Live views of Kafka data.\n\nExample: vac tail topic pressures --from -10m",
@@ -54,11 +55,11 @@ def topic(
         str | None,
         typer.Option(
             "--from",
-            help="Start: beginning, end, OFFSET, -N (last N per partition), @ISO-TIME or -10m. "
+            help="Start: beginning, end, OFFSET, -N (last N per partition), or a time: -10m, now/d, @ISO-TIME. "
             "Default: end when following, beginning with --no-follow.",
         ),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Stop before: end, OFFSET, @ISO-TIME or -5m.")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop before: end, OFFSET or a time (-5m, now/d, @ISO).")] = None,
     follow: Annotated[bool, typer.Option("--follow/--no-follow", help="Keep waiting for new messages.")] = True,
     count: Annotated[int | None, typer.Option("--count", "-n", help="Stop after N matching messages.")] = None,
     partition: Annotated[
@@ -92,12 +93,13 @@ def topic(
     Example: vac tail topic pressures --from -10m --where 'value > `1e-8`' --no-follow
     """
     settings = cli_context(ctx).settings()
+    local = zone(settings.query.timezone)
     chosen = output or (Output.pretty if sys.stdout.isatty() else Output.jsonl)
     needs_json = template is not None or chosen not in (Output.raw,) and decode in (Decode.auto, Decode.json)
     spec = TailSpec(
         topics=topics,
-        start=parse_position(from_) if from_ is not None else None,
-        until=parse_until(until) if until is not None else None,
+        start=parse_position(from_, local=local) if from_ is not None else None,
+        until=parse_until(until, local=local) if until is not None else None,
         follow=follow,
         count=count,
         partitions=partition,

@@ -36,7 +36,7 @@ from vac import paths
 from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
 from vac.errors import ConfigError, UsageError
 from vac.redact import redact_properties, redact_url, secret_property, url_password
-from vac.timewindow import parse_time
+from vac.timegrammar import parse_instant
 from vac.topicnames import topic_name_problem
 
 ENV_PREFIX = "VAC_"
@@ -68,7 +68,7 @@ def _compiles(pattern: str) -> str:
 
 def _a_time(text: str) -> str:
     try:
-        parse_time(text, datetime.now(UTC))
+        parse_instant(text, datetime.now(UTC))
     except UsageError as exc:
         raise ValueError(exc.message) from None
     except (OverflowError, ValueError):

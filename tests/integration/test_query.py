@@ -236,8 +236,11 @@ def test_table_on_a_terminal_is_coloured_and_highlights_the_match(indexed: Index
 
 def test_errors_say_what_is_wrong_with_their_exit_code(indexed: Indexed) -> None:
     bad = indexed.query("level:SEVERE AND text:(lost", *WINDOW)
-    assert bad.returncode == 2 and "not valid Lucene syntax" in error_line(bad)
-    assert re.search(r"^\s+\^$", bad.stderr, re.M)  # the caret under the position
+    assert bad.returncode == 2 and "query ends before a ')' closes its '('" in error_line(bad)
+    lucene = indexed.query("--lucene", "level:SEVERE AND text:(lost", *WINDOW)
+    assert lucene.returncode == 2 and "not valid Lucene syntax" in error_line(lucene)
+    assert re.search(r"^\s+\^$", lucene.stderr, re.M)  # the caret under the position
+    assert indexed.query("lucene:level:SEVERE AND text:(lost", *WINDOW).returncode == 2
     # Also when the window holds no data (Elasticsearch would not even parse the query then).
     assert indexed.query("text:(lost", "--since", "1m").returncode == 2
     nothing = indexed.query("--index", "no-such-index-*")
@@ -247,6 +250,67 @@ def test_errors_say_what_is_wrong_with_their_exit_code(indexed: Indexed) -> None
     assert too_many.returncode == 2 and "bars" in error_line(too_many)
     full_text = indexed.query("--top", "text", *WINDOW)
     assert full_text.returncode == 2 and "full text" in error_line(full_text)
+
+
+# KQL: the same text selects the same records in `vac query` (Elasticsearch) and in the
+# dashboard's live filter (a predicate over the same records in memory).
+KQL_TABLE = [
+    "level:SEVERE",
+    "level:severe",  # keywords are exact and case-sensitive, in both
+    "level:SEVERE and manager:WCCILdist",
+    "level:(SEVERE or WARNING)",
+    "level:SEVERE OR level:WARNING",
+    "manager:WCCIL* and not level:INFO",
+    "not manager:WCCOA*",
+    "manager:wccil*",
+    'text:"connection lost"',
+    'message:"Connection to"',
+    'text:"(SYS: 1 Event"',
+    '"Data Manager"',
+    "failed",
+    "conn*",
+    "text:Connect*",
+    "text:localhost\\:4998",
+    "message: new attempt",
+    "number >= 100 and number < 200",
+    "lines >= 2",
+    "lines:1",
+    'type:(SYS or PARAM) and not (level:INFO or text:"failed")',
+    '@timestamp >= "2019-08-03 15:00" and @timestamp < "2019-08-03T16:00:00+02:00"',
+    "@timestamp < 2019-08-03",
+    "host:* and tags:*",
+    "params:*",
+    "Renamed and not (failed or conn*)",
+]
+
+
+@pytest.fixture(scope="module")
+def all_records(indexed: Indexed) -> list[dict[str, Any]]:
+    hits = helpers.scan(indexed.es, index=f"{indexed.family}-lhc_1-*,{indexed.family}-vac_lhc_1*", size=5000)
+    records = [hit["_source"] for hit in hits]
+    assert len(records) == 4364
+    return records
+
+
+@pytest.mark.parametrize("query", KQL_TABLE)
+def test_kql_selects_the_same_records_in_vac_query_and_in_the_dash(
+    indexed: Indexed, all_records: list[dict[str, Any]], query: str
+) -> None:
+    from vac.search.livequery import compile_query
+
+    result = indexed.query(query, *WINDOW, "--limit", "5000", "-o", "jsonl", "--fields", "id")
+    assert result.returncode == 0, result.stderr
+    in_es = sorted(json.loads(line)["id"] for line in result.stdout.splitlines())
+    check = compile_query(query, ZURICH)
+    live = sorted(record["event"]["id"] for record in all_records if check(record))
+    assert in_es == live, f"{query}: {len(in_es)} in Elasticsearch, {len(live)} live"
+
+
+def test_kql_table_is_not_trivial(indexed: Indexed, all_records: list[dict[str, Any]]) -> None:
+    from vac.search.livequery import compile_query
+
+    sizes = {query: sum(1 for r in all_records if compile_query(query, ZURICH)(r)) for query in KQL_TABLE}
+    assert sum(1 for size in sizes.values() if 0 < size < 4364) >= len(KQL_TABLE) - 5, sizes
 
 
 def test_the_dashboard_log_screen_opens_with_the_last_hour_from_elasticsearch(indexed: Indexed) -> None:

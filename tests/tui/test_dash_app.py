@@ -132,7 +132,7 @@ def test_the_log_screen_filters_by_query_and_by_errors() -> None:
         await pilot.press("e")
         await pilot.pause(0.3)
         assert {r[3] for r in rows(app, "records")} == {"SEVERE"}
-        await pilot.press("e", "slash", *'manager:WCCOActrl "connection lost"', "enter")
+        await pilot.press("e", "slash", *'manager:WCCOActrl and "connection lost"', "enter")
         await pilot.pause(0.3)
         assert [r[5] for r in rows(app, "records")] == ["Connection lost to VGPB_2_200"]
         assert rows(app, "codes")[0][:2] == ["CTRL/71", "1"]

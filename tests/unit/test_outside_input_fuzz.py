@@ -5,6 +5,7 @@ and position parsers of `vac query` and `vac tail`. Bounded: a few seconds in al
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,9 @@ from vac.errors import VacError
 from vac.jsonfilter import JsonFilter
 from vac.kafka.positions import parse_position, parse_until
 from vac.search.livequery import compile_query
-from vac.timewindow import parse_interval, parse_time, zone
+from vac.search.logsearch import SearchScope
+from vac.timegrammar import parse_instant, zone
+from vac.timewindow import parse_interval
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 28, 3, 7, 30, tzinfo=UTC)
@@ -36,7 +39,13 @@ DOCUMENTS = st.recursive(
 TIME_PIECES = st.sampled_from([
     "-", "@", "now", "now-", "1", "0", "99999999999999999999", "1000000000", "9999", "99999", "2019-08-03", "T",
     " ", ":", "03:07", "+02:00", "-05:00", "Z", "ms", "s", "m", "h", "d", "w", "M", "y", ".5", "e9", "beginning",
-    "end", "-01-01", "23:59:59.999999",
+    "end", "-01-01", "23:59:59.999999", "/d", "/w", "/M", "/y", "/h", "||", "today", "yesterday", "+", "H",
+])  # fmt: skip
+
+
+KQL_PIECES = st.sampled_from([
+    "level", "text", "lines", "@timestamp", "host", "tags", ":", " ", "(", ")", " and ", " OR ", "not ", "*", "\\",
+    '"', "SEVERE", "conn*", ">=", "<", "now-1h", "2019-08-03", "1e400", "-5", "\x00", "\x1b[31m", "<b>", "é", "lucene:",
 ])  # fmt: skip
 
 
@@ -65,13 +74,18 @@ def test_a_where_filter_is_a_usage_error_or_a_yes_or_no_on_every_document(
 
 
 @FUZZ
-@given(query=st.text(max_size=40), documents=st.lists(DOCUMENTS, max_size=4))
+@given(
+    query=st.text(max_size=40) | st.lists(KQL_PIECES, max_size=10).map("".join),
+    documents=st.lists(DOCUMENTS, max_size=4),
+)
 def test_a_live_query_or_a_highlight_pattern_never_raises_anything_but_vac_errors(
     query: str, documents: list[Any]
 ) -> None:
     pattern = match_pattern(query)
     if pattern is not None:
         pattern.search("Connection lost to VGPB_2_200")
+    with contextlib.suppress(VacError):  # the same text as `vac query` sends it to Elasticsearch
+        assert isinstance(SearchScope(index="x-*", query=query).es_query(), dict)
     try:
         matches = compile_query(query)
     except VacError:
@@ -90,7 +104,7 @@ def test_a_live_query_or_a_highlight_pattern_never_raises_anything_but_vac_error
 def test_query_times_and_intervals_are_a_moment_or_a_usage_error(text: str) -> None:
     for local in (None, zone("Europe/Zurich"), zone("UTC")):
         try:
-            moment = parse_time(text, NOW, local)
+            moment = parse_instant(text, NOW, local)
         except VacError:
             continue
         assert moment.tzinfo is not None

@@ -50,9 +50,9 @@ def test_a_time_without_zone_is_local_time() -> None:
     ("text", "message"),
     [
         ("-10x", "--from '-10x': unknown time unit 'x'"),
-        ("@2026-13-01", "--from '@2026-13-01': '2026-13-01' is not an ISO time"),
-        ("@yesterday", "--from '@yesterday': 'yesterday' is not an ISO time"),
-        ("soon", "--from 'soon': not a position"),
+        ("@2026-13-01", "--from '@2026-13-01': '2026-13-01' is not a time"),
+        ("@yesterdays", "--from '@yesterdays': 'yesterdays' is not a time"),
+        ("soon", "--from 'soon': 'soon' is not a time"),
         ("-0", "--from '-0': the last 0 messages is nothing"),
         ("1.5", "--from '1.5': not a position"),
     ],

@@ -12,7 +12,8 @@ from commands.search_output import match_pattern
 from vac.errors import UsageError
 from vac.search.fields import field_value
 from vac.search.logsearch import SearchScope, reasons_error
-from vac.timewindow import parse_interval, parse_time
+from vac.timegrammar import parse_instant
+from vac.timewindow import parse_interval
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -32,12 +33,13 @@ ZURICH = ZoneInfo("Europe/Zurich")
     ],
 )
 def test_times_as_people_type_them(text: str, expected: datetime) -> None:
-    assert parse_time(text, NOW, ZURICH) == expected
+    assert parse_instant(text, NOW, ZURICH) == expected
 
 
 def test_a_time_that_is_neither_says_what_is_expected() -> None:
-    with pytest.raises(UsageError, match="neither relative nor a date"):
-        parse_time("yesterday", NOW, ZURICH)
+    with pytest.raises(UsageError, match="'soon' is not a time") as caught:
+        parse_instant("soon", NOW, ZURICH)
+    assert caught.value.hint is not None and "now-1d/d" in caught.value.hint
 
 
 def test_intervals() -> None:
@@ -51,7 +53,9 @@ def test_intervals() -> None:
 def test_the_scope_becomes_filters_and_apps_their_long_ids() -> None:
     scope = SearchScope(index="x-*", query="level:SEVERE", since=NOW, apps=("lhc_1",), levels=("severe",))
     filters = scope.es_query()["bool"]["filter"]
-    assert {"query_string": {"query": "level:SEVERE", "default_operator": "AND"}} in filters
+    assert {"term": {"level": "SEVERE"}} in filters  # KQL by default
+    lucene = SearchScope(index="x-*", query="level:SEVERE", lucene=True).es_query()["bool"]["filter"]
+    assert lucene == [{"query_string": {"query": "level:SEVERE", "default_operator": "AND"}}]
     assert {"range": {"@timestamp": {"gte": "2026-11-28T12:00:00.000Z"}}} in filters
     assert {"terms": {"fields.app_id": ["lhc_1", "vac_lhc_1_scada_logs"]}} in filters
     assert {"terms": {"level": ["SEVERE"]}} in filters

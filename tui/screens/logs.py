@@ -3,7 +3,6 @@ by level and the most frequent message codes."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from vac.dash.state import DashState
 from vac.errors import UsageError
 from vac.printable import printable
 from vac.search.fields import field_value
+from vac.timegrammar import parse_iso_utc
 
 MAX_LOG_ROWS = 300
 ERROR_LEVELS = {"FATAL", "SEVERE", "ERROR"}
@@ -36,7 +36,7 @@ class LogsScreen(DashScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Banner(id="banner")
-        yield Input(placeholder='/ query: level:SEVERE manager:WCCOActrl "Connection lost"', id="log-filter")
+        yield Input(placeholder='/ KQL: level:SEVERE and manager:WCCOA* and "Connection lost"', id="log-filter")
         with Horizontal(id="log-summary"):
             yield LevelHistogram(id="log-histogram")
             yield DataTable(id="codes", cursor_type="row")
@@ -107,6 +107,6 @@ class LogsScreen(DashScreen):
 def _when(doc: dict[str, Any]) -> str:
     stamp = str(doc.get("@timestamp", ""))
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%H:%M:%S")
+        return parse_iso_utc(stamp).astimezone().strftime("%H:%M:%S")
     except (ValueError, OverflowError):  # not a time, or year 1 moved by a zone
         return stamp[:19]

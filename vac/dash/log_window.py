@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any
 
 from vac.search.fields import field_value
 from vac.search.livequery import Predicate, compile_query
+from vac.timegrammar import epoch_seconds
 
 KEEP = 5000
 
@@ -18,7 +19,7 @@ def _epoch_s(doc: dict[str, Any]) -> float:
     stamp = doc.get("@timestamp")
     if isinstance(stamp, str):
         try:
-            return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+            return epoch_seconds(stamp)
         except (ValueError, OverflowError):  # not a time, or one at the edge of year 1 or 9999
             pass
     return 0.0
@@ -38,8 +39,9 @@ class LogFilter:
     manager: str = ""
     query: str = ""
 
-    def predicate(self) -> Predicate:
-        query = compile_query(self.query) if self.query.strip() else None
+    def predicate(self, local: tzinfo | None = None) -> Predicate:
+        """`local`: the zone of times without one in the query (query.timezone)."""
+        query = compile_query(self.query, local) if self.query.strip() else None
         levels = {level.upper() for level in self.levels}
 
         def check(doc: dict[str, Any]) -> bool:
@@ -54,7 +56,8 @@ class LogFilter:
 
 
 class LogWindow:
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(self, keep: int = KEEP, local: tzinfo | None = None) -> None:
+        self.local = local
         self.records: deque[dict[str, Any]] = deque(maxlen=keep)
         self.filter = LogFilter()
         self._predicate: Predicate = self.filter.predicate()
@@ -75,7 +78,7 @@ class LogWindow:
         return True
 
     def set_filter(self, log_filter: LogFilter) -> None:
-        self._predicate = log_filter.predicate()  # a bad query raises here, before it is kept
+        self._predicate = log_filter.predicate(self.local)  # a bad query raises here, before it is kept
         self.filter = log_filter
 
     def shown(self, limit: int = 500) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import elasticsearch
@@ -17,6 +16,7 @@ from confluent_kafka.admin import AdminClient
 from vac.es.client import make_client
 from vac.kafka.client import client_config, new_client, quiet_logger
 from vac.settings import VacSettings
+from vac.timegrammar import epoch_seconds
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -167,7 +167,7 @@ class Fleet:
             return
         stamp = record.get("time")
         try:
-            at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+            at = epoch_seconds(str(stamp))
         except (ValueError, OverflowError):
             at = fallback_s
         key = (str(record.get("host", "?")), str(record["component"]))

@@ -7,8 +7,9 @@ import fnmatch
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from vac.timegrammar import epoch_seconds
 
 HISTORY_POINTS = 600
 LOW_WINDOW_S = 300.0
@@ -65,7 +66,7 @@ def _epoch_s(timestamp: Any) -> float | None:
     if not isinstance(timestamp, str):
         return None
     try:
-        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+        return epoch_seconds(timestamp)
     except ValueError:
         return None
 

@@ -33,6 +33,7 @@ from vac.es.client import make_client
 from vac.es.indices import index_pattern
 from vac.search.logsearch import LogSearch, SearchScope
 from vac.settings import VacSettings
+from vac.timegrammar import zone
 
 
 class DashState:
@@ -43,7 +44,7 @@ class DashState:
         self.clock = clock
         self.board = ScadaBoard()
         self.alarms = AlarmBook(list(settings.dash.alarms))
-        self.logs = LogWindow()
+        self.logs = LogWindow(local=zone(settings.query.timezone))
         self.fleet = Fleet()
         self.pipeline = PipelineSnapshot()
         self.feed_problems: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -48,15 +48,6 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
         ) from None
 
 
-def parse_age(text: str) -> tuple[int, int]:
-    """`6M` (months), `90d` (days), `1y`: as (months, days)."""
-    match = re.fullmatch(r"(\d+)\s*([dMy])", text.strip())
-    if match is None:
-        raise UsageError(f"age {text!r} is not like 90d, 6M or 1y")
-    number, unit = int(match[1]), match[2]
-    return (number * 12, 0) if unit == "y" else (number, 0) if unit == "M" else (0, number)
-
-
 @dataclass(frozen=True)
 class PruneCandidate:
     index: str
@@ -69,19 +60,9 @@ def _month_index(year: int, month: int) -> int:
     return year * 12 + month - 1
 
 
-def cutoff_time(now: datetime, months: int, days: int) -> datetime:
-    month = _month_index(now.year, now.month) - months
-    return now.replace(year=month // 12, month=month % 12 + 1, day=min(now.day, 28)) - timedelta(days=days)
-
-
-def expired_indices(
-    client: Elasticsearch, name_template: str, older_than: str, now: datetime | None = None
-) -> list[PruneCandidate]:
-    """Indices whose whole month lies before now - older_than (a monthly index is kept until
-    its last day is that old)."""
-    months, days = parse_age(older_than)
-    now = now or datetime.now(UTC)
-    cutoff = cutoff_time(now, months, days)
+def expired_indices(client: Elasticsearch, name_template: str, cutoff: datetime) -> list[PruneCandidate]:
+    """Indices whose whole month lies before `cutoff` (a monthly index is kept until its last
+    day is that old)."""
     pattern = index_pattern(name_template)
     rows = client.cat.indices(index=pattern, format="json", h="index,docs.count", expand_wildcards="open,closed")
     candidates = []

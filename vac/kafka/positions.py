@@ -1,31 +1,28 @@
 """Where a read starts and stops: `--from` / `--until` expressions and their resolution.
 
-Forms: `beginning`, `end`, `OFFSET`, `-N` (the last N of each partition), `@ISO-TIME`
-(local time unless it names a zone), `-10m` (that long ago; units ms, s, m, h, d, w).
+Forms: `beginning`, `end`, `OFFSET`, `-N` (the last N of each partition), or a time in the
+grammar of vac.timegrammar: `-10m`, `10m`, `now-1h/h`, `today`, `@ISO-TIME` or plain ISO (local
+time unless it names a zone), `@EPOCH-MS`.
 A stop position is exclusive: the read covers [from, until).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
 from vac.errors import UsageError
+from vac.timegrammar import parse_instant
 
 PositionKind = Literal["beginning", "end", "offset", "last", "time"]
-_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_RELATIVE = re.compile(r"^-(?P<amount>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$", re.ASCII)
-# Kafka keeps offsets and timestamps in signed 64 bits; times are those a clock can name
-# (years 1 to 9999). A time before 1970 means the beginning: Kafka has nothing older, and it
-# reads a negative timestamp as "latest" (-1) or "earliest" (-2).
+# Kafka keeps offsets in signed 64 bits.
 _MAX_OFFSET = 2**63 - 1
-_FIRST_MS = int(datetime(1, 1, 2).timestamp() * 1000)
-_LAST_MS = int(datetime(9999, 12, 30).timestamp() * 1000)
-_RANGE_HINT = "times go from year 1 to 9999, e.g. @2026-11-28T14:00 or -10m"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_OFFSET_LIKE = re.compile(r"-?[0-9.]+", re.ASCII)  # 1.5 or -1.5: neither an offset nor a time
+_POSITION_HINT = "use beginning, end, an offset, -N (last N) or a time: -10m, now-1h/h, today, @2026-11-28T14:00"
 
 
 @dataclass(frozen=True)
@@ -35,8 +32,11 @@ class Position:
     """The offset, N of `-N`, or the time in epoch milliseconds."""
 
 
-def parse_position(text: str, option: str = "--from", now_ms: int | None = None) -> Position:
-    """Parse one position; a UsageError says which part of `text` is wrong."""
+def parse_position(
+    text: str, option: str = "--from", now_ms: int | None = None, local: tzinfo | None = None
+) -> Position:
+    """Parse one position; a UsageError says which part of `text` is wrong. Times are those of
+    vac.timegrammar (local means `local`, else this machine's zone)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     spec = text.strip()
     if spec in ("beginning", "end"):
@@ -47,23 +47,17 @@ def parse_position(text: str, option: str = "--from", now_ms: int | None = None)
         if int(spec[1:]) == 0:
             raise UsageError(f"{option} {text!r}: the last 0 messages is nothing", hint="use `end` to start at the end")
         return Position("last", _count(spec[1:], text, option))
-    relative = _RELATIVE.match(spec)
-    if relative:
-        unit = relative["unit"]
-        if unit not in _UNITS_MS:
-            raise UsageError(
-                f"{option} {text!r}: unknown time unit {unit!r}", hint=f"use one of {', '.join(_UNITS_MS)}, e.g. -10m"
-            )
-        ago_ms = float(relative["amount"]) * _UNITS_MS[unit]
-        if not math.isfinite(ago_ms) or now_ms - ago_ms < _FIRST_MS:
-            raise UsageError(f"{option} {text!r}: reaches back before year 1", hint=_RANGE_HINT)
-        return Position("time", max(0, now_ms - int(ago_ms)))
-    if spec.startswith("@"):
-        return Position("time", max(0, _parse_time(spec[1:], text, option)))
-    raise UsageError(
-        f"{option} {text!r}: not a position",
-        hint="use beginning, end, an offset, -N (last N), @2026-11-28T14:00 (a time) or -10m (time ago)",
-    )
+    if _OFFSET_LIKE.fullmatch(spec):
+        raise UsageError(f"{option} {text!r}: not a position", hint=_POSITION_HINT)
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    moment = parse_instant(text, now, local, option)
+    # A time before 1970 means the beginning: Kafka has nothing older, and it reads a
+    # negative timestamp as "latest" (-1) or "earliest" (-2).
+    return Position("time", max(0, _epoch_ms(moment)))
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _digits(text: str) -> bool:
@@ -76,28 +70,8 @@ def _count(digits: str, text: str, option: str) -> int:
     return int(digits)
 
 
-def _parse_time(moment: str, text: str, option: str) -> int:
-    if _digits(moment):  # epoch milliseconds, as Kafka timestamps are
-        if len(moment) > 16 or int(moment) > _LAST_MS:
-            raise UsageError(f"{option} {text!r}: epoch milliseconds beyond year 9999", hint=_RANGE_HINT)
-        return int(moment)
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError as exc:
-        raise UsageError(
-            f"{option} {text!r}: {moment!r} is not an ISO time ({exc})",
-            hint="e.g. @2026-11-28T14:05:00, @2026-11-28 14:05+01:00 or @2026-11-28",
-        ) from None
-    try:
-        if parsed.tzinfo is None:
-            parsed = parsed.astimezone()  # local time, as operators read clocks
-        return int(parsed.timestamp() * 1000)
-    except (OverflowError, ValueError, OSError):  # 0001-01-01 or 9999-12-31 moved by a zone
-        raise UsageError(f"{option} {text!r}: out of range", hint=_RANGE_HINT) from None
-
-
-def parse_until(text: str, now_ms: int | None = None) -> Position:
-    position = parse_position(text, "--until", now_ms)
+def parse_until(text: str, now_ms: int | None = None, local: tzinfo | None = None) -> Position:
+    position = parse_position(text, "--until", now_ms, local)
     if position.kind in ("beginning", "last"):
         where = "the beginning" if position.kind == "beginning" else "the last N"
         raise UsageError(

@@ -13,13 +13,14 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 import elasticsearch
 from elasticsearch import Elasticsearch
 
 from vac.errors import IndexNotFound, PermissionDenied, QueryError
+from vac.search import kql
 from vac.search.fields import field_path, field_value
 
 PAGE = 1000
@@ -39,17 +40,29 @@ T = TypeVar("T")
 class SearchScope:
     index: str
     query: str = ""
-    """Lucene query-string syntax; empty matches everything."""
+    """KQL (vac.search.kql), or Lucene query-string syntax with `lucene`; empty matches everything."""
     since: datetime | None = None
     until: datetime | None = None
     apps: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
+    lucene: bool = False
+    local: tzinfo | None = None
+    """The zone of times without one in the query's ranges."""
+
+    def query_filter(self) -> dict[str, Any] | None:
+        """The query text as Elasticsearch gets it (a UsageError if it is not valid KQL)."""
+        if not self.query.strip():
+            return None
+        if self.lucene:
+            return {"query_string": {"query": self.query, "default_operator": "AND"}}
+        return kql.to_es(kql.parse(self.query), local=self.local)
 
     def es_query(self) -> dict[str, Any]:
         filters: list[dict[str, Any]] = []
-        if self.query.strip():
-            filters.append({"query_string": {"query": self.query, "default_operator": "AND"}})
+        query = self.query_filter()
+        if query is not None:
+            filters.append(query)
         if self.since is not None or self.until is not None:
             bounds: dict[str, str] = {}
             if self.since is not None:
@@ -133,11 +146,10 @@ class LogSearch:
         pattern matches none, and QueryError when the query is not valid. The query is checked
         on its own: inside a time window that holds no data Elasticsearch never parses it."""
         self._check_index()
-        if self.scope.query.strip():
+        query = self.scope.query_filter()
+        if query is not None:
             answer = self._call(
-                lambda: self.client.indices.validate_query(
-                    index=self.scope.index, query={"query_string": {"query": self.scope.query}}, explain=True
-                )
+                lambda: self.client.indices.validate_query(index=self.scope.index, query=query, explain=True)
             )
             if not answer["valid"]:
                 reasons = [str(e.get("error", "")) for e in answer.get("explanations", []) if not e.get("valid")]

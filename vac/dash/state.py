@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from vac.dash.alarms import AlarmBook
+from vac.alarms.book import AlarmBook
 from vac.dash.feeds import TopicFeed
 from vac.dash.log_window import LogWindow
 from vac.dash.pipeline import Fleet, FleetMember, PipelineMonitor, PipelineSnapshot
@@ -59,7 +59,7 @@ class DashState:
                     row = self.board.apply(record, now if at_s is None else at_s)
                     if row is not None:
                         self.changes += 1
-                        self.alarms.evaluate(row, now)
+                        self.alarms.evaluate(row.name, row.value, row.source_s, bool(row.flags.get("invalid")))
             case LogRecords(docs):
                 for doc in docs:
                     self.logs.add(doc)

@@ -59,8 +59,9 @@ the default limits, so that noise alone raises no alarm."""
 DEFAULT_EVENTS_PER_HOUR = 12.0
 EVENT_KINDS = ("bump", "valve", "pump_trip", "gauge_invalid")
 EVENT_WEIGHTS = (0.45, 0.15, 0.25, 0.15)
-NOTICEABLE_DECADES = 1.0
-"""An event lists as `affected` the DPEs it lifts by at least this much at its peak."""
+NOTICEABLE_DECADES = 0.5
+"""An event lists as `affected` the DPEs it lifts by at least this much at its peak: those
+whose alarms it may raise (a rise of a decade, with the noise on top)."""
 _GONE_DECADES = 0.02
 
 

@@ -21,11 +21,12 @@ from vac.dash.updates import (
     LogRecords,
     PipelineChecked,
     ScadaChanges,
+    alarm_messages,
     heartbeats,
     log_records,
     scada_changes,
 )
-from vac.settings import AlarmRule, DashSettings, VacSettings
+from vac.settings import AlarmRule, VacSettings
 
 T0 = 1_800_000_000.0
 
@@ -46,14 +47,16 @@ def test_batches_are_parsed_into_frozen_updates_and_unreadable_input_is_kept_or_
 
 
 def test_the_owner_applies_updates_the_version_moves_and_unreadable_changes_are_counted() -> None:
-    settings = VacSettings(dash=DashSettings(alarms=[AlarmRule(match="VGPB*", above=1e-8, min_s=0)]))
-    state = DashState(settings, clock=lambda: T0)
+    state = DashState(VacSettings(), clock=lambda: T0)
     state.apply(ScadaChanges(((None, None), ({"id": "VGPB_1.PR", "value": 5e-8}, None))))
     assert state.version == 1 and state.changes == 1 and state.board.unreadable == 1
     assert state.board.rows["VGPB_1.PR"].source_s == T0  # no time in the record or message: the owner's clock
-    assert [a.key for a in state.alarms.listed()] == [("VGPB_1.PR", "above")]  # raised at apply time
+    assert state.alarms.listed() == []  # the dashboard evaluates nothing: `vac alarms watch` does
     state.apply(LogRecords(({"message": "x", "event": {"id": "1"}}, {"message": "x", "event": {"id": "1"}})))
     assert state.version == 2 and state.logs.received == 1  # the repeat dropped by id
+    raised = {"type": "state", "dpe": "VGPB_1.PR", "kind": "above", "message": "m", "raised_s": T0, "cleared_s": None}
+    state.apply(alarm_messages([("vac.alarms", orjson.dumps(raised), 0), ("vac.alarms", b"\xff[/]", 0)]))
+    assert [a.key for a in state.alarms.listed()] == [("VGPB_1.PR", "above")] and state.version == 3
 
 
 def test_the_connection_problem_rule() -> None:

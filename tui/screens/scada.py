@@ -76,13 +76,13 @@ class ScadaScreen(DashScreen):
         policy says for the selected DPE."""
         alarms_table = self.query_one("#alarms", DataTable)
         if alarms_table.has_focus and 0 <= alarms_table.cursor_row < len(self._alarm_keys):
-            self.state.alarms.acknowledge(self._alarm_keys[alarms_table.cursor_row])
+            self.state.acknowledge(self._alarm_keys[alarms_table.cursor_row])
         else:
-            self.state.alarms.acknowledge_dpe(self._selected_dpe())
+            self.state.acknowledge_dpe(self._selected_dpe())
         self._tick(force=True)
 
     def action_acknowledge_all(self) -> None:
-        self.state.alarms.acknowledge_all()
+        self.state.acknowledge_all()
         self._tick(force=True)
 
     def _selected_dpe(self) -> str | None:

@@ -26,6 +26,7 @@ from commands import service as service_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
 from commands import tail as tail_commands
+from commands import timeline as timeline_commands
 from commands import topics as topics_commands
 from commands.context import CliContext
 from commands.output import configure_logging, known_secrets, print_error, stderr
@@ -61,6 +62,7 @@ app.add_typer(alarm_commands.app, name="alarms")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
 app.command("dash")(dash_commands.dash)
+app.command("timeline")(timeline_commands.timeline)
 
 
 def _show_version(value: bool) -> None:

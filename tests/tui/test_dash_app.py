@@ -22,6 +22,7 @@ from tui.screens.log_detail import LogDetail
 from tui.screens.logs import LogsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.scada import ScadaScreen
+from tui.screens.timeline import TimelineScreen
 from vac.dash.state import DashFeeds, DashState
 from vac.settings import VacSettings
 
@@ -188,3 +189,22 @@ def test_key_bindings_have_ids_and_can_be_remapped() -> None:
         assert isinstance(app.screen, LogsScreen)
 
     drive(app, steps)
+
+
+def test_enter_on_an_alarm_opens_its_timeline_with_the_matching_log_record() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("tab")  # to the alarm list; the top row is VGPB_2_200.PR's
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TimelineScreen)
+        table = app.screen.query_one("#timeline", DataTable)
+        entries = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        assert any(e[1] == "alarm" and e[3] == "VGPB_2_200.PR" and e[4].startswith("above raised") for e in entries)
+        matching = [e for e in entries if e[1] == "log" and "VGPB_2_200" in e[4]]
+        assert matching and matching[0][2] == "WARNING"  # the log record naming the gauge, in the window
+        times = [e[0] for e in entries]
+        assert times == sorted(times)  # merged by time
+        await pilot.press("escape")
+        assert isinstance(app.screen, ScadaScreen)
+
+    drive(dashboard("scada"), steps)

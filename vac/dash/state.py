@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vac.alarms.book import Alarm, AlarmBook
+from vac.alarms.timeline import Entry, alarm_entries, log_entries, merge, value_entries
 from vac.alarms.topic import AlarmTopic, ack_doc, default_user, mirror
 from vac.dash.feeds import TopicFeed
 from vac.dash.log_window import LogWindow
@@ -108,6 +109,18 @@ class DashState:
 
     def acknowledge_all(self) -> None:
         self._acked(self.alarms.acknowledge_all(self.user, self.clock()))
+
+    def timeline(self, dpe: str, around_s: float, half_window_s: float = 300.0) -> list[Entry]:
+        """What this dashboard holds around `around_s`: the DPE's values, its alarms and the log
+        records in the window, merged by time (`vac timeline` reads the same from the servers)."""
+        since_s, until_s = around_s - half_window_s, around_s + half_window_s
+        row = self.board.rows.get(dpe)
+        history = list(row.history) if row is not None else []
+        values = value_entries(((at, {"id": dpe, "value": v}) for at, v in history if since_s <= at <= until_s),
+                               lambda name: True)  # fmt: skip
+        alarms = alarm_entries(self.alarms.alarms.values(), lambda name: name == dpe, since_s, until_s)
+        logs = [entry for entry in log_entries(self.logs.records) if since_s <= entry.at_s <= until_s]
+        return merge(values, alarms, logs)
 
     def take_health(self, batch: Batch) -> None:
         self.apply(heartbeats(batch))

@@ -53,10 +53,9 @@ if $interactive; then
   exit 0
 fi
 
-sleep 10  # let the live log reach the index, an event or two strike
-$vac dash --summary-after 5 -o json >"$work/dash.json"
 $vac probe latency --path scada --rate 1000 --duration 5 -q -o json >"$work/probe.json" || true
-wait $stream || true
+wait $stream || true  # events strike and the live log grows meanwhile
+$vac dash --summary-after 5 -o json >"$work/dash.json"
 .venv/bin/python - "$work" <<'PY'
 import json, sys
 from pathlib import Path

@@ -62,3 +62,9 @@ def test_usage_errors(args: list[str]) -> None:
     result = run_vac("timeline", *args, env={"VAC_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"})
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("vac: error:") and "\x1b" not in result.stderr
+
+
+def test_a_code_0_record_reads_from_its_params() -> None:
+    doc = {"@timestamp": "2027-01-15T08:00:25Z", "level": "INFO", "text": "", "message": "WCCILdata (0), ... whole",
+           "params": ["Manager (SYS: 1 Ctrl -num 3 CONN: 1) initialised"]}  # fmt: skip
+    assert [e.text for e in log_entries([doc])] == ["Manager (SYS: 1 Ctrl -num 3 CONN: 1) initialised"]

@@ -102,10 +102,10 @@ def log_entries(docs: Iterable[dict[str, Any]]) -> list[Entry]:
         except ValueError:
             continue
         host = doc.get("host", {}).get("name", "") if isinstance(doc.get("host"), dict) else ""
-        text = doc.get("text") or doc.get("message") or ""
         params = doc.get("params")
-        if isinstance(params, list) and params:
-            text = ", ".join([str(text), *map(str, params)])
+        parts = [str(doc["text"])] if doc.get("text") else []  # code 0 has an empty text: its params say it
+        parts += [str(param) for param in params] if isinstance(params, list) else []
+        text = ", ".join(parts) if parts else str(doc.get("message") or "")
         subject = f"{host} {doc.get('manager') or ''}".strip()
         entries.append(Entry(at_s, "log", subject, str(text).split("\n", 1)[0], str(doc.get("level") or "")))
     return entries

@@ -13,6 +13,7 @@ import typer
 
 # The sub-command modules import the heavy parts of the core (Elasticsearch's client, numpy,
 # the probes, the dashboard) inside their commands: every vac start would pay for them.
+from commands import alarms as alarm_commands
 from commands import audit as audit_commands
 from commands import config as config_commands
 from commands import dash as dash_commands
@@ -25,6 +26,7 @@ from commands import service as service_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
 from commands import tail as tail_commands
+from commands import timeline as timeline_commands
 from commands import topics as topics_commands
 from commands.context import CliContext
 from commands.output import configure_logging, known_secrets, print_error, stderr
@@ -56,9 +58,11 @@ app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
 app.add_typer(service_commands.app, name="service")
+app.add_typer(alarm_commands.app, name="alarms")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
 app.command("dash")(dash_commands.dash)
+app.command("timeline")(timeline_commands.timeline)
 
 
 def _show_version(value: bool) -> None:

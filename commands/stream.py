@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 
 
+MAX_EVENTS_PER_HOUR = 36_000
+
+
 class Format(StrEnum):
     vac = "vac"
     legacy = "legacy"
@@ -53,7 +56,17 @@ def scada(
     dpes: Annotated[Path | None, typer.Option(help="DPE list in the WinCC OA streaming config format.")] = None,
     devices: Annotated[int, typer.Option(help="Without --dpes: simulate this many DPEs.")] = 1000,
     rate: Annotated[float, typer.Option(help="Simulated changes per second, in total.")] = 1000.0,
-    seed: Annotated[int, typer.Option(help="Simulator seed: the same seed, the same changes.")] = 0,
+    seed: Annotated[int, typer.Option(help="Simulator seed: the same seed, the same changes and events.")] = 0,
+    events_per_hour: Annotated[
+        float | None,
+        typer.Option(
+            help="Simulator: pressure bumps, valves closing, pump trips, gauges invalid per hour (default 12)."
+        ),
+    ] = None,
+    sim_log: Annotated[
+        Path | None,
+        typer.Option(help="Simulator: append a live WinCC OA log here (chatter, and the lines of its events)."),
+    ] = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     topic: Annotated[str | None, typer.Option(help="Write to this topic instead of each DPE's own.")] = None,
     format_: Annotated[
@@ -71,9 +84,16 @@ def scada(
     """Stream every value change of the DPEs into Kafka (key = DPE, timestamp = source time).
 
     Example: vac stream scada --dpes data/winccoa/LHC_KafkaStream.config --rate 20000 --duration 15 -o json
+
+    Example (the demo's machine, with a live log): vac stream scada --dpes data/winccoa/LHC_KafkaStream.config
+    --rate 2000 --events-per-hour 60 --sim-log /tmp/PVSS_II.log
     """
     if rate <= 0:
         raise UsageError(f"--rate {rate:g}: must be above 0")
+    if events_per_hour is not None and not 0 <= events_per_hour <= MAX_EVENTS_PER_HOUR:
+        raise UsageError(f"--events-per-hour {events_per_hour:g}: must be between 0 and {MAX_EVENTS_PER_HOUR:,}")
+    if source != "sim" and (events_per_hour is not None or sim_log is not None):
+        raise UsageError("--events-per-hour and --sim-log are options of the simulator", hint="add --source sim")
     settings = cli_context(ctx).settings()
     installation = load_dpes(dpes) if dpes else generate_installation(devices, seed)
     options = StreamOptions(
@@ -84,8 +104,14 @@ def scada(
         requested_rate=rate if source == "sim" else None,
     )
     streamer = ScadaStreamer(settings, installation, options)
-    changes = open_source(source, installation, settings, rate, seed)
+    changes = open_source(source, installation, settings, rate, seed, events_per_hour)
     cancelled = threading.Event()
+    if sim_log is not None:
+        from vac.sources.simlog import attach_log
+        from vac.sources.simulator import Simulator
+
+        assert isinstance(changes, Simulator)
+        attach_log(changes, sim_log, seed, settings.logs.timezone, cancelled)
     summary = run_until_stopped(lambda draw: streamer.run(changes, cancelled, draw), cancelled, _status_line, quiet)
     if output is TextOrJson.json:
         emit_json(summary)

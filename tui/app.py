@@ -59,6 +59,7 @@ class VacDash(App[None]):
 
     def on_mount(self) -> None:
         if self.feeds is not None:
+            self.state.on_ack = self.feeds.publish_ack  # acknowledgements go to every dashboard
             self.feeds.start(self.inbox.post)
             self.run_worker(self._hand_over, name="dash-hand-over", thread=True, exit_on_error=True)
         self.switch_mode(self.start_screen)

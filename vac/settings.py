@@ -37,7 +37,7 @@ from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation,
 from vac.errors import ConfigError, UsageError
 from vac.redact import redact_properties, redact_url, secret_property, url_password
 from vac.timegrammar import parse_instant
-from vac.topicnames import topic_name_problem
+from vac.topicnames import ALARMS_TOPIC, topic_name_problem
 
 ENV_PREFIX = "VAC_"
 CONFIG_ENV_VAR = "VAC_CONFIG"
@@ -468,16 +468,38 @@ class QuerySettings(Section):
 
 
 class AlarmRule(Section):
-    """When a DPE whose name matches `match` (a shell pattern) is in alarm."""
+    """When a DPE whose name matches `match` (a shell pattern) is in alarm. Each condition has
+    hysteresis: it raises above one threshold and clears below a lower one, and either change
+    waits until the condition has held for `min_s` (a value hovering at a limit raises one
+    alarm, and a single sample raises none)."""
 
     match: str
     above: float | None = None
-    """Its value is above this (e.g. 1e-8 mbar for beam vacuum gauges)."""
-    rise_decades: float | None = Field(None, gt=0)
-    """Its value rose by this many decades within `within_s`."""
-    within_s: float = Field(60.0, gt=0)
+    """Raise when the value is above this (e.g. 1e-8 mbar for beam vacuum gauges)."""
+    clear_below: float | None = None
+    """Clear when the value is below this again (default: half of `above`)."""
+    rise_decades: float | None = Field(None, gt=0, le=20)
+    """Raise when the value is this many decades above its baseline (its own smoothed level)."""
+    clear_decades: float | None = Field(None, ge=0, le=20)
+    """Clear when the value is back within this many decades of the baseline (default: half
+    of `rise_decades`)."""
+    within_s: float = Field(300.0, gt=0, le=86_400)
+    """The baseline follows the value with this time constant (an exponential average in log
+    scale, held while the value is raised): a rise faster than this stands out, a slow drift
+    does not, and one noisy sample moves it little."""
     invalid: bool = False
-    """Its status says invalid."""
+    """Raise while its status says invalid."""
+    min_s: float = Field(10.0, ge=0, le=86_400)
+    """The minimum time in state: a condition must hold this long (in the DPE's source time)
+    before the alarm is raised, and be gone this long before it clears."""
+
+    @model_validator(mode="after")
+    def _clear_under_raise(self) -> AlarmRule:
+        if self.above is not None and self.clear_below is not None and self.clear_below > self.above:
+            raise ValueError(f"clear_below {self.clear_below:g} is above `above` {self.above:g}: nothing would clear")
+        if self.rise_decades is not None and self.clear_decades is not None and self.clear_decades > self.rise_decades:
+            raise ValueError("clear_decades is above rise_decades: nothing would clear")
+        return self
 
 
 class DashSettings(Section):
@@ -490,12 +512,12 @@ class DashSettings(Section):
     stale_after_s: float = Field(30.0, gt=0)
     """A streamer or shipper whose last heartbeat is older is shown stale."""
     alarms: list[AlarmRule] = [
-        AlarmRule(match="VGPB*.PR", above=1e-8),
-        AlarmRule(match="VG*.PR", rise_decades=1.0, within_s=60.0),
+        AlarmRule(match="VGPB*.PR", above=1e-8, clear_below=5e-9),
+        AlarmRule(match="V*.PR", rise_decades=1.0, clear_decades=0.5),
         AlarmRule(match="*", invalid=True),
     ]
-    """Beam vacuum gauges above 1e-8 mbar, any gauge rising a decade within a minute, any
-    invalid value."""
+    """Beam vacuum gauges above 1e-8 mbar (clear below 5e-9), any pressure a decade above its
+    baseline (clear within half a decade), any invalid value; each held 10 s."""
 
 
 class VacSettings(BaseSettings):
@@ -510,6 +532,9 @@ class VacSettings(BaseSettings):
 
     health_topic: TopicName = "vac.health"
     """Topic of the heartbeat records that streamers and shippers publish."""
+    alarm_topic: TopicName = ALARMS_TOPIC
+    """Compacted topic of alarm states and acknowledgements (who, when), shared by every
+    dashboard, `vac alarms watch` (which evaluates the rules of dash.alarms) and `vac alarms`."""
     kafka: KafkaSettings = KafkaSettings()
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     local: LocalSettings = LocalSettings()

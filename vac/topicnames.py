@@ -13,6 +13,8 @@ import re
 from vac.errors import UsageError
 
 MAX_TOPIC_LENGTH = 249
+ALARMS_TOPIC = "vac.alarms"
+"""The default topic of alarm states and acknowledgements (compacted; see `vac.alarms`)."""
 _LEGAL = re.compile(r"[a-zA-Z0-9._-]+")
 
 

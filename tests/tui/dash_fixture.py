@@ -26,6 +26,15 @@ def change(dpe: str, value: float, seconds_ago: float, invalid: bool = False, se
     return orjson.dumps(record)
 
 
+def alarm_state(dpe: str, kind: str, message: str, seconds_ago: float, cleared_ago: float | None = None) -> bytes:
+    """A state message of the alarm topic, as `vac alarms watch` publishes it."""
+    raised_s = NOW.timestamp() - seconds_ago
+    return orjson.dumps({
+        "type": "state", "dpe": dpe, "kind": kind, "message": message, "raised_s": raised_s,
+        "cleared_s": None if cleared_ago is None else NOW.timestamp() - cleared_ago, "value": None, "host": "h",
+    })  # fmt: skip
+
+
 def log_doc(offset: int, level: str, manager: str, number: int, text: str, seconds_ago: float) -> bytes:
     message = f"{manager}    (2), 2026.11.28 04:07:00.000, CTRL, {level}, {number}, {text}"
     return orjson.dumps({
@@ -43,6 +52,10 @@ def filled_state() -> DashState:
         ("pressures", change("VGPB_2_200.PR", 4.2e-8, 2), 0),  # above the beam vacuum limit
         ("pressures", change("VGI_3_300.PR", 1.1e-6, 12, invalid=True, sector="VACSEC1L"), 0),
         ("pressures", change("VGR_4_400.PR", 3.3e-3, 30, sector="VACSEC1L"), 0),
+    ])  # fmt: skip
+    state.take_alarms([
+        ("vac.alarms", alarm_state("VGI_3_300.PR", "invalid", "invalid value", 12), 0),
+        ("vac.alarms", alarm_state("VGPB_2_200.PR", "above", "42.0e-9 mbar above 10.0e-9", 2), 0),
     ])  # fmt: skip
     state.take_logs([
         ("vac.logs", log_doc(0, "INFO", "WCCILsim", 6, "Initialization by Data Manager finished", 600), 0),

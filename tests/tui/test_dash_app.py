@@ -8,12 +8,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from tests.helpers import closed_port
-from tests.tui.dash_fixture import change, dashboard
+from tests.tui.dash_fixture import NOW, alarm_state, dashboard
 from tui.app import VacDash
 from tui.screens.dpe_detail import DpeDetail
 from tui.screens.help import HelpScreen
@@ -21,6 +22,7 @@ from tui.screens.log_detail import LogDetail
 from tui.screens.logs import LogsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.scada import ScadaScreen
+from tui.screens.timeline import TimelineScreen
 from vac.dash.state import DashFeeds, DashState
 from vac.settings import VacSettings
 
@@ -83,8 +85,12 @@ def test_typing_a_filter_narrows_the_dpe_table() -> None:
     drive(dashboard("scada"), steps)
 
 
-def test_alarms_are_raised_acknowledged_and_leave_once_cleared() -> None:
+def test_alarms_from_the_topic_are_acknowledged_for_every_dashboard_and_leave_once_cleared() -> None:
+    published: list[tuple[str, str | None]] = []
+
     async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        app.state.on_ack = lambda alarm: published.append((alarm.id, alarm.acked_by))
+        app.state.user = "alice"
         alarms = rows(app, "alarms")
         assert [(r[1], r[3]) for r in alarms] == [("VGPB_2_200.PR", "active, NEW"), ("VGI_3_300.PR", "active, NEW")]
         assert "2 alarms to acknowledge" in banner(app)
@@ -92,18 +98,19 @@ def test_alarms_are_raised_acknowledged_and_leave_once_cleared() -> None:
         await pilot.press("a")
         await pilot.pause(0.3)
         assert [r[3] for r in rows(app, "alarms")] == ["active, NEW", "active, acked"]
+        assert published == [("VGPB_2_200.PR/above", "alice")]  # to the alarm topic, with who
         assert "1 alarm to acknowledge" in banner(app)
-        # The gauge comes back below its limit: the acknowledged alarm leaves, the other stays.
-        app.state.take_scada([("pressures", change("VGPB_2_200.PR", 3.0e-10, 1), 0)])
+        # The evaluator says the gauge cleared: the acknowledged alarm leaves, the other stays.
+        app.state.take_alarms([("vac.alarms", alarm_state("VGPB_2_200.PR", "above", "42e-9 mbar", 2, 1), 0)])
         await pilot.pause(1.3)  # new data reaches the tables within a second
         assert [(r[1], r[3]) for r in rows(app, "alarms")] == [("VGI_3_300.PR", "active, NEW")]
-        # A decade up within the minute raises a new alarm.
-        app.state.take_scada([("pressures", change("VGPB_1_100.PR", 9.0e-9, 0), 0)])
+        # Another dashboard's acknowledgement shows here too.
+        ack = {"type": "ack", "dpe": "VGI_3_300.PR", "kind": "invalid", "raised_s": NOW.timestamp() - 12,
+               "by": "bob", "at_s": NOW.timestamp()}  # fmt: skip
+        app.state.take_alarms([("vac.alarms", orjson.dumps(ack), 0)])
         await pilot.pause(1.3)
-        assert any(r[1] == "VGPB_1_100.PR" and "rose 1.6 decades" in r[2] for r in rows(app, "alarms"))
-        await pilot.press("A")
-        await pilot.pause(0.3)
-        assert "all quiet" in banner(app) or "to acknowledge" not in banner(app)
+        assert [(r[1], r[3]) for r in rows(app, "alarms")] == [("VGI_3_300.PR", "active, acked")]
+        assert "to acknowledge" not in banner(app)
 
     drive(dashboard("scada"), steps)
 
@@ -182,3 +189,22 @@ def test_key_bindings_have_ids_and_can_be_remapped() -> None:
         assert isinstance(app.screen, LogsScreen)
 
     drive(app, steps)
+
+
+def test_enter_on_an_alarm_opens_its_timeline_with_the_matching_log_record() -> None:
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("tab")  # to the alarm list; the top row is VGPB_2_200.PR's
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TimelineScreen)
+        table = app.screen.query_one("#timeline", DataTable)
+        entries = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        assert any(e[1] == "alarm" and e[3] == "VGPB_2_200.PR" and e[4].startswith("above raised") for e in entries)
+        matching = [e for e in entries if e[1] == "log" and "VGPB_2_200" in e[4]]
+        assert matching and matching[0][2] == "WARNING"  # the log record naming the gauge, in the window
+        times = [e[0] for e in entries]
+        assert times == sorted(times)  # merged by time
+        await pilot.press("escape")
+        assert isinstance(app.screen, ScadaScreen)
+
+    drive(dashboard("scada"), steps)

@@ -12,9 +12,8 @@ import time
 import orjson
 import pytest
 
-from vac.dash.alarms import AlarmBook
+from vac.alarms.book import AlarmBook
 from vac.dash.pipeline import PipelineSnapshot
-from vac.dash.scada_board import DpeRow
 from vac.dash.state import DashState
 from vac.dash.updates import (
     FeedProblem,
@@ -22,6 +21,7 @@ from vac.dash.updates import (
     LogRecords,
     PipelineChecked,
     ScadaChanges,
+    alarm_messages,
     heartbeats,
     log_records,
     scada_changes,
@@ -51,9 +51,12 @@ def test_the_owner_applies_updates_the_version_moves_and_unreadable_changes_are_
     state.apply(ScadaChanges(((None, None), ({"id": "VGPB_1.PR", "value": 5e-8}, None))))
     assert state.version == 1 and state.changes == 1 and state.board.unreadable == 1
     assert state.board.rows["VGPB_1.PR"].source_s == T0  # no time in the record or message: the owner's clock
-    assert [a.key for a in state.alarms.listed()] == [("VGPB_1.PR", "above")]  # raised at apply time
+    assert state.alarms.listed() == []  # the dashboard evaluates nothing: `vac alarms watch` does
     state.apply(LogRecords(({"message": "x", "event": {"id": "1"}}, {"message": "x", "event": {"id": "1"}})))
     assert state.version == 2 and state.logs.received == 1  # the repeat dropped by id
+    raised = {"type": "state", "dpe": "VGPB_1.PR", "kind": "above", "message": "m", "raised_s": T0, "cleared_s": None}
+    state.apply(alarm_messages([("vac.alarms", orjson.dumps(raised), 0), ("vac.alarms", b"\xff[/]", 0)]))
+    assert [a.key for a in state.alarms.listed()] == [("VGPB_1.PR", "above")] and state.version == 3
 
 
 def test_the_connection_problem_rule() -> None:
@@ -78,10 +81,9 @@ def test_a_pipeline_snapshot_cannot_change_once_made() -> None:
 
 
 def test_acknowledging_a_dpe_takes_all_its_alarms_and_with_none_selected_the_top_of_the_list() -> None:
-    book = AlarmBook([AlarmRule(match="VG*", above=1e-8), AlarmRule(match="*", invalid=True)])
-    bad = DpeRow("VGPB_1.PR", 5e-8, T0, flags={"invalid": True})
-    book.evaluate(bad, T0)
-    book.evaluate(DpeRow("VGI_2.PR", 1.0, T0 + 5), T0 + 5)
+    book = AlarmBook([AlarmRule(match="VG*", above=1e-8, min_s=0), AlarmRule(match="*", invalid=True, min_s=0)])
+    book.evaluate("VGPB_1.PR", 5e-8, T0, invalid=True)
+    book.evaluate("VGI_2.PR", 1.0, T0 + 5)
     assert [a.state for a in book.listed()] == ["active, NEW"] * 3
     book.acknowledge_dpe("VGPB_1.PR")
     assert {a.key: a.acked for a in book.listed()} == {
@@ -91,7 +93,7 @@ def test_acknowledging_a_dpe_takes_all_its_alarms_and_with_none_selected_the_top
     assert book.unacknowledged == 1
     book.acknowledge_dpe(None)
     assert book.unacknowledged == 0
-    book.evaluate(DpeRow("VGI_2.PR", 1e-10, T0 + 9), T0 + 9)  # cleared and acknowledged: it leaves
+    book.evaluate("VGI_2.PR", 1e-10, T0 + 9)  # cleared and acknowledged: it leaves
     assert [a.state for a in book.listed()] == ["active, acked", "active, acked"]
 
 

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from tui.screens.base import DashScreen
 from tui.screens.dpe_detail import DpeDetail
+from tui.screens.timeline import TimelineScreen
 from tui.widgets import Banner, age, clock, dpe_value, plain
 from vac.dash.scada_board import SORT_KEYS
 from vac.dash.state import DashState
@@ -76,13 +77,13 @@ class ScadaScreen(DashScreen):
         policy says for the selected DPE."""
         alarms_table = self.query_one("#alarms", DataTable)
         if alarms_table.has_focus and 0 <= alarms_table.cursor_row < len(self._alarm_keys):
-            self.state.alarms.acknowledge(self._alarm_keys[alarms_table.cursor_row])
+            self.state.acknowledge(self._alarm_keys[alarms_table.cursor_row])
         else:
-            self.state.alarms.acknowledge_dpe(self._selected_dpe())
+            self.state.acknowledge_dpe(self._selected_dpe())
         self._tick(force=True)
 
     def action_acknowledge_all(self) -> None:
-        self.state.alarms.acknowledge_all()
+        self.state.acknowledge_all()
         self._tick(force=True)
 
     def _selected_dpe(self) -> str | None:
@@ -94,6 +95,10 @@ class ScadaScreen(DashScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "dpes":
             self.app.push_screen(DpeDetail(str(event.row_key.value)))
+        elif event.data_table.id == "alarms" and 0 <= event.cursor_row < len(self._alarm_keys):
+            alarm = self.state.alarms.alarms.get(self._alarm_keys[event.cursor_row])
+            if alarm is not None:  # the timeline around the moment it was raised
+                self.app.push_screen(TimelineScreen(alarm.dpe, alarm.raised_s))
 
     def redraw(self, state: DashState, tables: bool) -> None:
         super().redraw(state, tables)

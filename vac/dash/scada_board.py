@@ -12,8 +12,6 @@ from typing import Any
 from vac.timegrammar import epoch_seconds
 
 HISTORY_POINTS = 600
-LOW_WINDOW_S = 300.0
-"""The longest window a rise alarm can look back over."""
 SORT_KEYS = ("name", "value", "age", "sector", "dcum", "status")
 
 
@@ -29,25 +27,9 @@ class DpeRow:
     type: str = "float"
     flags: dict[str, bool] = field(default_factory=dict)
     history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
-    lows: deque[tuple[float, float]] = field(default_factory=deque)
-    """The sliding minimum of the last LOW_WINDOW_S: each value is kept only while no later
-    value is lower, so the minimum is always the first (O(1) per change, not a scan)."""
 
     def remember(self, at_s: float, value: float) -> None:
         self.history.append((at_s, value))
-        lows = self.lows
-        while lows and lows[-1][1] >= value:
-            lows.pop()
-        lows.append((at_s, value))
-        while lows[0][0] < at_s - LOW_WINDOW_S:
-            lows.popleft()
-
-    def lowest_since(self, since_s: float) -> float | None:
-        """The lowest value since `since_s` (within the last LOW_WINDOW_S)."""
-        for at_s, value in self.lows:
-            if at_s >= since_s:
-                return value
-        return None
 
     @property
     def unit(self) -> str:

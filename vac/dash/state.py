@@ -9,13 +9,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from vac.dash.alarms import AlarmBook
+from vac.alarms.book import Alarm, AlarmBook
+from vac.alarms.timeline import Entry, alarm_entries, log_entries, merge, value_entries
+from vac.alarms.topic import AlarmTopic, ack_doc, default_user, mirror
 from vac.dash.feeds import TopicFeed
 from vac.dash.log_window import LogWindow
 from vac.dash.pipeline import Fleet, FleetMember, PipelineMonitor, PipelineSnapshot
 from vac.dash.scada_board import ScadaBoard
 from vac.dash.updates import (
+    AlarmMessages,
     Batch,
     FeedProblem,
     Heartbeats,
@@ -24,6 +28,7 @@ from vac.dash.updates import (
     Post,
     ScadaChanges,
     Update,
+    alarm_messages,
     heartbeats,
     log_records,
     scada_changes,
@@ -44,6 +49,11 @@ class DashState:
         self.clock = clock
         self.board = ScadaBoard()
         self.alarms = AlarmBook(list(settings.dash.alarms))
+        """A mirror of the alarm topic: `vac alarms watch` evaluates, every dashboard shows."""
+        self._acks: dict[tuple[str, str], dict[str, Any]] = {}
+        self.user = default_user()
+        self.on_ack: Callable[[Alarm], None] = lambda alarm: None
+        """Publishes an acknowledgement made here (set by whoever owns the feeds)."""
         self.logs = LogWindow(local=zone(settings.query.timezone))
         self.fleet = Fleet()
         self.pipeline = PipelineSnapshot()
@@ -60,7 +70,9 @@ class DashState:
                     row = self.board.apply(record, now if at_s is None else at_s)
                     if row is not None:
                         self.changes += 1
-                        self.alarms.evaluate(row, now)
+            case AlarmMessages(docs):
+                for doc in docs:
+                    mirror(self.alarms, self._acks, doc)
             case LogRecords(docs):
                 for doc in docs:
                     self.logs.add(doc)
@@ -78,6 +90,38 @@ class DashState:
 
     def take_logs(self, batch: Batch) -> None:
         self.apply(log_records(batch))
+
+    def take_alarms(self, batch: Batch) -> None:
+        self.apply(alarm_messages(batch))
+
+    def _acked(self, alarms: list[Alarm]) -> None:
+        for alarm in alarms:
+            self._acks[alarm.key] = ack_doc(alarm)  # the evaluator's next word on it keeps the ack
+            self.on_ack(alarm)
+        self.version += 1
+
+    def acknowledge(self, key: tuple[str, str]) -> None:
+        """Acknowledge here at once, and for every dashboard through the alarm topic."""
+        alarm = self.alarms.acknowledge(key, self.user, self.clock())
+        self._acked([alarm] if alarm is not None else [])
+
+    def acknowledge_dpe(self, dpe: str | None) -> None:
+        self._acked(self.alarms.acknowledge_dpe(dpe, self.user, self.clock()))
+
+    def acknowledge_all(self) -> None:
+        self._acked(self.alarms.acknowledge_all(self.user, self.clock()))
+
+    def timeline(self, dpe: str, around_s: float, half_window_s: float = 300.0) -> list[Entry]:
+        """What this dashboard holds around `around_s`: the DPE's values, its alarms and the log
+        records in the window, merged by time (`vac timeline` reads the same from the servers)."""
+        since_s, until_s = around_s - half_window_s, around_s + half_window_s
+        row = self.board.rows.get(dpe)
+        history = list(row.history) if row is not None else []
+        values = value_entries(((at, {"id": dpe, "value": v}) for at, v in history if since_s <= at <= until_s),
+                               lambda name: True)  # fmt: skip
+        alarms = alarm_entries(self.alarms.alarms.values(), lambda name: name == dpe, since_s, until_s)
+        logs = [entry for entry in log_entries(self.logs.records) if since_s <= entry.at_s <= until_s]
+        return merge(values, alarms, logs)
 
     def take_health(self, batch: Batch) -> None:
         self.apply(heartbeats(batch))
@@ -129,9 +173,13 @@ class DashFeeds:
             )  # fmt: skip
 
         self.scada_feed = feed("scada", list(settings.dash.scada_topics), history, scada_changes)
+        # The alarm topic is compacted: read it whole (from 1970; a negative time would mean "latest").
+        self.alarm_feed = feed("alarms", [settings.alarm_topic], time.time() - 1.0, alarm_messages)
+        self.alarm_topic: AlarmTopic | None = None
+        """Where acknowledgements made here go; opened by the pipeline check's thread."""
         self.log_feed = feed("logs", [settings.logs.topic], max(history, 600.0), log_records)
         self.health_feed = feed("health", [settings.health_topic], 600.0, heartbeats)
-        self.feeds = [self.scada_feed, self.log_feed, self.health_feed]
+        self.feeds = [self.scada_feed, self.alarm_feed, self.log_feed, self.health_feed]
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._check, name="dash-pipeline", daemon=True)
 
@@ -139,6 +187,7 @@ class DashFeeds:
         """Start reading; `post` is called on the readers' threads (an `Inbox.post`)."""
         self._post = post
         self.scada_feed.start()
+        self.alarm_feed.start()
         self.health_feed.start()
         self._monitor.start()  # it starts the log feed after the history from Elasticsearch
 
@@ -161,6 +210,10 @@ class DashFeeds:
         try:
             # Health first: a lost Kafka shows at once, not after the history query has given up.
             self._post(PipelineChecked(monitor.check()))
+            try:
+                self.alarm_topic = AlarmTopic(self.settings)
+            except VacError as problem:
+                self._post(FeedProblem("alarms", f"acknowledgements stay on this screen ({problem})"))
             self._post(self.log_history())
             if not self._stop.is_set():
                 self.log_feed.start()
@@ -169,11 +222,22 @@ class DashFeeds:
         finally:
             monitor.close()
 
+    def publish_ack(self, alarm: Alarm) -> None:
+        """Called on the screen's thread: librdkafka queues it, never blocks for long."""
+        topic = self.alarm_topic
+        if topic is not None:
+            try:
+                topic.publish_ack(alarm)
+            except VacError as problem:
+                self._post(FeedProblem("alarms", str(problem)))
+
     def stop(self) -> None:
         """Stop and wait for the readers; close the inbox they post to first, or a reader
         waiting for room in it would keep this waiting."""
         self._stop.set()
         for feed in self.feeds:
             feed.stop()
+        if self.alarm_topic is not None:
+            self.alarm_topic.flush(2.0)  # acknowledgements made just before quitting
         if self._monitor.ident is not None:
             self._monitor.join(10)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from vac.alarms.topic import parse_doc
 from vac.dash.pipeline import PipelineSnapshot
 
 Batch = list[tuple[str, bytes, int]]
@@ -28,6 +29,12 @@ class ScadaChanges:
 @dataclass(frozen=True, slots=True)
 class LogRecords:
     docs: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmMessages:
+    docs: tuple[dict[str, Any], ...]
+    """Checked messages of the alarm topic (`vac.alarms.topic.parse_doc`), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ class FeedProblem:
     """Empty when the feed reads again."""
 
 
-Update = ScadaChanges | LogRecords | Heartbeats | PipelineChecked | FeedProblem
+Update = ScadaChanges | LogRecords | AlarmMessages | Heartbeats | PipelineChecked | FeedProblem
 Post = Callable[[Update], None]
 
 
@@ -65,6 +72,11 @@ def scada_changes(batch: Batch) -> ScadaChanges:
 def log_records(batch: Batch) -> LogRecords:
     docs = (_loads(value) for _topic, value, _ms in batch)
     return LogRecords(tuple(doc for doc in docs if isinstance(doc, dict)))
+
+
+def alarm_messages(batch: Batch) -> AlarmMessages:
+    docs = (parse_doc(value) for _topic, value, _ms in batch)
+    return AlarmMessages(tuple(doc for doc in docs if doc is not None))
 
 
 def heartbeats(batch: Batch) -> Heartbeats:

@@ -10,11 +10,13 @@ from vac.settings import VacSettings
 from vac.sources.jsonlines import open_line_source
 
 
-def open_source(spec: str, dpes: list[Dpe], settings: VacSettings, rate: float, seed: int) -> ChangeSource:
+def open_source(
+    spec: str, dpes: list[Dpe], settings: VacSettings, rate: float, seed: int, events_per_hour: float | None = None
+) -> ChangeSource:
     if spec == "sim":
-        from vac.sources.simulator import Simulator  # numpy: only the simulator's users pay
+        from vac.sources.simulator import DEFAULT_EVENTS_PER_HOUR, Simulator  # numpy: only its users pay
 
-        return Simulator(dpes, rate, seed)
+        return Simulator(dpes, rate, seed, DEFAULT_EVENTS_PER_HOUR if events_per_hour is None else events_per_hour)
     if spec.startswith(("jsonl:", "tcp://")):
         return open_line_source(spec)
     if spec.startswith("opcua://"):

@@ -26,7 +26,7 @@ from commands import ship as ship_commands
 from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import topics as topics_commands
-from commands.context import CliContext
+from commands.context import BrokersOpt, CliContext, PropertyOpt
 from commands.output import configure_logging, known_secrets, print_error, stderr
 from vac import __version__
 from vac.errors import ExitStatus, UsageError, VacError
@@ -77,11 +77,14 @@ def main(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    brokers: BrokersOpt = None,
+    properties: PropertyOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     ctx.obj = CliContext(config_path=config, debug=debug)
+    ctx.obj.add_kafka_flags(brokers, properties)
 
 
 def _debug_requested(argv: list[str]) -> bool:

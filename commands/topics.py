@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, stdout
 from vac.kafka.topics import describe_topic, list_topics
 
@@ -17,6 +17,7 @@ OutputOpt = Annotated[TextOrJson, typer.Option("--output", "-o", help="text or j
 
 
 @app.command("list")
+@kafka_options
 def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include internal topics (__consumer_offsets...).")] = False,
@@ -40,6 +41,7 @@ def list_(
 
 
 @app.command()
+@kafka_options
 def describe(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The topic.")],

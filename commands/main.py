@@ -20,6 +20,7 @@ from commands import doctor as doctor_commands
 from commands import index as index_commands
 from commands import local as local_commands
 from commands import probe as probe_commands
+from commands import produce as produce_commands
 from commands import query as query_commands
 from commands import service as service_commands
 from commands import ship as ship_commands
@@ -59,6 +60,7 @@ app.add_typer(service_commands.app, name="service")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
 app.command("dash")(dash_commands.dash)
+app.command("produce")(produce_commands.produce)
 
 
 def _show_version(value: bool) -> None:

@@ -17,6 +17,7 @@ from commands import audit as audit_commands
 from commands import config as config_commands
 from commands import dash as dash_commands
 from commands import doctor as doctor_commands
+from commands import groups as groups_commands
 from commands import index as index_commands
 from commands import local as local_commands
 from commands import probe as probe_commands
@@ -56,6 +57,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
+app.add_typer(groups_commands.app, name="groups")
 app.add_typer(service_commands.app, name="service")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError, VacError
 from vac.kafka.client import Connection, client_config, connect, new_client, quiet_logger
@@ -115,8 +115,7 @@ def list_groups(kafka: KafkaSettings) -> list[GroupInfo]:
     """Every consumer group with its state, members and total lag."""
     connection = connect(AdminClient, kafka)
     listed = _wait(connection.client.list_consumer_groups(), kafka.timeout_s, "list the consumer groups")
-    ids = sorted(g.group_id for g in listed.valid)
-    return [_describe(connection, group) for group in ids]
+    return _describe_many(connection, sorted(g.group_id for g in listed.valid))
 
 
 def describe_group(kafka: KafkaSettings, group: str) -> GroupInfo:
@@ -134,46 +133,60 @@ def _check_group_id(group: str) -> None:
 
 
 def _describe(connection: Connection, group: str) -> GroupInfo:
+    return _describe_many(connection, [group])[0]
+
+
+def _describe_many(connection: Connection, groups: list[str]) -> list[GroupInfo]:
+    """The groups' descriptions and committed offsets, all requests in flight at once (a cluster
+    has hundreds of groups), and the watermarks of every partition they committed on, in two
+    requests."""
+    if not groups:
+        return []
     admin, timeout = connection.client, connection.kafka.timeout_s
-    description = _wait(admin.describe_consumer_groups([group])[group], timeout, f"describe group {group!r}")
-    members = [
-        Member(
-            m.member_id,
-            m.client_id,
-            m.host,
-            sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions if m.assignment else [])),
-        )
-        for m in description.members
-    ]
-    info = GroupInfo(group, _state(description), members)
-    committed = _committed(connection, group)
-    marks = _watermarks(connection.kafka, [TopicPartition(t, p) for t, p in committed])
-    info.offsets = [
-        PartitionLag(t, p, offset, high=marks[(t, p)][1], low=marks[(t, p)][0])
-        for (t, p), offset in sorted(committed.items())
-    ]
-    return info
+    described = admin.describe_consumer_groups(groups)
+    offsets = {g: admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)])[g] for g in groups}
+    infos, committed = [], {}
+    for group in groups:
+        description = _wait(described[group], timeout, f"describe group {group!r}")
+        members = [
+            Member(
+                m.member_id,
+                m.client_id,
+                m.host,
+                sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions if m.assignment else [])),
+            )
+            for m in description.members
+        ]
+        infos.append(GroupInfo(group, _state(description), members))
+        result = _wait(offsets[group], timeout, f"read the offsets of group {group!r}")
+        committed[group] = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.error is None}
+    marks = _watermarks(connection, {key for by_partition in committed.values() for key in by_partition})
+    for info in infos:
+        info.offsets = [
+            PartitionLag(t, p, offset, high=marks.get((t, p), (0, 0))[1], low=marks.get((t, p), (0, 0))[0])
+            for (t, p), offset in sorted(committed[info.group].items())
+        ]
+    return infos
 
 
-def _committed(
-    connection: Connection, group: str, partitions: list[TopicPartition] | None = None
-) -> dict[tuple[str, int], int]:
-    request = [ConsumerGroupTopicPartitions(group, partitions)]
-    future = connection.client.list_consumer_group_offsets(request)[group]
-    result = _wait(future, connection.kafka.timeout_s, f"read the offsets of group {group!r}")
-    return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.error is None}
+def _watermarks(connection: Connection, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(low, high) of each partition, in one request for each end."""
+    if not partitions:
+        return {}
+    admin, timeout = connection.client, connection.kafka.timeout_s
 
+    def ends(spec: OffsetSpec) -> dict[tuple[str, int], int]:
+        futures = admin.list_offsets({TopicPartition(t, p): spec for t, p in partitions}, request_timeout=timeout)
+        found = {}
+        for tp, future in futures.items():
+            try:
+                found[(tp.topic, tp.partition)] = int(future.result(timeout=timeout).offset)
+            except KafkaException:  # a topic deleted since the group committed on it: no lag to report
+                continue
+        return found
 
-def _watermarks(kafka: KafkaSettings, partitions: list[TopicPartition]) -> dict[tuple[str, int], tuple[int, int]]:
-    consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **UNGROUPED))
-    try:
-        return {
-            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=kafka.timeout_s) for tp in partitions
-        }
-    except KafkaException as exc:
-        raise KafkaUnavailable(f"reading the topics' offsets failed: {exc.args[0].str()}") from None
-    finally:
-        consumer.close()
+    low, high = ends(OffsetSpec.earliest()), ends(OffsetSpec.latest())  # type: ignore[no-untyped-call]
+    return {key: (low[key], high[key]) for key in partitions if key in low and key in high}
 
 
 def plan_reset(
@@ -204,11 +217,13 @@ def plan_reset(
                 f"group {group!r} has no committed offsets to reset", hint="name the topics with --topic"
             )
     current = {(p.topic, p.partition): p.committed for p in info.offsets}
-    marks = _watermarks(kafka, partitions)
+    marks = _watermarks(connection, {(tp.topic, tp.partition) for tp in partitions})
     by_time = _offsets_for_time(kafka, partitions, time_ms) if time_ms is not None else {}
     moves = []
     for tp in partitions:
         key = (tp.topic, tp.partition)
+        if key not in marks:
+            raise KafkaUnavailable(f"no offsets for {tp.topic}[{tp.partition}]: was the topic deleted?")
         low, high = marks[key]
         if to == "earliest":
             new = low

@@ -11,6 +11,7 @@ from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, info, stdout
 from vac.errors import UsageError
 from vac.kafka.groups import ResetTo, apply_reset, describe_group, list_groups, plan_reset
+from vac.printable import printable
 from vac.timewindow import parse_time, zone
 
 app = typer.Typer(
@@ -32,7 +33,7 @@ def list_(ctx: typer.Context, output: OutputOpt = TextOrJson.text) -> None:
         emit_json([{"group": g.group, "state": g.state, "members": len(g.members), "lag": g.lag} for g in groups])
         return
     for g in groups:
-        stdout.print(f"{g.group:<40} {g.state:<12} members={len(g.members):<3} lag={g.lag:,}", markup=False)
+        stdout.print(f"{printable(g.group):<40} {g.state:<12} members={len(g.members):<3} lag={g.lag:,}", markup=False)
 
 
 @app.command()
@@ -50,10 +51,11 @@ def describe(
     if output is TextOrJson.json:
         emit_json(g.to_json())
         return
-    stdout.print(f"group {g.group}: {g.state}, {len(g.members)} member(s), lag {g.lag:,}", markup=False)
+    stdout.print(f"group {printable(g.group)}: {g.state}, {len(g.members)} member(s), lag {g.lag:,}", markup=False)
     for m in g.members:
         assigned = ", ".join(f"{t}[{p}]" for t, p in m.partitions) or "-"
-        stdout.print(f"  member {m.client_id} {m.host}: {assigned}", markup=False)
+        # Group, client ids and hosts are whatever the consumers sent: shown, never interpreted.
+        stdout.print(f"  member {printable(m.client_id)} {printable(m.host)}: {assigned}", markup=False)
     stdout.print(f"  {'TOPIC':<32} {'P':>3} {'COMMITTED':>10} {'HIGH':>10} {'LAG':>10}", markup=False)
     for p in g.offsets:
         stdout.print(f"  {p.topic:<32} {p.partition:>3} {p.committed:>10} {p.high:>10} {p.lag:>10}", markup=False)

@@ -11,6 +11,7 @@ from commands.output import TextOrJson, emit_json, info, stdout
 from vac.errors import UsageError
 from vac.kafka.admin import alter_topic_config, create_topic, delete_topic
 from vac.kafka.topics import describe_topic, list_topics
+from vac.printable import printable
 
 app = typer.Typer(
     help="List, describe, create, delete and configure Kafka topics.\n\nExample: vac topics describe pressures",
@@ -159,4 +160,4 @@ def alter_config(
         emit_json({"topic": name, "configs": changed})
         return
     for key, value in changed.items():
-        stdout.print(f"{key}={value if value is not None else '(default)'}", markup=False)
+        stdout.print(f"{printable(key)}={printable(value) if value is not None else '(default)'}", markup=False)

@@ -235,3 +235,30 @@ def test_reset_needs_one_target_and_a_known_group(local_stack: StackEndpoints) -
     assert unknown.returncode == 2 and "no committed offsets" in error_line(unknown)
     missing = vac(local_stack, "groups", "describe", group)
     assert missing.returncode == 2 and error_line(missing) == f"vac: error: consumer group '{group}' does not exist"
+
+
+def test_group_and_client_names_from_the_cluster_do_not_drive_the_terminal(local_stack: StackEndpoints) -> None:
+    topic = f"it-groups-{uuid.uuid4().hex[:8]}"
+    group = f"it-groups-{uuid.uuid4().hex[:8]}\x1b[2J\x1b]0;owned\x07\u202e"
+    create_topic(local_stack, topic, partitions=1)
+    produce(local_stack, topic, [(b"k", b"v", int(time.time() * 1000))])
+    consumer = Consumer({"bootstrap.servers": local_stack.bootstrap_servers, "group.id": group,
+                         "client.id": "client\x1b[31m", "auto.offset.reset": "earliest"})  # fmt: skip
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and consumer.poll(0.5) is None:
+            pass
+        consumer.commit(asynchronous=False)
+        listed = vac(local_stack, "groups", "list")
+        assert listed.returncode == 0, listed.stderr
+        assert "\\x1b[2J\\x1b]0;owned\\x07\\u202e" in listed.stdout
+        described = vac(local_stack, "groups", "describe", group)
+        assert described.returncode == 0, described.stderr
+        assert "client\\x1b[31m" in described.stdout
+        for output in (listed.stdout, described.stdout):
+            assert not any(char in output for char in "\x1b\x07\u202e")
+        as_json = json.loads(vac(local_stack, "groups", "describe", group, "-o", "json").stdout)
+        assert as_json["group"] == group  # JSON keeps the data as it is
+    finally:
+        consumer.close()

@@ -128,8 +128,10 @@ def describe_group(kafka: KafkaSettings, group: str) -> GroupInfo:
 
 
 def _check_group_id(group: str) -> None:
-    if not group or len(group) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in group):
-        raise UsageError(f"group {group!r}: a group id is 1..255 printable characters")
+    # Kafka takes any string as a group id (escape sequences too: they are printed escaped), up
+    # to the protocol's string length.
+    if not group or len(group.encode("utf-8", "surrogateescape")) > 32_767:
+        raise UsageError("a group id is 1..32767 bytes")
 
 
 def _describe(connection: Connection, group: str) -> GroupInfo:

@@ -142,9 +142,12 @@ def topic(
                     else:
                         out.write(b"".join(map(render, batch.messages, batch.values)))
                     out.flush()
-            finally:
+            except KeyboardInterrupt:
                 if array is not None:  # a valid document also when Ctrl-C ends the read
                     array.close()
+                raise
+            if array is not None:
+                array.close()
     except KeyboardInterrupt:
         cancelled.set()
         if stats:

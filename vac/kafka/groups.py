@@ -10,6 +10,7 @@ Re-indexing a day of logs is a reset of the indexer's group to the day's start, 
 
 from __future__ import annotations
 
+from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,6 +148,9 @@ def _describe_many(connection: Connection, groups: list[str]) -> list[GroupInfo]
     admin, timeout = connection.client, connection.kafka.timeout_s
     described = admin.describe_consumer_groups(groups)
     offsets = {g: admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)])[g] for g in groups}
+    # Every answer in before any error is raised: a client torn down with requests in flight
+    # can crash the process (seen as SIGSEGV when the broker restarted mid-request).
+    futures.wait([*described.values(), *offsets.values()], timeout=timeout)
     infos, committed = [], {}
     for group in groups:
         description = _wait(described[group], timeout, f"describe group {group!r}")
@@ -178,9 +182,10 @@ def _watermarks(connection: Connection, partitions: set[tuple[str, int]]) -> dic
     admin, timeout = connection.client, connection.kafka.timeout_s
 
     def ends(spec: OffsetSpec) -> dict[tuple[str, int], int]:
-        futures = admin.list_offsets({TopicPartition(t, p): spec for t, p in partitions}, request_timeout=timeout)
+        pending = admin.list_offsets({TopicPartition(t, p): spec for t, p in partitions}, request_timeout=timeout)
         found = {}
-        for tp, future in futures.items():
+        futures.wait(list(pending.values()), timeout=timeout)
+        for tp, future in pending.items():
             try:
                 found[(tp.topic, tp.partition)] = int(future.result(timeout=timeout).offset)
             except KafkaException:  # a topic deleted since the group committed on it: no lag to report

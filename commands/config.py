@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import emit_json, info, stdout
 from vac.errors import ConfigError, UsageError
 from vac.settings import check_file, find_config_file, redacted
@@ -26,6 +26,7 @@ class YamlOrJson(StrEnum):
 
 
 @app.command()
+@kafka_options
 def show(
     ctx: typer.Context,
     output: Annotated[YamlOrJson, typer.Option("--output", "-o", help="yaml or json.")] = YamlOrJson.yaml,

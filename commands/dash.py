@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, stdout
 from vac.errors import VacError
 from vac.printable import printable
@@ -24,6 +24,7 @@ class ScreenName(StrEnum):
     logs = "logs"
 
 
+@kafka_options
 def dash(
     ctx: typer.Context,
     screen: Annotated[ScreenName, typer.Option(help="The screen to open on.")] = ScreenName.overview,

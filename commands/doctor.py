@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, stdout
 from vac.errors import ExitStatus
 
 _COLOUR = {"ok": "green", "warn": "yellow", "fail": "red"}
 
 
+@kafka_options
 def doctor(
     ctx: typer.Context,
     output: Annotated[TextOrJson, typer.Option("--output", "-o", help="text or json.")] = TextOrJson.text,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, info, run_until_stopped
 from vac.kafka.admin import ensure_topics
 from vac.timegrammar import parse_instant, zone
@@ -29,6 +29,7 @@ def _status_line(status: dict[str, Any]) -> str:
 
 
 @app.callback()
+@kafka_options
 def index(
     ctx: typer.Context,
     topic: Annotated[list[str] | None, typer.Option(help="Log topic to read (repeatable; default logs.topic).")] = None,
@@ -100,6 +101,7 @@ def prune(
 
 
 @app.command("replay-dlq")
+@kafka_options
 def replay_dlq(
     ctx: typer.Context,
     to_topic: Annotated[str | None, typer.Option("--to", help="Topic to resend to (default logs.topic).")] = None,

@@ -18,9 +18,11 @@ from commands import audit as audit_commands
 from commands import config as config_commands
 from commands import dash as dash_commands
 from commands import doctor as doctor_commands
+from commands import groups as groups_commands
 from commands import index as index_commands
 from commands import local as local_commands
 from commands import probe as probe_commands
+from commands import produce as produce_commands
 from commands import query as query_commands
 from commands import service as service_commands
 from commands import ship as ship_commands
@@ -28,7 +30,7 @@ from commands import stream as stream_commands
 from commands import tail as tail_commands
 from commands import timeline as timeline_commands
 from commands import topics as topics_commands
-from commands.context import CliContext
+from commands.context import BrokersOpt, CliContext, PropertyOpt
 from commands.output import configure_logging, known_secrets, print_error, stderr
 from vac import __version__
 from vac.errors import ExitStatus, UsageError, VacError
@@ -57,12 +59,14 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
+app.add_typer(groups_commands.app, name="groups")
 app.add_typer(service_commands.app, name="service")
 app.add_typer(alarm_commands.app, name="alarms")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)
 app.command("dash")(dash_commands.dash)
 app.command("timeline")(timeline_commands.timeline)
+app.command("produce")(produce_commands.produce)
 
 
 def _show_version(value: bool) -> None:
@@ -81,11 +85,14 @@ def main(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    brokers: BrokersOpt = None,
+    properties: PropertyOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     ctx.obj = CliContext(config_path=config, debug=debug)
+    ctx.obj.add_kafka_flags(brokers, properties)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, info, stderr, stdout
 from vac.errors import ExitStatus, UsageError
 
@@ -50,6 +50,7 @@ PLOT_HELP = "Write a percentile plot (for a sweep also latency against rate, bes
 
 
 @app.command()
+@kafka_options
 def latency(
     ctx: typer.Context,
     path: Annotated[PathName, typer.Option(help=PATH_HELP)] = PathName.kafka,

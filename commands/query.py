@@ -52,11 +52,16 @@ def query(
     index: Annotated[str | None, typer.Option(help="Index pattern (default: the indices `vac index` writes).")] = None,
     fields: Annotated[str | None, typer.Option(help="Comma-separated columns (default query.fields).")] = None,
     sort: Annotated[str, typer.Option(help="asc (oldest first) or desc.")] = "desc",
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many records (default query.limit).")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "--count", "-n", min=1, help="Stop after N records, as in vac tail (default query.limit)."
+        ),
+    ] = None,
     output: Annotated[
         SearchOutput, typer.Option("--output", "-o", help="auto: table on a terminal, jsonl in a pipe.")
     ] = SearchOutput.auto,
-    count: Annotated[bool, typer.Option("--count", help="Print only the number of matching records.")] = False,
+    total: Annotated[bool, typer.Option("--total", help="Print only the number of matching records.")] = False,
     histogram: Annotated[
         str | None, typer.Option(metavar="INTERVAL", help="Counts per interval (30s, 5m, 1h, 1d), split by level.")
     ] = None,
@@ -94,7 +99,7 @@ def query(
     now = datetime.now(UTC)
     if sort not in ("asc", "desc"):
         raise UsageError(f"--sort {sort}: use asc or desc")
-    modes = [name for name, on in (("--count", count), ("--histogram", histogram), ("--top", top),
+    modes = [name for name, on in (("--total", total), ("--histogram", histogram), ("--top", top),
                                    ("--around", around), ("--follow", follow)) if on]  # fmt: skip
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} do not go together; use one")
@@ -124,7 +129,7 @@ def query(
     try:
         search.check()
         with quiet_on_closed_pipe():
-            if count:
+            if total:
                 number = search.count()
                 emit_json({"count": number}) if chosen is SearchOutput.json else sys.stdout.write(f"{number}\n")
             elif interval:

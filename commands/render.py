@@ -8,10 +8,10 @@ message data (topic, key, headers, keys and values) through `printable`: a messa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from confluent_kafka import Message
@@ -30,6 +30,7 @@ class Output(StrEnum):
     jsonl = "jsonl"
     raw = "raw"
     table = "table"
+    kcat = "kcat"
 
 
 class Decode(StrEnum):
@@ -89,6 +90,81 @@ def envelope(message: Message, value: Any, decode: Decode, key_decode: Decode) -
     if decode is Decode.json and value is NOT_JSON:
         data["value_not_json"] = True
     return data
+
+
+_YAJL_ESCAPE = re.compile(rb'[\x00-\x1f"\\]')
+_YAJL_ESCAPES = {
+    b'"': b'\\"',
+    b"\\": b"\\\\",
+    b"\n": b"\\n",
+    b"\r": b"\\r",
+    b"\t": b"\\t",
+    b"\f": b"\\f",
+    b"\b": b"\\b",
+}
+
+
+def _yajl_escape(match: re.Match[bytes]) -> bytes:
+    char = match.group(0)
+    return _YAJL_ESCAPES.get(char) or b"\\u00%02X" % char[0]
+
+
+def yajl_string(data: str | bytes | None) -> bytes:
+    """A JSON string as kcat's yajl writes it: the bytes as they are (no UTF-8 check, so a
+    binary payload stays byte for byte), with `"`, `\\` and control characters escaped
+    (`\\u00XX` in upper case); None is null."""
+    if data is None:
+        return b"null"
+    if isinstance(data, str):  # header values a producer gave as text
+        data = data.encode("utf-8", "surrogateescape")
+    return b'"' + _YAJL_ESCAPE.sub(_yajl_escape, data) + b'"'
+
+
+_TSTYPE = {1: b"create", 2: b"logappend"}  # confluent_kafka.TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME
+
+
+def kcat_renderer(leader: Callable[[str | None, int | None], int]) -> Renderer:
+    """Exactly kcat -J's envelope, one per line: topic, partition, offset, tstype, ts, broker,
+    headers (a flat [name, value, ...] list, only when the message has headers), key, payload.
+    `leader` names the broker of a partition (-1 if unknown)."""
+
+    def render(message: Message, _value: Any) -> bytes:
+        kind, timestamp = message.timestamp()
+        topic, partition = message.topic(), message.partition()
+        parts = [
+            b'{"topic":' + yajl_string(topic),
+            b'"partition":%d' % (partition if partition is not None else -1),
+            b'"offset":%d' % (message.offset() or 0),
+            b'"tstype":"' + _TSTYPE.get(kind, b"none") + b'"',
+            b'"ts":%d' % (timestamp if kind in _TSTYPE else -1),
+            b'"broker":%d' % leader(topic, partition),
+        ]
+        headers = message.headers()
+        if headers is not None:
+            flat = [yajl_string(item) for pair in header_pairs(message) for item in pair]
+            parts.append(b'"headers":[' + b",".join(flat) + b"]")
+        parts.append(b'"key":' + yajl_string(message.key()))
+        parts.append(b'"payload":' + yajl_string(message.value()) + b"}\n")
+        return b",".join(parts)
+
+    return render
+
+
+class JsonArray:
+    """`-o json`: the rendered envelopes as one JSON array, written as they come."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.items = 0
+
+    def extend(self, lines: Iterable[bytes]) -> None:
+        for line in lines:
+            self.out.write((b"[" if self.items == 0 else b",\n") + line.rstrip(b"\n"))
+            self.items += 1
+
+    def close(self) -> None:
+        self.out.write(b"[]\n" if self.items == 0 else b"]\n")
+        self.out.flush()
 
 
 def make_renderer(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, run_until_stopped, stderr
 from vac.errors import ExitStatus, UsageError
 from vac.kafka.admin import ensure_topics
@@ -54,6 +54,7 @@ def _inputs(settings: VacSettings, paths: list[str] | None, app_id: str | None, 
 
 
 @app.command()
+@kafka_options
 def logs(
     ctx: typer.Context,
     path: Annotated[

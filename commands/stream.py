@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, run_until_stopped
 from vac.errors import ExitStatus, UsageError
 from vac.scada.deadband import DeadbandRules
@@ -42,6 +42,7 @@ def _status_line(status: dict[str, Any]) -> str:
 
 
 @app.command()
+@kafka_options
 def scada(
     ctx: typer.Context,
     source: Annotated[

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from commands.context import cli_context
+from commands.context import cli_context, kafka_options
 from commands.output import info, quiet_on_closed_pipe, stderr
-from commands.render import Decode, Output, make_renderer, table_header
-from vac.errors import ExitStatus
+from commands.render import Decode, JsonArray, Output, kcat_renderer, make_renderer, table_header
+from vac.errors import ExitStatus, UsageError
 from vac.kafka.positions import parse_position, parse_until
 from vac.kafka.tail import TailSpec, TailStats, TopicTail
 from vac.printable import printable
@@ -48,6 +48,7 @@ def report_filter_failures(stats: TailStats) -> None:
 
 
 @app.command("topic")
+@kafka_options
 def topic(
     ctx: typer.Context,
     topics: Annotated[list[str], typer.Argument(help="Topics to read; several are merged.")],
@@ -76,7 +77,13 @@ def topic(
         ),
     ] = None,
     output: Annotated[
-        Output | None, typer.Option("--output", "-o", help="Default: pretty on a terminal, jsonl in a pipe.")
+        Output | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="pretty, table, raw, jsonl (the values, a line each), json (one array of envelopes), "
+            "kcat (kcat -J's envelope, a line each). Default: pretty on a terminal, jsonl in a pipe.",
+        ),
     ] = None,
     template: Annotated[str | None, typer.Option(help="Format each message, e.g. '{key} {value.value}'.")] = None,
     decode: Annotated[
@@ -95,7 +102,9 @@ def topic(
     settings = cli_context(ctx).settings()
     local = zone(settings.query.timezone)
     chosen = output or (Output.pretty if sys.stdout.isatty() else Output.jsonl)
-    needs_json = template is not None or chosen not in (Output.raw,) and decode in (Decode.auto, Decode.json)
+    needs_json = (
+        template is not None or chosen not in (Output.raw, Output.kcat) and decode in (Decode.auto, Decode.json)
+    )
     spec = TailSpec(
         topics=topics,
         start=parse_position(from_, local=local) if from_ is not None else None,
@@ -108,21 +117,39 @@ def topic(
         group=group,
         parse_values=needs_json,
     )
+    if chosen is Output.json and follow and count is None and until is None:
+        raise UsageError(
+            "-o json writes one JSON array, which needs an end",
+            hint="add --no-follow, --count or --until; for a stream use -o kcat (kcat -J's envelopes) or -o jsonl",
+        )
     tail = TopicTail(settings.kafka, spec)
-    render = make_renderer(chosen, decode, key_decode, colour_wanted(), headers, len(topics) > 1, template)
+    if chosen is Output.kcat and template is None:
+        render = kcat_renderer(lambda topic, partition: tail.leaders.get((topic, partition), -1))
+    else:
+        render = make_renderer(chosen, decode, key_decode, colour_wanted(), headers, len(topics) > 1, template)
     out = sys.stdout.buffer
     if chosen is Output.table and template is None:
         out.write(table_header(len(topics) > 1))
     cancelled = threading.Event()
     raw = chosen is Output.raw and template is None
+    array = JsonArray(out) if chosen is Output.json and template is None else None
     try:
         with quiet_on_closed_pipe():
-            for batch in tail.batches(cancelled):
-                if raw:  # the fast path of a full-topic dump
-                    out.write(b"\n".join([payload or b"" for payload in batch.payloads]) + b"\n")
-                else:
-                    out.write(b"".join(map(render, batch.messages, batch.values)))
-                out.flush()
+            try:
+                for batch in tail.batches(cancelled):
+                    if raw:  # the fast path of a full-topic dump
+                        out.write(b"\n".join([payload or b"" for payload in batch.payloads]) + b"\n")
+                    elif array is not None:
+                        array.extend(map(render, batch.messages, batch.values))
+                    else:
+                        out.write(b"".join(map(render, batch.messages, batch.values)))
+                    out.flush()
+            except KeyboardInterrupt:
+                if array is not None:  # a valid document also when Ctrl-C ends the read
+                    array.close()
+                raise
+            if array is not None:
+                array.close()
     except KeyboardInterrupt:
         cancelled.set()
         if stats:

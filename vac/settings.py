@@ -79,6 +79,8 @@ def _a_time(text: str) -> str:
 def _broker_list(servers: str) -> str:
     if not servers.strip() or any(not part.strip() for part in servers.split(",")):
         raise ValueError("needs at least one host:port, and no empty entry between commas")
+    if not servers.isprintable():  # a -b or an environment variable can carry anything
+        raise ValueError("has control characters; give host:port,host:port")
     return servers
 
 

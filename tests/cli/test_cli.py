@@ -372,7 +372,7 @@ def test_query_with_elasticsearch_unreachable_exits_3_within_the_timeout() -> No
     [
         (["--since", "yesterday-ish"], "neither relative nor a date"),
         (["--since", "1h", "--until", "2h"], "--until is not after --since"),
-        (["--count", "--top", "manager"], "--count and --top do not go together"),
+        (["--total", "--top", "manager"], "--total and --top do not go together"),
         (["--histogram", "5 minutes"], "is not like 30s"),
         (["--sort", "up"], "use asc or desc"),
         (["--around", "2019-08-03 14:00"], "--around needs the source"),

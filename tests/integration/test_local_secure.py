@@ -223,7 +223,7 @@ def searchable_count(stack: SecureStack, query: str, expected: int) -> int:
     searchable at the next refresh) or a minute passed."""
     deadline = time.monotonic() + 60
     while True:
-        found = client(stack, "query", query, "--since", "2000-01-01", "--count", "-o", "json")
+        found = client(stack, "query", query, "--since", "2000-01-01", "--total", "-o", "json")
         assert found.returncode == 0, found.stderr
         count = int(orjson.loads(found.stdout)["count"])
         if count == expected or time.monotonic() > deadline:

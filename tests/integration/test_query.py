@@ -74,10 +74,10 @@ class Indexed:
         return json.loads(result.stdout)
 
     def count(self, *args: str) -> int:
-        return int(self.json("--count", *WINDOW, *args)["count"])
+        return int(self.json("--total", *WINDOW, *args)["count"])
 
     def count_in(self, since: str, until: str) -> int:
-        return int(self.json("--count", "--since", since, "--until", until)["count"])
+        return int(self.json("--total", "--since", since, "--until", until)["count"])
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def new_client(factory: Callable[[dict[str, Any]], ClientT], config: dict[str, A
     except KafkaException as exc:
         raise ConfigError(
             f"librdkafka refused the Kafka client configuration: {exc.args[0].str()}",
-            hint="check the kafka section (security, properties); `vac doctor` checks SASL support",
+            hint="check the kafka section (security, properties) and any -X flags; `vac doctor` checks SASL support",
         ) from None
 
 

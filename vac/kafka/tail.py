@@ -126,6 +126,10 @@ class TopicTail:
         self._done: set[PartitionKey] = set()
         self._assigned: set[PartitionKey] = set()
         self._bounded = spec.until is not None or not spec.follow
+        self.leaders: dict[PartitionKey, int] = {}
+        """The leader broker of each partition read, as the metadata named it at the start
+        (kcat's envelope names the broker a message came from; librdkafka's Python client
+        does not say, and consumers fetch from the leader)."""
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -138,6 +142,8 @@ class TopicTail:
         chosen = []
         for topic in self.spec.topics:
             ids = sorted(metadata.topics[topic].partitions)
+            for p, entry in metadata.topics[topic].partitions.items():
+                self.leaders[(topic, p)] = entry.leader
             wanted = self.spec.partitions or ids
             missing = sorted(set(wanted) - set(ids))
             if missing:

@@ -333,7 +333,7 @@ def test_audit_with_a_bad_registry_exits_2_with_one_line(tmp_path: Path, registr
 
 
 def test_audit_with_a_bad_time_window_exits_2(tmp_path: Path) -> None:
-    result = run_vac("audit", "logs", "--registry", str(tmp_path / "r.json"), "--since", "yesterday")
+    result = run_vac("audit", "logs", "--registry", str(tmp_path / "r.json"), "--since", "the day before")
     assert result.returncode == 2
     assert error_line(result).startswith("vac: error: --since")
 

@@ -370,7 +370,7 @@ def test_query_with_elasticsearch_unreachable_exits_3_within_the_timeout() -> No
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--since", "yesterday-ish"], "neither relative nor a date"),
+        (["--since", "yesterday-ish"], "'yesterday-ish' is not a time"),
         (["--since", "1h", "--until", "2h"], "--until is not after --since"),
         (["--total", "--top", "manager"], "--total and --top do not go together"),
         (["--histogram", "5 minutes"], "is not like 30s"),
@@ -388,9 +388,9 @@ def test_query_usage_errors_exit_2_before_asking_elasticsearch(args: list[str], 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--since", "1000000000d"], "reaches back before year 1"),
-        (["--since", "99999999999999999999s"], "reaches back before year 1"),
-        (["--since", "99999-01-01"], "neither relative nor a date"),
+        (["--since", "1000000000d"], "out of range"),
+        (["--since", "99999999999999999999s"], "out of range"),
+        (["--since", "99999-01-01"], "'99999-01-01' is not a time"),
         (["--until", "9999-12-31T23:59:59-05:00"], "out of range"),
     ],
 )
@@ -408,9 +408,9 @@ def test_query_times_out_of_range_are_one_line_usage_errors(args: list[str], mes
         (["--where", "foo(bar)"], "unknown function foo()"),
         (["--where", "starts_with(id)"], "starts_with() takes 2 arguments, not 1"),
         (["--where", "[/] && `"], "not a JMESPath expression"),  # Rich markup in a message is shown, not parsed
-        (["--from", "-1000000000d"], "reaches back before year 1"),
-        (["--from", "-99999999999999999999s"], "reaches back before year 1"),
-        (["--from", "@99999-01-01"], "is not an ISO time"),
+        (["--from", "-1000000000d"], "out of range"),
+        (["--from", "-99999999999999999999s"], "out of range"),
+        (["--from", "@99999-01-01"], "'99999-01-01' is not a time"),
         (["--from", "@99999999999999999999"], "beyond year 9999"),
         (["--from", "99999999999999999999"], "beyond Kafka's largest offset"),
     ],

@@ -58,7 +58,7 @@ def test_flags_after_the_sub_command_stand_over_those_before(tmp_path: Path) -> 
         (["topics", "alter-config", "t"], "vac: error: nothing to change"),
         (["groups", "reset-offsets", "g"], "one of --to-earliest, --to-latest, --to-time"),
         (["groups", "reset-offsets", "g", "--to-latest", "--to-time", "1h"], "do not go together"),
-        (["groups", "reset-offsets", "g", "--to-time", f"soon{ESC}"], "vac: error: time 'soon\\x1b[2J"),
+        (["groups", "reset-offsets", "g", "--to-time", f"soon{ESC}"], "vac: error: --to-time 'soon\\x1b[2J"),
         (["query", "--total", "--top", "manager"], "vac: error: --total and --top do not go together"),
     ],
 )

@@ -220,7 +220,9 @@ class ScadaPath:
         ]
         self.prefix = f'{{"id":"VPROBE_{run}_'.encode()
         self.queue = ProbeSource()
-        self.streamer = ScadaStreamer(settings, self.dpes, StreamOptions(topic=topic, health_interval_s=3600))
+        self.streamer = ScadaStreamer(
+            settings, self.dpes, StreamOptions(topic=topic, health_interval_s=3600), source=self.queue
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.receiver: TopicReceiver | None = None
@@ -231,14 +233,13 @@ class ScadaPath:
         self.schedule = schedule
 
     def start(self, on_arrival: Arrival) -> None:
-        scada = self.settings.scada
-        ensure_topics(self.settings.kafka, [self.topic], scada.partitions, scada.replication_factor)
+        self.streamer.prepare()
         _check_writable(self.settings, self.topic)
         receiver = TopicReceiver(self.settings, self.topic, self._parse)
         receiver.start(on_arrival)
         self.receiver = receiver
         self._thread = threading.Thread(
-            target=self.streamer.run, args=(self.queue, self._stop), name="probe-streamer", daemon=True
+            target=self.streamer.run, args=(self._stop,), name="probe-streamer", daemon=True
         )
         self._thread.start()
 
@@ -298,8 +299,11 @@ class LogsPath:
         shipper = LogShipper(settings, [spec], self.workdir / "registry.json", ShipOptions(from_beginning=True))
         sink = KafkaSink(settings, shipper.acked, shipper.failed, self._stop, on_refused=shipper.refused)
         indexer = LogIndexer(settings, IndexOptions([PROBE_LOGS_TOPIC], "vac-probe-index"))
+        indexer.prepare()
         self._threads = [
-            threading.Thread(target=shipper.run, args=(sink, self._stop), name="probe-shipper", daemon=True),
+            threading.Thread(
+                target=shipper.run, args=(self._stop,), kwargs={"sink": sink}, name="probe-shipper", daemon=True
+            ),
             threading.Thread(target=indexer.run, args=(self._stop,), name="probe-indexer", daemon=True),
             threading.Thread(target=self._search, args=(on_arrival,), name="probe-search", daemon=True),
         ]

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from vac.records.clock import iso_utc
+from vac.records.clock import iso_utc as iso_utc  # re-exported: the time format of documents
 
 
 @dataclass

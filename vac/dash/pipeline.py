@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import elasticsearch
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from vac.es.client import make_client
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.client import client_config, quiet_logger
+from vac.kafka.consuming import new_consumer
 from vac.records.job import Heartbeat
 from vac.settings import VacSettings
 
@@ -49,9 +50,7 @@ class PipelineMonitor:
         self.topics = [*settings.dash.scada_topics, settings.logs.topic, settings.health_topic]
         overrides = {"socket.timeout.ms": int(CHECK_TIMEOUT_S * 1000)}
         self.admin = AdminClient(client_config(settings.kafka, logger=quiet_logger(), **overrides))
-        self.consumer = new_client(
-            Consumer, client_config(settings.kafka, logger=quiet_logger(), **{"group.id": "vac-dash"}, **overrides)
-        )
+        self.consumer = new_consumer(settings.kafka, "vac-dash", overrides)
         self.es = make_client(settings.elasticsearch, timeout_s=CHECK_TIMEOUT_S)
         self.snapshot = PipelineSnapshot()
 

@@ -24,13 +24,14 @@ from zoneinfo import ZoneInfo
 
 import elasticsearch
 import orjson
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer, TopicPartition
 
 from vac.errors import KafkaUnavailable, PermissionDenied
 from vac.es.client import make_client, probe_cluster
 from vac.es.indices import index_pattern
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger, take_available
+from vac.kafka.consuming import new_consumer
 from vac.logs.indexer import IndexOptions, LogIndexer
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.logs.sinks import KafkaSink
@@ -87,13 +88,8 @@ class TopicReceiver:
         self.settings, self.topic, self.parse = settings, topic, parse
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.consumer = new_client(
-            Consumer,
-            client_config(
-                settings.kafka,
-                logger=quiet_logger(),
-                **{"group.id": "vac-probe", "enable.auto.commit": False, "enable.partition.eof": False},
-            ),
+        self.consumer = new_consumer(
+            settings.kafka, "vac-probe", {"enable.auto.commit": False, "enable.partition.eof": False}
         )
 
     def start(self, on_arrival: Arrival) -> None:

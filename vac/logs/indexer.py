@@ -103,9 +103,9 @@ class LogIndexer:
         """The index template, the log topics (the shipper may not have run yet), the
         dead-letter topic and the health topic."""
         settings = self.settings
-        install_template(self.client, settings.index.name_template)
         replication = settings.scada.replication_factor
         ensure_topics(settings.kafka, self.options.topics, settings.logs.partitions, replication)
+        install_template(self.client, settings.index.name_template)
         ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, replication)
         ensure_health_topic(settings)
 

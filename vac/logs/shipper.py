@@ -31,7 +31,7 @@ from vac.kafka.admin import ensure_topics
 from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic
 from vac.logs.reading import Document, PythonReader, make_reader
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
-from vac.logs.sinks import KafkaSink, Sink, SinkCancelled, StdoutSink
+from vac.logs.sinks import KafkaSink, Sink, SinkCancelled, StdoutSink, check_kafka_limits
 from vac.records.clock import now_iso
 from vac.records.job import FileStatus, ShipStatus, ShipSummary
 from vac.records.logrecord import FileOrigin, doc_id, index_name_of
@@ -525,9 +525,10 @@ class LogShipper:
         return sorted({spec.topic or self.settings.logs.topic for spec in self.inputs})
 
     def prepare(self) -> None:
-        """Into Kafka: create the log topics and the health topic."""
+        """Into Kafka: check the record limits, create the log topics and the health topic."""
         if self.sink_name == "kafka":
             settings = self.settings
+            check_kafka_limits(settings)
             ensure_topics(settings.kafka, self.topics(), settings.logs.partitions, settings.scada.replication_factor)
             ensure_health_topic(settings)
 

@@ -164,8 +164,8 @@ def run_job(
     """Run any job that runs until stopped (`vac.records.job.Job`): prepare it, run it until
     it ends or is stopped (`run_until_stopped`), and print its summary: text, or its JSON with
     `-o json` (to stderr when stdout carries the job's own output)."""
-    job.prepare()
     cancelled = threading.Event()
+    job.prepare(cancelled)
     summary = run_until_stopped(lambda draw: job.run(cancelled, draw), cancelled, status_line, quiet)
     if summary_to_stderr:
         stderr.print(summary_text(summary), markup=False)

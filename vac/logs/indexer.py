@@ -99,7 +99,7 @@ class LogIndexer:
         self._dlq_failures: list[str] = []
         """Delivery errors of dead letters since the last flush."""
 
-    def prepare(self) -> None:
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
         """The index template, the log topics (the shipper may not have run yet), the
         dead-letter topic and the health topic."""
         settings = self.settings

@@ -164,6 +164,8 @@ class LogShipper:
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
+        self._sink: Sink | None = None
+        """The sink `prepare` opened."""
         self._failed_keys: set[bytes] = set()
         """Files whose oldest record in flight failed: their offsets stay before it."""
 
@@ -524,11 +526,17 @@ class LogShipper:
     def topics(self) -> list[str]:
         return sorted({spec.topic or self.settings.logs.topic for spec in self.inputs})
 
-    def prepare(self) -> None:
-        """Into Kafka: check the record limits, create the log topics and the health topic."""
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
+        """Into Kafka: check the record limits, start the producer (given `cancelled`, the
+        event `run` will get), create the log topics and the health topic. The producer starts
+        first: an idempotent one refused by the brokers is then stopped before the first record
+        leaves, and the run ends at once with that cause instead of purging what it queued."""
+        settings = self.settings
         if self.sink_name == "kafka":
-            settings = self.settings
             check_kafka_limits(settings)
+        if cancelled is not None:
+            self._sink = self.open_sink(cancelled)
+        if self.sink_name == "kafka":
             ensure_topics(settings.kafka, self.topics(), settings.logs.partitions, settings.scada.replication_factor)
             ensure_health_topic(settings)
 
@@ -554,7 +562,7 @@ class LogShipper:
         """Ship until `cancelled` is set (or, with `once`, every file is read and delivered);
         flush, save the registry and return the summary."""
         if sink is None:
-            sink = self.open_sink(cancelled)
+            sink = self._sink or self.open_sink(cancelled)
         heartbeat = HeartbeatPublisher(self.settings, self.component, sink.publish_health)
         try:
             with rare_collections():

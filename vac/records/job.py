@@ -1,8 +1,9 @@
 """The shape of a job that runs until stopped (`vac stream scada`, `vac ship logs`, `vac index`)
 and the records it reports itself in.
 
-A job is made with its settings and options, then `prepare()` (create its topics, install its
-templates: what must exist before the first record) and `run(cancelled, progress)`: it runs
+A job is made with its settings and options, then `prepare(cancelled)` (create its topics, install
+its templates, start its clients: what must exist before the first record; `cancelled` is the
+event `run` will be given) and `run(cancelled, progress)`: it runs
 until it is done or `cancelled` is set, calls `progress` with its status about once a second,
 and returns its summary. Status and summary are typed records; their `figures()` are what every
 job has, under one name each, and what its heartbeat on the health topic carries:
@@ -61,7 +62,7 @@ class Job(Protocol[StatusT, SummaryT]):
     component: str
     """Its name on the health topic: stream-scada, ship-logs, index-logs."""
 
-    def prepare(self) -> None: ...
+    def prepare(self, cancelled: threading.Event | None = None) -> None: ...
 
     def run(self, cancelled: threading.Event, progress: Callable[[StatusT], None] | None = None) -> SummaryT: ...
 

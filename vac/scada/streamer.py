@@ -138,7 +138,7 @@ class ScadaStreamer:
     def topics(self) -> list[str]:
         return sorted({outlet.topic for outlet in self._outlets.values()})
 
-    def prepare(self) -> None:
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
         """Create the topics the changes go to, and the health topic."""
         scada = self.settings.scada
         ensure_topics(self.settings.kafka, self.topics(), scada.partitions, scada.replication_factor)

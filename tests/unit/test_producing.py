@@ -86,3 +86,32 @@ def test_produce_after_the_stop_names_the_first_cause() -> None:
 
     error = producer_with(Stopped_()).stopped_error(KafkaException(KafkaError(KafkaError._FATAL)))
     assert isinstance(error, PermissionDenied)
+
+
+def test_a_stop_with_purged_messages_is_its_cause_not_a_system_error() -> None:
+    """confluent-kafka calls the purged messages' delivery callbacks with the fatal error still
+    pending: `flush` then fails with a SystemError caused by it. It reads as the cause."""
+
+    class PurgedOnFlush:
+        def flush(self, _timeout: float) -> int:
+            try:
+                raise raised(KafkaError.CLUSTER_AUTHORIZATION_FAILED, fatal=True)
+            except KafkaException as cause:
+                raise SystemError("<method 'key'> returned a result with an exception set") from cause
+
+        def poll(self, timeout: float) -> int:
+            return self.flush(timeout)
+
+    producer = producer_with(PurgedOnFlush())
+    for call in (lambda: producer.flush(1.0), lambda: producer.poll(0)):
+        with pytest.raises(PermissionDenied, match="refused to let vac write: Broker: Cluster authorization failed"):
+            call()
+
+
+def test_a_system_error_of_another_cause_is_not_hidden() -> None:
+    class Broken:
+        def flush(self, _timeout: float) -> int:
+            raise SystemError("something else")
+
+    with pytest.raises(SystemError, match="something else"):
+        producer_with(Broken()).flush(1.0)

@@ -67,6 +67,8 @@ class VacProducer:
             return int(self.producer.poll(timeout_s))
         except KafkaException as exc:
             raise self.stopped_error(exc) or exc from None
+        except SystemError as exc:
+            raise self._cause_of(exc) from None
 
     def flush(self, timeout_s: float) -> int:
         """Deliver what is in flight; return how many messages are still unacknowledged."""
@@ -74,6 +76,18 @@ class VacProducer:
             return int(self.producer.flush(timeout_s))
         except KafkaException as exc:
             raise self.stopped_error(exc) or exc from None
+        except SystemError as exc:
+            raise self._cause_of(exc) from None
+
+    def _cause_of(self, exc: SystemError) -> BaseException:
+        """When librdkafka stops a producer that still holds messages, confluent-kafka raises
+        the fatal error and then calls the delivery callbacks of the purged messages with that
+        error pending: the first one fails with a SystemError caused by it. The cause is what
+        stopped the producer."""
+        cause = exc.__cause__
+        if isinstance(cause, KafkaException):
+            return self.stopped_error(cause) or cause
+        return exc
 
     def produce_when_room(
         self,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from commands.context import cli_context, kafka_options
-from commands.output import TextOrJson, emit_json, info, run_until_stopped
-from vac.kafka.admin import ensure_topics
+from commands.output import TextOrJson, emit_json, info, run_job
+from vac.records.job import IndexStatus
 from vac.timegrammar import parse_instant, zone
 
 app = typer.Typer(
@@ -21,10 +21,18 @@ app = typer.Typer(
 )
 
 
-def _status_line(status: dict[str, Any]) -> str:
+def _status_line(status: IndexStatus) -> str:
     return (
-        f"{status['docs_per_s']:>9,.0f} docs/s  consumed {status['consumed']:,}  indexed {status['indexed']:,}  "
-        f"dead-lettered {status['dead_lettered']:,}  skipped {status['skipped']:,}  partitions {status['partitions']}"
+        f"{status.rate:>9,.0f} docs/s  consumed {status.consumed:,}  indexed {status.indexed:,}  "
+        f"dead-lettered {status.dead_lettered:,}  skipped {status.skipped:,}  partitions {status.partitions}"
+    )
+
+
+def _summary_text(summary: IndexStatus) -> str:
+    return (
+        f"consumed {summary.consumed:,}  indexed {summary.indexed:,}  dead-lettered {summary.dead_lettered:,}  "
+        f"skipped {summary.skipped:,}  pending {summary.pending:,}  "
+        f"{summary.rate:,.0f} docs/s over {summary.duration_s:.1f} s"
     )
 
 
@@ -53,19 +61,8 @@ def index(
     from vac.logs.indexer import IndexOptions, LogIndexer  # lazily: see commands/main.py
 
     settings = cli_context(ctx).settings()
-    topics = topic or [settings.logs.topic]
-    ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
-    indexer = LogIndexer(settings, IndexOptions(topics, group or settings.index.group_id, until_caught_up))
-    cancelled = threading.Event()
-    summary = run_until_stopped(lambda draw: indexer.run(cancelled, draw), cancelled, _status_line, quiet)
-    if output is TextOrJson.json:
-        emit_json(summary)
-    else:
-        sys.stdout.write(
-            f"consumed {summary['consumed']:,}  indexed {summary['indexed']:,}  dead-lettered "
-            f"{summary['dead_lettered']:,}  skipped {summary['skipped']:,}  pending {summary['pending']:,}  "
-            f"{summary['docs_per_s']:,.0f} docs/s over {summary['duration_s']:.1f} s\n"
-        )
+    options = IndexOptions(topic or [settings.logs.topic], group or settings.index.group_id, until_caught_up)
+    run_job(LogIndexer(settings, options), _status_line, quiet, output, _summary_text)
 
 
 @app.command()

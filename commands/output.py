@@ -21,6 +21,7 @@ from rich.text import Text
 
 from vac.errors import VacError
 from vac.printable import printable
+from vac.records.job import Job, JobStatus
 from vac.redact import redact_text
 
 stdout = Console(highlight=False, soft_wrap=True)
@@ -120,8 +121,10 @@ def progress(initial: str) -> Iterator[Callable[[str], None]]:
         yield step
 
 
-Status = dict[str, Any]
+Status = TypeVar("Status")
 Result = TypeVar("Result")
+StatusT = TypeVar("StatusT", bound=JobStatus)
+SummaryT = TypeVar("SummaryT", bound=JobStatus)
 
 
 def run_until_stopped(
@@ -148,3 +151,26 @@ def run_until_stopped(
     finally:
         if show:
             stderr.file.write("\n")
+
+
+def run_job(
+    job: Job[StatusT, SummaryT],
+    status_line: Callable[[StatusT], str],
+    quiet: bool,
+    output: TextOrJson,
+    summary_text: Callable[[SummaryT], str],
+    summary_to_stderr: bool = False,
+) -> SummaryT:
+    """Run any job that runs until stopped (`vac.records.job.Job`): prepare it, run it until
+    it ends or is stopped (`run_until_stopped`), and print its summary: text, or its JSON with
+    `-o json` (to stderr when stdout carries the job's own output)."""
+    cancelled = threading.Event()
+    job.prepare(cancelled)
+    summary = run_until_stopped(lambda draw: job.run(cancelled, draw), cancelled, status_line, quiet)
+    if summary_to_stderr:
+        stderr.print(summary_text(summary), markup=False)
+    elif output is TextOrJson.json:
+        emit_json(summary.as_json())
+    else:
+        sys.stdout.write(summary_text(summary) + "\n")
+    return summary

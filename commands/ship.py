@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from commands.context import cli_context, kafka_options
-from commands.output import TextOrJson, emit_json, run_until_stopped, stderr
+from commands.output import TextOrJson, run_job
 from vac.errors import ExitStatus, UsageError
-from vac.kafka.admin import ensure_topics
 from vac.logs.shipper import LogShipper, ShipOptions
-from vac.logs.sinks import KafkaSink, Sink, StdoutSink
+from vac.records.job import ShipStatus, ShipSummary
 from vac.settings import LogInput, VacSettings
 
 app = typer.Typer(
@@ -37,11 +34,18 @@ class ParserName(StrEnum):
     spring_boot = "spring_boot"
 
 
-def _status_line(status: dict[str, Any]) -> str:
-    behind = sum(f["behind_bytes"] for f in status["files"])
+def _status_line(status: ShipStatus) -> str:
     return (
-        f"{status['lines_per_s']:>9,.0f} lines/s  records {status['records']:,}  acked {status['acked']:,}  "
-        f"in flight {status['in_flight']:,}  files {len(status['files'])}  behind {behind:,} B"
+        f"{status.rate:>9,.0f} lines/s  records {status.records:,}  acked {status.acked:,}  "
+        f"in flight {status.in_flight:,}  files {len(status.files)}  behind {status.behind_bytes:,} B"
+    )
+
+
+def _summary_text(summary: ShipSummary) -> str:
+    return (
+        f"lines {summary.lines:,}  records {summary.records:,}  acked {summary.acked:,}  "
+        f"failed {summary.failed:,}  files {len(summary.files)}  "
+        f"{summary.rate:,.0f} lines/s over {summary.duration_s:.1f} s"
     )
 
 
@@ -88,39 +92,10 @@ def logs(
         registry or settings.logs.registry_file or settings.local.resolved_state_dir() / "ship-registry.json"
     )
     target = to or Target(settings.logs.sink)
-    shipper = LogShipper(settings, inputs, registry_path, ShipOptions(once=once, from_beginning=from_beginning))
-    cancelled = threading.Event()
-    sink: Sink
-    if target is Target.kafka:
-        sink = KafkaSink(
-            settings,
-            shipper.acked,
-            shipper.failed,
-            cancelled,
-            on_too_large=shipper.too_large,
-            on_refused=shipper.refused,
-        )
-        topics = sorted({spec.topic or settings.logs.topic for spec in inputs})
-        ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
-        ensure_topics(settings.kafka, [settings.health_topic], 1, settings.scada.replication_factor)
-    elif target is Target.elasticsearch:
-        from vac.logs.es_sink import ElasticsearchSink  # lazily: see commands/main.py
-
-        sink = ElasticsearchSink(settings, shipper.acked, shipper.rejected, cancelled)
-    else:
-        sink = StdoutSink(shipper.acked)
-        quiet = True
-    summary = run_until_stopped(lambda draw: shipper.run(sink, cancelled, draw), cancelled, _status_line, quiet)
-    text = (
-        f"lines {summary['lines']:,}  records {summary['records']:,}  acked {summary['acked']:,}  "
-        f"failed {summary['failed']:,}  files {len(summary['files'])}  "
-        f"{summary['lines_per_s']:,.0f} lines/s over {summary['duration_s']:.1f} s"
-    )
-    if target is Target.stdout:  # stdout carries the records; the summary goes to stderr
-        stderr.print(text, markup=False)
-    elif output is TextOrJson.json:
-        emit_json(summary)
-    else:
-        sys.stdout.write(text + "\n")
-    if summary.get("first_failure") or summary["unacknowledged"]:
+    options = ShipOptions(once=once, from_beginning=from_beginning, sink=target.value)
+    shipper = LogShipper(settings, inputs, registry_path, options)
+    # Into stdout: stdout carries the records; no live line, the summary goes to stderr.
+    to_stdout = target is Target.stdout
+    summary = run_job(shipper, _status_line, quiet or to_stdout, output, _summary_text, summary_to_stderr=to_stdout)
+    if summary.first_failure or summary.unacknowledged:
         raise typer.Exit(ExitStatus.ERROR)

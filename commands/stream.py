@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from commands.context import cli_context, kafka_options
-from commands.output import TextOrJson, emit_json, run_until_stopped
+from commands.output import TextOrJson, run_job
 from vac.errors import ExitStatus, UsageError
+from vac.records.job import StreamStatus, StreamSummary
 from vac.scada.deadband import DeadbandRules
 from vac.scada.dpes import generate_installation, load_dpes
 from vac.scada.streamer import ScadaStreamer, StreamOptions
@@ -32,12 +32,24 @@ class Format(StrEnum):
     legacy = "legacy"
 
 
-def _status_line(status: dict[str, Any]) -> str:
-    p99 = status["ack_latency_ms"]["p99"]
+def _status_line(status: StreamStatus) -> str:
     return (
-        f"{status['rate']:>9,.0f} changes/s  sent {status['sent']:,}  acked {status['acked']:,}  "
-        f"in flight {status['in_flight']:,}  failed {status['failed']:,}  unknown {status['unknown']:,}  "
-        f"p99 ack {p99:.1f} ms"
+        f"{status.rate:>9,.0f} changes/s  sent {status.sent:,}  acked {status.acked:,}  "
+        f"in flight {status.in_flight:,}  failed {status.failed:,}  unknown {status.unknown:,}  "
+        f"p99 ack {status.ack_latency_ms.p99:.1f} ms"
+    )
+
+
+def _summary_text(summary: StreamSummary) -> str:
+    latency = summary.ack_latency_ms
+    counts = "  ".join(
+        f"{name.replace('_', ' ')} {getattr(summary, name):,}"
+        for name in ("changes", "sent", "acked", "failed", "unknown", "suppressed", "invalid_input")
+    )
+    return (
+        f"{counts}\nrate {summary.rate:,.0f}/s over {summary.duration_s:.1f} s  "
+        f"ack latency p50 {latency.p50:.2f} ms  p99 {latency.p99:.2f} ms  max {latency.max:.2f} ms  "
+        f"peak RSS {summary.rss_mb:.0f} MB"
     )
 
 
@@ -104,36 +116,26 @@ def scada(
         duration_s=duration,
         requested_rate=rate if source == "sim" else None,
     )
-    streamer = ScadaStreamer(settings, installation, options)
     changes = open_source(source, installation, settings, rate, seed, events_per_hour)
-    cancelled = threading.Event()
+    streamer = ScadaStreamer(settings, installation, options, source=changes)
+    log_stop = threading.Event()
     if sim_log is not None:
         from vac.sources.simlog import attach_log
         from vac.sources.simulator import Simulator
 
         assert isinstance(changes, Simulator)
-        attach_log(changes, sim_log, seed, settings.logs.timezone, cancelled)
-    summary = run_until_stopped(lambda draw: streamer.run(changes, cancelled, draw), cancelled, _status_line, quiet)
-    if output is TextOrJson.json:
-        emit_json(summary)
-    else:
-        latency = summary["ack_latency_ms"]
-        counts = "  ".join(
-            f"{name.replace('_', ' ')} {summary[name]:,}"
-            for name in ("changes", "sent", "acked", "failed", "unknown", "suppressed", "invalid_input")
-        )
-        sys.stdout.write(
-            f"{counts}\nrate {summary['rate']:,.0f}/s over {summary['duration_s']:.1f} s  "
-            f"ack latency p50 {latency['p50']:.2f} ms  p99 {latency['p99']:.2f} ms  max {latency['max']:.2f} ms  "
-            f"peak RSS {summary['rss_mb']:.0f} MB\n"
-        )
-    if summary["unknown"]:
+        attach_log(changes, sim_log, seed, settings.logs.timezone, log_stop)
+    try:
+        summary = run_job(streamer, _status_line, quiet, output, _summary_text)
+    finally:
+        log_stop.set()
+    if summary.unknown:
         # Not an error: they may all be there. Say what is known and how to find out.
         logging.getLogger("vac.stream").warning(
             "%s changes were sent but never acknowledged (%s): Kafka may or may not have stored "
             "them; read the topic (each DPE's seq numbers show gaps) to know",
-            f"{summary['unknown']:,}",
-            summary["first_unknown"],
+            f"{summary.unknown:,}",
+            summary.first_unknown,
         )
-    if summary["failed"] or summary["unknown"] or summary["unflushed"]:
+    if summary.failed or summary.unknown or summary.unflushed:
         raise typer.Exit(ExitStatus.ERROR)

@@ -53,9 +53,9 @@ def test_the_streamer_counts_timed_out_changes_as_unknown_not_failed() -> None:
     streamer._delivered(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE), Message())
     assert (counters.acked, counters.unknown, counters.failed, counters.in_flight) == (1, 2, 1, 1)
     summary = streamer.summary(BadInput(), unflushed=0)
-    assert (summary["acked"], summary["unknown"], summary["failed"], summary["in_flight"]) == (1, 2, 1, 1)
-    assert summary["first_unknown"] == "Local: Message timed out"
-    assert summary["first_failure"] == "Broker: Message size too large"
+    assert (summary.acked, summary.unknown, summary.failed, summary.in_flight) == (1, 2, 1, 1)
+    assert summary.first_unknown == "Local: Message timed out"
+    assert summary.first_failure == "Broker: Message size too large"
 
 
 def test_a_change_too_large_for_kafka_is_failed_and_the_stream_goes_on() -> None:
@@ -70,5 +70,5 @@ def test_a_change_too_large_for_kafka_is_failed_and_the_stream_goes_on() -> None
     counters = streamer.counters
     assert (counters.sent, counters.failed, counters.in_flight) == (2, 1, 1)
     summary = streamer.summary(BadInput(), unflushed=0)
-    assert summary["failed"] == 1 and "too large" in summary["first_failure"]
+    assert summary.failed == 1 and "too large" in summary.first_failure
     producer.purge()

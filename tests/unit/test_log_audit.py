@@ -154,7 +154,7 @@ def ship(directory: Path, log: Path) -> list[bytes]:
         VacSettings(), [spec], directory / "registry.json", ShipOptions(once=True, from_beginning=True)
     )
     sink = RecordingSink(shipper)
-    shipper.run(sink, threading.Event())
+    shipper.run(threading.Event(), sink=sink)
     return [orjson.dumps(doc) for doc in sink.docs]
 
 

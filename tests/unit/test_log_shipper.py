@@ -77,7 +77,7 @@ def ship_once(directory: Path, pattern: str = "PVSS_II.log*", **options: Any) ->
         settings(), [spec], directory / "registry.json", ShipOptions(once=True, from_beginning=True, **options)
     )
     sink = RecordingSink(shipper)
-    shipper.run(sink, threading.Event())
+    shipper.run(threading.Event(), sink=sink)
     return sink.docs
 
 
@@ -134,7 +134,7 @@ def test_an_unacknowledged_tail_is_sent_again_after_a_crash(tmp_path: Path) -> N
         def flush(self, timeout_s: float) -> int:
             return len(self.unacked)
 
-    shipper.run(NeverAcks(shipper), threading.Event())
+    shipper.run(threading.Event(), sink=NeverAcks(shipper))
     again = ship_once(tmp_path, pattern="PVSS_II.log")
     assert texts(again) == [f"hello {n}" for n in range(30)]  # nothing was acknowledged
 
@@ -172,7 +172,7 @@ def test_a_first_run_without_from_beginning_starts_at_the_end(tmp_path: Path) ->
     spec = LogInput(paths=[str(log)], app_id="vac_test_scada_logs")
     shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True))
     sink = RecordingSink(shipper)
-    shipper.run(sink, threading.Event())
+    shipper.run(threading.Event(), sink=sink)
     assert sink.docs == []
     with log.open("ab") as out:
         out.write(header(10))
@@ -224,7 +224,7 @@ def test_a_file_deleted_while_being_read_is_read_to_its_end_and_released(tmp_pat
 
     sink = DeletesOnFirstRecord(shipper)
     stop = threading.Event()
-    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing = threading.Thread(target=shipper.run, args=(stop,), kwargs={"sink": sink})
     tailing.start()
     deadline = time.monotonic() + 20
     while shipper.counters.files_released == 0 and time.monotonic() < deadline:
@@ -272,7 +272,7 @@ def test_a_deleted_file_leaves_no_identity_a_new_file_could_be_taken_for(tmp_pat
     shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     sink = RecordingSink(shipper)
     stop = threading.Event()
-    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing = threading.Thread(target=shipper.run, args=(stop,), kwargs={"sink": sink})
     tailing.start()
     try:
         deadline = time.monotonic() + 20
@@ -298,7 +298,7 @@ def test_two_shippers_never_share_a_registry(tmp_path: Path) -> None:
         LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True))
     stopped = threading.Event()
     stopped.set()
-    service.run(RecordingSink(service), stopped)  # stopped at once: the registry is free again
+    service.run(stopped, sink=RecordingSink(service))  # stopped at once: the registry is free again
     assert texts(ship_once(tmp_path)) == ["hello 1"]
 
 
@@ -320,12 +320,12 @@ def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_gro
 
         open_before = len(os.listdir("/proc/self/fd")) - len(shipper.harvesters)
         sink = CountsOpenFiles(shipper)
-        summary = shipper.run(sink, threading.Event())
+        summary = shipper.run(threading.Event(), sink=sink)
         return sink.docs, most_open, summary
 
     docs, most_open, summary = ship()
     assert sorted(texts(docs)) == sorted(f"hello {100 * f + n}" for f in range(10) for n in range(5))
-    assert most_open <= 3 and summary["open_files"] <= 3 and len(summary["files"]) == 10
+    assert most_open <= 3 and summary.open_files <= 3 and len(summary.files) == 10
     with (tmp_path / "f0.log").open("ab") as out:
         out.write(header(5))
     assert texts(ship()[0]) == ["hello 5"]
@@ -339,7 +339,7 @@ def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tm
     shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     sink = RecordingSink(shipper)
     stop = threading.Event()
-    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing = threading.Thread(target=shipper.run, args=(stop,), kwargs={"sink": sink})
     tailing.start()
     try:
         deadline = time.monotonic() + 20
@@ -354,7 +354,7 @@ def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tm
         tailing.join(10)
     expected = [f"hello {100 * f + n}" for f in range(6) for n in range(3)] + ["hello 3"]
     assert sorted(texts(sink.docs)) == sorted(expected)
-    assert shipper.status()["open_files"] <= 2
+    assert shipper.status().open_files <= 2
 
 
 def test_a_long_line_up_to_the_cap_is_one_record_joined_without_newlines(tmp_path: Path) -> None:
@@ -367,10 +367,10 @@ def test_a_long_line_up_to_the_cap_is_one_record_joined_without_newlines(tmp_pat
     spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
     shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
     sink = RecordingSink(shipper)
-    summary = shipper.run(sink, threading.Event())
+    summary = shipper.run(threading.Event(), sink=sink)
     assert [d["message"] for d in sink.docs] == [line[:-2].decode(), header(2)[:-2].decode()]
     assert [d.get("tags") for d in sink.docs] == [None, None] and "lines" not in sink.docs[0]
-    assert summary["lines"] == summary["records"] == 2
+    assert summary.lines == summary.records == 2
 
 
 def test_a_cr_only_file_counts_as_many_lines_as_records(tmp_path: Path) -> None:
@@ -378,9 +378,9 @@ def test_a_cr_only_file_counts_as_many_lines_as_records(tmp_path: Path) -> None:
     spec = LogInput(paths=[str(tmp_path / "PVSS_II.log")], app_id="vac_test_scada_logs")
     shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
     sink = RecordingSink(shipper)
-    summary = shipper.run(sink, threading.Event())
+    summary = shipper.run(threading.Event(), sink=sink)
     assert texts(sink.docs) == [f"hello {n}" for n in range(5)]
-    assert summary["lines"] == summary["records"] == 5
+    assert summary.lines == summary.records == 5
 
 
 def run_service(tmp_path: Path, until: Callable[[RecordingSink], bool], act: Callable[[], None]) -> RecordingSink:
@@ -390,7 +390,7 @@ def run_service(tmp_path: Path, until: Callable[[RecordingSink], bool], act: Cal
     shipper = LogShipper(settings(), [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     sink = RecordingSink(shipper)
     stop = threading.Event()
-    tailing = threading.Thread(target=shipper.run, args=(sink, stop))
+    tailing = threading.Thread(target=shipper.run, args=(stop,), kwargs={"sink": sink})
     tailing.start()
     try:
         deadline = time.monotonic() + 20
@@ -448,7 +448,7 @@ class ScansBetweenChanges:
 
         self.shipper.scan = scan_unless_changing  # type: ignore[method-assign]
         self.stop = threading.Event()
-        self.tailing = threading.Thread(target=self.shipper.run, args=(self.sink, self.stop))
+        self.tailing = threading.Thread(target=self.shipper.run, args=(self.stop,), kwargs={"sink": self.sink})
         self.deadline = time.monotonic() + 20
 
     def wait_for(self, condition: Callable[[], bool]) -> None:

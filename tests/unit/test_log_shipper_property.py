@@ -67,7 +67,7 @@ def test_every_line_of_every_file_is_shipped_exactly_once(contents: list[bytes])
             options = ShipOptions(once=True, from_beginning=True)
             shipper = LogShipper(shipper_settings(), [spec], directory / "registry.json", options)
             sink = RecordingSink(shipper)
-            shipper.run(sink, threading.Event())
+            shipper.run(threading.Event(), sink=sink)
             return sink.docs
 
         docs = ship()

@@ -87,7 +87,7 @@ def test_the_records_after_a_failed_one_never_move_its_file_offset_past_it(tmp_p
     registry = tmp_path / "registry.json"
     spec = LogInput(paths=[str(log)], app_id="vac_test_scada_logs")
     shipper = LogShipper(VacSettings(), [spec], registry, ShipOptions(once=True, from_beginning=True))
-    summary = shipper.run(FailingSink(shipper, "hello 2"), threading.Event())
-    assert summary["first_failure"] == "too large even cut" and summary["failed"] == 1
+    summary = shipper.run(threading.Event(), sink=FailingSink(shipper, "hello 2"))
+    assert summary.first_failure == "too large even cut" and summary.failed == 1
     [state] = orjson.loads(registry.read_bytes())["files"]
     assert state["offset"] == len(header(0) + header(1))  # the file resumes at the failed record

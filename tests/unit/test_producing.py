@@ -88,22 +88,30 @@ def test_produce_after_the_stop_names_the_first_cause() -> None:
     assert isinstance(error, PermissionDenied)
 
 
-def test_a_stop_seen_first_by_a_delivery_callback_still_names_the_cause() -> None:
-    """librdkafka can stop the producer inside `flush` while purged messages' callbacks still
-    run: confluent-kafka then raises a SystemError caused by the fatal KafkaException."""
+def test_a_stop_with_purged_messages_is_its_cause_not_a_system_error() -> None:
+    """confluent-kafka calls the purged messages' delivery callbacks with the fatal error still
+    pending: `flush` then fails with a SystemError caused by it. It reads as the cause."""
 
-    class StoppedInFlush:
+    class PurgedOnFlush:
         def flush(self, _timeout: float) -> int:
             try:
-                raise raised(KafkaError.TOPIC_AUTHORIZATION_FAILED, fatal=True)
+                raise raised(KafkaError.CLUSTER_AUTHORIZATION_FAILED, fatal=True)
             except KafkaException as cause:
                 raise SystemError("<method 'key'> returned a result with an exception set") from cause
 
-        def poll(self, _timeout: float) -> int:
-            raise SystemError("unrelated")
+        def poll(self, timeout: float) -> int:
+            return self.flush(timeout)
 
-    producer = producer_with(StoppedInFlush())
-    with pytest.raises(PermissionDenied, match="refused to let vac write"):
-        producer.flush(1)
-    with pytest.raises(SystemError, match="unrelated"):  # not a Kafka stop: not hidden
-        producer.poll(0)
+    producer = producer_with(PurgedOnFlush())
+    for call in (lambda: producer.flush(1.0), lambda: producer.poll(0)):
+        with pytest.raises(PermissionDenied, match="refused to let vac write: Broker: Cluster authorization failed"):
+            call()
+
+
+def test_a_system_error_of_another_cause_is_not_hidden() -> None:
+    class Broken:
+        def flush(self, _timeout: float) -> int:
+            raise SystemError("something else")
+
+    with pytest.raises(SystemError, match="something else"):
+        producer_with(Broken()).flush(1.0)

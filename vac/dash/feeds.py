@@ -12,7 +12,8 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from vac.dash.updates import Batch
-from vac.kafka.client import client_config, new_client, quiet_logger, take_available
+from vac.kafka.client import take_available
+from vac.kafka.consuming import new_consumer
 from vac.settings import VacSettings
 
 RETRY_S = 2.0
@@ -52,14 +53,11 @@ class TopicFeed:
             self.on_problem(problem)
 
     def _run(self) -> None:
-        consumer = new_client(
-            Consumer,
-            client_config(
-                self.settings.kafka,
-                logger=quiet_logger(),
-                error_cb=self._error,
-                **{"group.id": "vac-dash", "enable.auto.commit": False, "enable.partition.eof": False},
-            ),
+        consumer = new_consumer(
+            self.settings.kafka,
+            "vac-dash",
+            {"enable.auto.commit": False, "enable.partition.eof": False},
+            error_cb=self._error,
         )
         try:
             assigned: set[str] = set()

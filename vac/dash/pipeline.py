@@ -4,17 +4,18 @@ heartbeat lately (the fleet, from the health topic)."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import elasticsearch
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from vac.es.client import make_client
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.client import client_config, quiet_logger
+from vac.kafka.consuming import new_consumer
+from vac.records.job import Heartbeat
 from vac.settings import VacSettings
 from vac.timegrammar import epoch_seconds
 
@@ -49,9 +50,7 @@ class PipelineMonitor:
         self.topics = [*settings.dash.scada_topics, settings.logs.topic, settings.health_topic]
         overrides = {"socket.timeout.ms": int(CHECK_TIMEOUT_S * 1000)}
         self.admin = AdminClient(client_config(settings.kafka, logger=quiet_logger(), **overrides))
-        self.consumer = new_client(
-            Consumer, client_config(settings.kafka, logger=quiet_logger(), **{"group.id": "vac-dash"}, **overrides)
-        )
+        self.consumer = new_consumer(settings.kafka, "vac-dash", overrides)
         self.es = make_client(settings.elasticsearch, timeout_s=CHECK_TIMEOUT_S)
         self.snapshot = PipelineSnapshot()
 
@@ -119,41 +118,33 @@ class PipelineMonitor:
         self.es.close()
 
 
-def _number(value: Any) -> float:
-    """A count or rate from a heartbeat, which anyone who can write to the topic can send:
-    what is not a finite number counts as 0 rather than ending the screen that shows it."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return 0.0
-
-
 @dataclass
 class FleetMember:
     host: str
     component: str
     last_s: float
     """Epoch seconds of its last heartbeat."""
-    record: dict[str, Any]
+    heartbeat: Heartbeat
 
     def age_s(self, now_s: float) -> float:
         return max(0.0, now_s - self.last_s)
 
     @property
     def rate(self) -> float:
-        return _number(self.record.get("rate") or self.record.get("lines_per_s"))
+        return self.heartbeat.figures.rate
 
     @property
     def behind(self) -> str:
-        """What it still has to send: bytes of files (shipper) or changes in flight (streamer)."""
-        files = self.record.get("files")
-        if isinstance(files, list):
-            return f"{sum(_number(f.get('behind_bytes')) for f in files if isinstance(f, dict)):,.0f} B"
-        return f"{_number(self.record.get('in_flight')):,.0f} in flight"
+        """What it still has to send: bytes of files (shipper) or records in flight (the others)."""
+        figures = self.heartbeat.figures
+        if figures.behind_bytes is not None:
+            return f"{figures.behind_bytes:,} B"
+        return f"{figures.in_flight:,} in flight"
 
     @property
     def errors(self) -> int:
-        """Changes or records not stored (failed), perhaps not stored (unknown), or refused as input."""
-        return int(sum(_number(self.record.get(key)) for key in ("failed", "unknown", "invalid_input")))
+        """Records not stored (failed), perhaps not stored (unknown), or refused as input."""
+        return self.heartbeat.figures.errors
 
 
 class Fleet:
@@ -170,10 +161,11 @@ class Fleet:
             at = epoch_seconds(str(stamp))
         except (ValueError, OverflowError):
             at = fallback_s
-        key = (str(record.get("host", "?")), str(record["component"]))
+        heartbeat = Heartbeat.from_json(record)
+        key = (heartbeat.host, heartbeat.component)
         member = self.members.get(key)
         if member is None or at >= member.last_s:
-            self.members[key] = FleetMember(key[0], key[1], at, record)
+            self.members[key] = FleetMember(key[0], key[1], at, heartbeat)
 
     def listed(self) -> list[FleetMember]:
         return sorted(self.members.values(), key=lambda m: (m.host, m.component))

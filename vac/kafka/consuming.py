@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vac.errors import KafkaUnavailable, PermissionDenied, VacError
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.client import ClientErrors, Connection, client_config, new_client, quiet_logger
 from vac.settings import KafkaSettings
 
 _AUTHORIZATION = frozenset(
@@ -30,6 +30,35 @@ _AUTHORIZATION = frozenset(
 
 Rebalance = Callable[[Consumer, list[TopicPartition]], None]
 
+UNGROUPED = {"group.id": "vac-ungrouped", "enable.auto.commit": False, "enable.auto.offset.store": False}
+"""For a consumer that assigns its partitions itself and never commits (librdkafka wants a
+group id all the same): tail, topic descriptions."""
+
+
+def new_consumer(
+    kafka: KafkaSettings,
+    group: str | None,
+    tuning: dict[str, Any] | None = None,
+    *,
+    error_cb: Callable[[KafkaError], None] | None = None,
+) -> Consumer:
+    """The one place vac makes a librdkafka Consumer: the client configuration of `kafka`
+    (brokers, security, `kafka.properties`), librdkafka's log kept quiet, the consumer group
+    `group` (None: `UNGROUPED`), then the caller's `tuning`. Every reader of a topic (the
+    indexer, tail, the dash, the probe, topic descriptions) starts here, so a secured stack is
+    set up once for all of them."""
+    grouping = UNGROUPED if group is None else {"group.id": group}
+    callbacks: dict[str, Any] = {} if error_cb is None else {"error_cb": error_cb}
+    config = client_config(kafka, logger=quiet_logger(), **callbacks, **(grouping | (tuning or {})))
+    return new_client(Consumer, config)
+
+
+def connect_consumer(kafka: KafkaSettings, group: str | None, tuning: dict[str, Any] | None = None) -> Connection:
+    """`new_consumer` whose authentication and TLS failures are kept, for `cluster_metadata`
+    to name them (see `vac.kafka.client.connect`)."""
+    errors = ClientErrors()
+    return Connection(new_consumer(kafka, group, tuning, error_cb=errors), kafka, errors)
+
 
 class VacConsumer:
     """A librdkafka Consumer whose `consume`, `poll` and `commit` raise VacErrors (see the
@@ -38,7 +67,8 @@ class VacConsumer:
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
         self.kafka = kafka
         self.group = str(overrides.get("group.id", ""))
-        self.consumer: Consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **overrides))
+        group = overrides.pop("group.id", None)
+        self.consumer: Consumer = new_consumer(kafka, None if group is None else str(group), overrides)
 
     def subscribe(
         self, topics: list[str], on_assign: Rebalance | None = None, on_revoke: Rebalance | None = None

@@ -14,12 +14,13 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError, VacError
-from vac.kafka.client import Connection, client_config, connect, new_client, quiet_logger
-from vac.kafka.topics import UNGROUPED, check_topics
+from vac.kafka.client import Connection, connect
+from vac.kafka.consuming import new_consumer
+from vac.kafka.topics import check_topics
 from vac.settings import KafkaSettings
 
 ResetTo = Literal["earliest", "latest", "time"]
@@ -255,7 +256,7 @@ def _refuse_active(info: GroupInfo) -> None:
 def _offsets_for_time(
     kafka: KafkaSettings, partitions: list[TopicPartition], time_ms: int
 ) -> dict[tuple[str, int], int]:
-    consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **UNGROUPED))
+    consumer = new_consumer(kafka, None)
     try:
         query = [TopicPartition(tp.topic, tp.partition, time_ms) for tp in partitions]
         found = consumer.offsets_for_times(query, timeout=kafka.timeout_s)

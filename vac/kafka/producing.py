@@ -65,25 +65,29 @@ class VacProducer:
     def poll(self, timeout_s: float = 0) -> int:
         try:
             return int(self.producer.poll(timeout_s))
-        except (KafkaException, SystemError) as exc:
-            raise self._stopped(exc) from None
+        except KafkaException as exc:
+            raise self.stopped_error(exc) or exc from None
+        except SystemError as exc:
+            raise self._cause_of(exc) from None
 
     def flush(self, timeout_s: float) -> int:
         """Deliver what is in flight; return how many messages are still unacknowledged."""
         try:
             return int(self.producer.flush(timeout_s))
-        except (KafkaException, SystemError) as exc:
-            raise self._stopped(exc) from None
+        except KafkaException as exc:
+            raise self.stopped_error(exc) or exc from None
+        except SystemError as exc:
+            raise self._cause_of(exc) from None
 
-    def _stopped(self, exc: KafkaException | SystemError) -> Exception:
-        # When librdkafka stops the producer during `flush`, confluent-kafka sets the fatal
-        # KafkaException and still runs the purged messages' delivery callbacks: their first
-        # call into a Message raises a SystemError whose cause is that KafkaException.
-        if isinstance(exc, SystemError):
-            if not isinstance(exc.__cause__, KafkaException):
-                return exc
-            exc = exc.__cause__
-        return self.stopped_error(exc) or exc
+    def _cause_of(self, exc: SystemError) -> BaseException:
+        """When librdkafka stops a producer that still holds messages, confluent-kafka raises
+        the fatal error and then calls the delivery callbacks of the purged messages with that
+        error pending: the first one fails with a SystemError caused by it. The cause is what
+        stopped the producer."""
+        cause = exc.__cause__
+        if isinstance(cause, KafkaException):
+            return self.stopped_error(cause) or cause
+        return exc
 
     def produce_when_room(
         self,

@@ -24,9 +24,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac.errors import KafkaUnavailable, PermissionDenied, UsageError
 from vac.jsonfilter import JsonFilter
-from vac.kafka.client import Connection, connect, take_available, watermarks
+from vac.kafka.client import Connection, take_available, watermarks
+from vac.kafka.consuming import connect_consumer
 from vac.kafka.positions import Position, start_offset, stop_offset
-from vac.kafka.topics import UNGROUPED, check_topics
+from vac.kafka.topics import check_topics
 from vac.settings import KafkaSettings
 from vac.topicnames import check_topic_name
 
@@ -134,8 +135,8 @@ class TopicTail:
     # -- set-up ------------------------------------------------------------------------
 
     def _connect(self) -> Connection:
-        group = {"group.id": self.spec.group, "enable.auto.commit": True} if self.spec.group else UNGROUPED
-        return connect(Consumer, self.kafka, **_READ_TUNING, **group)
+        committing = {"enable.auto.commit": True} if self.spec.group else {}
+        return connect_consumer(self.kafka, self.spec.group or None, _READ_TUNING | committing)
 
     def _partitions(self, connection: Connection) -> list[TopicPartition]:
         metadata = check_topics(connection, self.spec.topics)

@@ -9,16 +9,16 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource  # type: ignore[attr-defined]
 
 from vac.errors import KafkaUnavailable, PermissionDenied, TopicNotFound
-from vac.kafka.client import Connection, client_config, cluster_metadata, connect, new_client, quiet_logger, watermarks
+from vac.kafka.client import Connection, cluster_metadata, connect, watermarks
+from vac.kafka.consuming import new_consumer
 from vac.settings import KafkaSettings
 from vac.topicnames import check_topic_name
 
 # A consumer that only assigns partitions and never commits; librdkafka still wants a group id.
-UNGROUPED = {"group.id": "vac-ungrouped", "enable.auto.commit": False, "enable.auto.offset.store": False}
 SHOWN_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "min.insync.replicas", "compression.type")
 
 
@@ -104,7 +104,7 @@ def describe_topic(kafka: KafkaSettings, name: str) -> TopicInfo:
     admin = connection.client
     metadata = check_topics(connection, [name])
     info = next(t for t in list_topics_from(metadata) if t.name == name)
-    consumer = new_client(Consumer, client_config(kafka, logger=quiet_logger(), **UNGROUPED))
+    consumer = new_consumer(kafka, None)
     try:
         for partition in info.partitions:
             partition.low, partition.high = watermarks(

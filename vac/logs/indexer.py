@@ -19,8 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -31,8 +29,11 @@ from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
 from vac.kafka.consuming import VacConsumer
+from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic, quiet_send
 from vac.kafka.producing import Stopped, VacProducer
 from vac.logs.routing import DeadLetter, route_message
+from vac.records.clock import now_iso
+from vac.records.job import IndexStatus
 from vac.settings import VacSettings
 from vac.topicnames import check_topic_name
 
@@ -75,6 +76,10 @@ class IndexCounters:
 
 
 class LogIndexer:
+    """A job (`vac.records.job.Job`): `prepare()`, then `run(cancelled, progress)`."""
+
+    component = "index-logs"
+
     def __init__(self, settings: VacSettings, options: IndexOptions) -> None:
         self.settings = settings
         self.options = options
@@ -94,13 +99,20 @@ class LogIndexer:
         self._dlq_failures: list[str] = []
         """Delivery errors of dead letters since the last flush."""
 
-    def run(
-        self, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None = None
-    ) -> dict[str, Any]:
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
+        """The index template, the log topics (the shipper may not have run yet), the
+        dead-letter topic and the health topic."""
+        settings = self.settings
+        replication = settings.scada.replication_factor
+        ensure_topics(settings.kafka, self.options.topics, settings.logs.partitions, replication)
+        install_template(self.client, settings.index.name_template)
+        ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, replication)
+        ensure_health_topic(settings)
+
+    def run(self, cancelled: threading.Event, progress: Callable[[IndexStatus], None] | None = None) -> IndexStatus:
+        """Index until `cancelled` is set (or, with `until_caught_up`, no lag is left)."""
         self._cancelled = cancelled
         settings = self.settings
-        install_template(self.client, settings.index.name_template)
-        ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, settings.scada.replication_factor)
         consumer = VacConsumer(
             settings.kafka,
             **{
@@ -113,8 +125,10 @@ class LogIndexer:
         )
         self._consumer = consumer
         self._dlq = VacProducer(settings.kafka, **{"enable.idempotence": True, "acks": "all"})
+        heartbeat = HeartbeatPublisher(settings, self.component, quiet_send(self._dlq.producer))
         consumer.subscribe(self.options.topics, on_assign=self._assigned_cb, on_revoke=self._revoked_cb)
         next_progress = time.monotonic() + 1.0
+        next_health = time.monotonic()
         self.counters.started = time.monotonic()
         try:
             while not cancelled.is_set():
@@ -126,13 +140,18 @@ class LogIndexer:
                     self._flush()
                 if self.options.until_caught_up and caught_up and not self._batch:
                     break
-                if progress is not None and time.monotonic() >= next_progress:
-                    next_progress = time.monotonic() + 1.0
+                now = time.monotonic()
+                if progress is not None and now >= next_progress:
+                    next_progress = now + 1.0
                     progress(self.status())
+                if now >= next_health:
+                    next_health = now + settings.logs.health_interval_s
+                    heartbeat.publish(self.status())
         except BulkCancelled:
             pass  # not committed: the next run reads the batch again
         finally:
             consumer.close()
+            heartbeat.publish(self.status())
             self._dlq.flush(10)
             self.client.close()
         return self.status()
@@ -266,25 +285,25 @@ class LogIndexer:
         self._assigned -= revoked
         self._at_end -= revoked
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IndexStatus:
         counters = self.counters
         elapsed = time.monotonic() - counters.started
-        return {
-            "consumed": counters.consumed,
-            "indexed": counters.indexed,
-            "dead_lettered": counters.dead_lettered,
-            "skipped": counters.skipped,
-            "pending": len(self._batch) + self._unsettled,
-            "batches": counters.batches,
-            "retries": counters.retries,
-            "docs_per_s": round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,
-            "partitions": len(self._assigned),
-            "duration_s": round(elapsed, 3),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "version": __version__,
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
+        return IndexStatus(
+            consumed=counters.consumed,
+            indexed=counters.indexed,
+            dead_lettered=counters.dead_lettered,
+            skipped=counters.skipped,
+            pending=len(self._batch) + self._unsettled,
+            batches=counters.batches,
+            retries=counters.retries,
+            rate=round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,
+            partitions=len(self._assigned),
+            duration_s=round(elapsed, 3),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            version=__version__,
+            time=now_iso(),
+        )
 
 
 def replay_dead_letters(settings: VacSettings, target_topic: str, cancelled: threading.Event) -> int:

@@ -23,19 +23,18 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import orjson
-
-from vac import __version__
 from vac.errors import UsageError
 from vac.hotloop import rare_collections
+from vac.kafka.admin import ensure_topics
+from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic
 from vac.logs.reading import Document, PythonReader, make_reader
 from vac.logs.registry import FINGERPRINT_BYTES, FileState, Registry, content_key, fingerprint, read_head
-from vac.logs.sinks import Sink, SinkCancelled
-from vac.records.logrecord import FileOrigin, doc_id, index_name_of, iso_utc
+from vac.logs.sinks import KafkaSink, Sink, SinkCancelled, StdoutSink, check_kafka_limits
+from vac.records.clock import now_iso
+from vac.records.job import FileStatus, ShipStatus, ShipSummary
+from vac.records.logrecord import FileOrigin, doc_id, index_name_of
 from vac.settings import LogInput, VacSettings
 
 log = logging.getLogger("vac.ship")
@@ -53,6 +52,8 @@ class ShipOptions:
     from_beginning: bool = False
     """On a first run (no registry yet), read existing files from their start, not their end."""
     flush_timeout_s: float = 30.0
+    sink: str | None = None
+    """kafka, elasticsearch or stdout; None: `logs.sink`. Tests hand `run` a sink of their own."""
 
 
 @dataclass
@@ -131,6 +132,10 @@ class Harvester:
 
 
 class LogShipper:
+    """A job (`vac.records.job.Job`): `prepare()`, then `run(cancelled, progress)`."""
+
+    component = "ship-logs"
+
     def __init__(self, settings: VacSettings, inputs: list[LogInput], registry_path: Path, options: ShipOptions):
         if not inputs:
             raise UsageError("nothing to ship", hint="give --path GLOB --app-id ID, or logs.inputs in the config")
@@ -159,6 +164,8 @@ class LogShipper:
         self._waiting_since: dict[tuple[int, int], float] = {}
         """Files that may be copies, since when they wait (see `_may_wait`)."""
         self.failure: str | None = None
+        self._sink: Sink | None = None
+        """The sink `prepare` opened."""
         self._failed_keys: set[bytes] = set()
         """Files whose oldest record in flight failed: their offsets stay before it."""
 
@@ -512,33 +519,79 @@ class LogShipper:
             self._deliver(sink, harvester, documents)
         return read
 
+    @property
+    def sink_name(self) -> str:
+        return self.options.sink or self.settings.logs.sink
+
+    def topics(self) -> list[str]:
+        return sorted({spec.topic or self.settings.logs.topic for spec in self.inputs})
+
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
+        """Into Kafka: check the record limits, start the producer (given `cancelled`, the
+        event `run` will get), create the log topics and the health topic. The producer starts
+        first: an idempotent one refused by the brokers is then stopped before the first record
+        leaves, and the run ends at once with that cause instead of purging what it queued."""
+        settings = self.settings
+        if self.sink_name == "kafka":
+            check_kafka_limits(settings)
+        if cancelled is not None:
+            self._sink = self.open_sink(cancelled)
+        if self.sink_name == "kafka":
+            ensure_topics(settings.kafka, self.topics(), settings.logs.partitions, settings.scada.replication_factor)
+            ensure_health_topic(settings)
+
+    def open_sink(self, cancelled: threading.Event) -> Sink:
+        """The sink `options.sink` (or `logs.sink`) names, reporting to this shipper."""
+        if self.sink_name == "kafka":
+            return KafkaSink(
+                self.settings, self.acked, self.failed, cancelled, on_too_large=self.too_large, on_refused=self.refused
+            )
+        if self.sink_name == "elasticsearch":
+            from vac.logs.es_sink import ElasticsearchSink  # lazily: the client costs start-up time
+
+            return ElasticsearchSink(self.settings, self.acked, self.rejected, cancelled)
+        return StdoutSink(self.acked)
+
     def run(
         self,
-        sink: Sink,
         cancelled: threading.Event,
-        progress: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
+        progress: Callable[[ShipStatus], None] | None = None,
+        *,
+        sink: Sink | None = None,
+    ) -> ShipSummary:
+        """Ship until `cancelled` is set (or, with `once`, every file is read and delivered);
+        flush, save the registry and return the summary."""
+        if sink is None:
+            sink = self._sink or self.open_sink(cancelled)
+        heartbeat = HeartbeatPublisher(self.settings, self.component, sink.publish_health)
         try:
             with rare_collections():
-                self._ship(sink, cancelled, progress)
+                self._ship(sink, cancelled, progress, heartbeat)
         except SinkCancelled:
             pass
         finally:
             unflushed = sink.flush(self.options.flush_timeout_s)
-            self._publish_health(sink)
+            heartbeat.publish(self.status())
             sink.flush(1.0)
             try:
                 self.registry.save()
             finally:
                 self.registry.close()
                 sink.close()
-        summary = self.status()
-        summary["unacknowledged"] = unflushed
-        if self.failure:
-            summary["first_failure"] = self.failure
-        return summary
+        status = self.status()
+        return ShipSummary(
+            **{name: getattr(status, name) for name in ShipStatus.__dataclass_fields__},
+            unacknowledged=unflushed,
+            first_failure=self.failure,
+        )
 
-    def _ship(self, sink: Sink, cancelled: threading.Event, progress: Callable[[dict[str, Any]], None] | None) -> None:
+    def _ship(
+        self,
+        sink: Sink,
+        cancelled: threading.Event,
+        progress: Callable[[ShipStatus], None] | None,
+        heartbeat: HeartbeatPublisher,
+    ) -> None:
         counters = self.counters
         counters.started = time.monotonic()
         next_scan = next_checkpoint = 0.0
@@ -568,7 +621,7 @@ class LogShipper:
                     progress(self.status())
             if now >= next_health:
                 next_health = now + self.settings.logs.health_interval_s
-                self._publish_health(sink)
+                heartbeat.publish(self.status())
             if self.waiting and not read:
                 next_scan = min(next_scan, now + 0.05)  # a slot may be free once the acks are in
             if self.options.once and not read and not self.waiting and self._all_read():
@@ -590,68 +643,42 @@ class LogShipper:
             for h in self.harvesters.values()
         )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ShipStatus:
         counters = self.counters
         elapsed = time.monotonic() - counters.started
         files = []
         for harvester in self.harvesters.values():
             size = harvester.size()
-            files.append(
-                {
-                    "path": harvester.path,
-                    "offset": harvester.state.offset,
-                    "size": size,
-                    "behind_bytes": max(0, size - harvester.state.offset),
-                    "last_line_age_s": None
-                    if harvester.last_line_at is None
-                    else round(time.time() - harvester.last_line_at, 1),
-                    "parser": harvester.parser,
-                }
-            )
+            age = None if harvester.last_line_at is None else round(time.time() - harvester.last_line_at, 1)
+            offset = harvester.state.offset
+            files.append(FileStatus(harvester.path, offset, size, max(0, size - offset), age, harvester.parser))
         for resting in self.resting.values():  # closed for want of slots: listed all the same
-            behind = max(0, resting.size - resting.state.offset)
+            offset = resting.state.offset
             files.append(
-                {
-                    "path": resting.path,
-                    "offset": resting.state.offset,
-                    "size": resting.size,
-                    "behind_bytes": behind,
-                    "last_line_age_s": None,
-                    "parser": resting.parser,
-                }
+                FileStatus(resting.path, offset, resting.size, max(0, resting.size - offset), None, resting.parser)
             )
-        return {
-            "lines": counters.lines,
-            "records": counters.records,
-            "acked": counters.acked,
-            "failed": counters.failed,
-            "in_flight": counters.records - counters.acked - counters.failed,
-            "bytes": counters.bytes,
-            "lines_per_s": round(counters.lines / elapsed, 1) if elapsed > 0 else 0.0,
-            "files": files,
-            "open_files": len(self.harvesters) + len(self.draining),
-            "files_waiting": self.waiting,
-            "rotations": counters.rotations,
-            "truncations": counters.truncations,
-            "tags": dict(counters.tags),
-            "problems": dict(counters.problems),
-            "duration_s": round(elapsed, 3),
-        }
-
-    def _publish_health(self, sink: Sink) -> None:
-        record = {
-            "host": self.host,
-            "component": "ship-logs",
-            "version": __version__,
-            "pid": os.getpid(),
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        } | self.status()
-        sink.publish_health(self.settings.health_topic, f"{self.host}/ship-logs".encode(), orjson.dumps(record))
+        return ShipStatus(
+            lines=counters.lines,
+            records=counters.records,
+            acked=counters.acked,
+            failed=counters.failed,
+            in_flight=counters.records - counters.acked - counters.failed,
+            bytes=counters.bytes,
+            rate=round(counters.lines / elapsed, 1) if elapsed > 0 else 0.0,
+            files=tuple(files),
+            open_files=len(self.harvesters) + len(self.draining),
+            files_waiting=self.waiting,
+            rotations=counters.rotations,
+            truncations=counters.truncations,
+            tags=dict(counters.tags),
+            problems=dict(counters.problems),
+            duration_s=round(elapsed, 3),
+        )
 
 
 def _now_iso() -> str:
     """The read time of records (`event.ingested`, and `@timestamp` of those without one)."""
-    return iso_utc(datetime.now(UTC))
+    return now_iso()
 
 
 def _line_start_before(path: str, size: int) -> int:

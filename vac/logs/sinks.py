@@ -20,6 +20,7 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException, Message
 
 from vac.errors import ConfigError
+from vac.kafka.client import client_config
 from vac.kafka.producing import Stopped, VacProducer
 from vac.settings import VacSettings
 
@@ -89,8 +90,7 @@ class KafkaSink:
         self._on_refused = on_refused or on_fail
         """Told of a record `send` gives up on, at once (`on_fail` hears of it after it left)."""
         self._out = VacProducer(settings.kafka, on_delivery=self._delivered, **LOG_PRODUCER_TUNING)
-        self.message_max_bytes = message_max_bytes(self._out.config)
-        check_record_cap(settings.logs.max_record_bytes, self.message_max_bytes)
+        self.message_max_bytes = record_limit(self._out.config, settings.logs.max_record_bytes)
         self.producer = self._out.producer
 
     def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
@@ -169,6 +169,19 @@ def message_max_bytes(config: dict[str, Any]) -> int:
             f"at least {MIN_MESSAGE_MAX_BYTES:,}",
             hint=f"set message.max.bytes to at least {MIN_MESSAGE_MAX_BYTES}, or remove it",
         )
+    return limit
+
+
+def check_kafka_limits(settings: VacSettings) -> None:
+    """What `KafkaSink` checks of the settings, before anything connects: a bad limit is a
+    usage error, not a Kafka one."""
+    record_limit(client_config(settings.kafka, **LOG_PRODUCER_TUNING), settings.logs.max_record_bytes)
+
+
+def record_limit(config: dict[str, Any], max_record_bytes: int) -> int:
+    """The producer's `message.max.bytes`, once `max_record_bytes` is known to fit in it."""
+    limit = message_max_bytes(config)
+    check_record_cap(max_record_bytes, limit)
     return limit
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from vac.parse.record import MultilineParser, decode
+from vac.records.clock import ISO_SECOND, PerSecond
 from vac.records.logrecord import LogRecord
 
 __all__ = ["WinccoaParser", "split_params"]
@@ -36,8 +37,6 @@ _HEADER = re.compile(
 # swallow the end of the text before it (`...20 secsWCCILsim (1), ...`).
 _CLOBBER = re.compile(rb"(?:WCC|PVSS)[A-Za-z]\w*\s*\(\d+\), \d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\.\d{3}, [A-Z_]+,")
 _PARENS = re.compile(r"[()]")
-_ISO_SECOND = "%Y-%m-%dT%H:%M:%S."
-"""A UTC second as the ISO text before its milliseconds."""
 _CONTINUATION = re.compile(r"^(?:\s|$|[A-Za-z][\w -]*:\s)", re.A)
 
 
@@ -69,7 +68,7 @@ class WinccoaParser(MultilineParser):
     def __init__(self, timezone: str = "Europe/Zurich", max_lines: int = 500, max_bytes: int = 128 * 1024) -> None:
         super().__init__(max_lines, max_bytes)
         self.zone = ZoneInfo(timezone)
-        self._seconds: dict[str, tuple[datetime, str]] = {}
+        self._seconds: PerSecond[str, tuple[datetime, str]] = PerSecond(self._utc_second_and_prefix, 4096)
 
     def _utc(self, local_time: str) -> tuple[datetime, str] | None:
         """`2019.08.03 14:53:25.608` (local) in UTC, as a datetime and as ISO text. The zone
@@ -78,12 +77,7 @@ class WinccoaParser(MultilineParser):
         second, _, millis = local_time.rpartition(".")
         base = self._seconds.get(second)
         if base is None:
-            moment = self.utc_second(second)
-            if moment is None:
-                return None
-            if len(self._seconds) > 4096:
-                self._seconds.clear()
-            base = self._seconds[second] = (moment, moment.strftime(_ISO_SECOND))
+            return None
         moment, prefix = base
         return moment + timedelta(milliseconds=int(millis)), f"{prefix}{millis}Z"
 
@@ -97,8 +91,12 @@ class WinccoaParser(MultilineParser):
     def utc_second_prefix(self, second: str) -> str | None:
         """`utc_second` as the ISO text before the milliseconds (`2019-08-03T12:53:25.`): what
         `vac_native` asks for once per second of log time."""
+        base = self._seconds.get(second)
+        return None if base is None else base[1]
+
+    def _utc_second_and_prefix(self, second: str) -> tuple[datetime, str] | None:
         moment = self.utc_second(second)
-        return None if moment is None else moment.strftime(_ISO_SECOND)
+        return None if moment is None else (moment, moment.strftime(ISO_SECOND) + ".")
 
     def parse_first_line(self, line: str, offset: int) -> LogRecord | None:
         match = _HEADER.match(line)

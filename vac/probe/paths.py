@@ -24,13 +24,14 @@ from zoneinfo import ZoneInfo
 
 import elasticsearch
 import orjson
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer, TopicPartition
 
 from vac.errors import KafkaUnavailable, PermissionDenied
 from vac.es.client import make_client, probe_cluster
 from vac.es.indices import index_pattern
 from vac.kafka.admin import ensure_topics
 from vac.kafka.client import client_config, new_client, quiet_logger, take_available
+from vac.kafka.consuming import new_consumer
 from vac.logs.indexer import IndexOptions, LogIndexer
 from vac.logs.shipper import LogShipper, ShipOptions
 from vac.logs.sinks import KafkaSink
@@ -87,13 +88,8 @@ class TopicReceiver:
         self.settings, self.topic, self.parse = settings, topic, parse
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.consumer = new_client(
-            Consumer,
-            client_config(
-                settings.kafka,
-                logger=quiet_logger(),
-                **{"group.id": "vac-probe", "enable.auto.commit": False, "enable.partition.eof": False},
-            ),
+        self.consumer = new_consumer(
+            settings.kafka, "vac-probe", {"enable.auto.commit": False, "enable.partition.eof": False}
         )
 
     def start(self, on_arrival: Arrival) -> None:
@@ -220,7 +216,9 @@ class ScadaPath:
         ]
         self.prefix = f'{{"id":"VPROBE_{run}_'.encode()
         self.queue = ProbeSource()
-        self.streamer = ScadaStreamer(settings, self.dpes, StreamOptions(topic=topic, health_interval_s=3600))
+        self.streamer = ScadaStreamer(
+            settings, self.dpes, StreamOptions(topic=topic, health_interval_s=3600), source=self.queue
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.receiver: TopicReceiver | None = None
@@ -231,14 +229,13 @@ class ScadaPath:
         self.schedule = schedule
 
     def start(self, on_arrival: Arrival) -> None:
-        scada = self.settings.scada
-        ensure_topics(self.settings.kafka, [self.topic], scada.partitions, scada.replication_factor)
+        self.streamer.prepare()
         _check_writable(self.settings, self.topic)
         receiver = TopicReceiver(self.settings, self.topic, self._parse)
         receiver.start(on_arrival)
         self.receiver = receiver
         self._thread = threading.Thread(
-            target=self.streamer.run, args=(self.queue, self._stop), name="probe-streamer", daemon=True
+            target=self.streamer.run, args=(self._stop,), name="probe-streamer", daemon=True
         )
         self._thread.start()
 
@@ -298,8 +295,11 @@ class LogsPath:
         shipper = LogShipper(settings, [spec], self.workdir / "registry.json", ShipOptions(from_beginning=True))
         sink = KafkaSink(settings, shipper.acked, shipper.failed, self._stop, on_refused=shipper.refused)
         indexer = LogIndexer(settings, IndexOptions([PROBE_LOGS_TOPIC], "vac-probe-index"))
+        indexer.prepare()
         self._threads = [
-            threading.Thread(target=shipper.run, args=(sink, self._stop), name="probe-shipper", daemon=True),
+            threading.Thread(
+                target=shipper.run, args=(self._stop,), kwargs={"sink": sink}, name="probe-shipper", daemon=True
+            ),
             threading.Thread(target=indexer.run, args=(self._stop,), name="probe-indexer", daemon=True),
             threading.Thread(target=self._search, args=(on_arrival,), name="probe-search", daemon=True),
         ]

@@ -9,9 +9,11 @@ The field names are the ones Filebeat + Logstash wrote (`@timestamp`, `level`, `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
+
+from vac.records.clock import iso_utc as iso_utc  # re-exported: the time format of documents
 
 
 @dataclass
@@ -69,10 +71,6 @@ class FileOrigin:
 def doc_id(key: str, offset: int) -> str:
     """Deterministic: a record delivered twice overwrites itself instead of duplicating."""
     return f"{key}-{offset}"
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def to_document(record: LogRecord, origin: FileOrigin, ingested: str) -> dict[str, Any]:

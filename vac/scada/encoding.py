@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from vac.records import status as status_bits
 from vac.records.change import Change
+from vac.records.clock import IsoClock
 from vac.records.dpe import Dpe
 
-
-class IsoClock:
-    """ISO 8601 UTC with microseconds, `2026-11-28T15:00:00.123456Z`: the seconds part is
-    formatted once per second and kept (a few of them: source and ingest times straddle
-    second boundaries), the microseconds patched per change. Calling datetime's formatting
-    per change would cost more than the send."""
-
-    def __init__(self) -> None:
-        self._prefixes: dict[int, bytes] = {}
-
-    def second(self, second: int) -> bytes:
-        """`2026-11-28T15:00:00` of an epoch second, as ASCII bytes."""
-        prefix = self._prefixes.get(second)
-        if prefix is None:
-            if len(self._prefixes) > 64:
-                self._prefixes.clear()
-            prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S").encode()
-            self._prefixes[second] = prefix
-        return prefix
-
-    def format(self, epoch_us: int) -> str:
-        second, micros = divmod(epoch_us, 1_000_000)
-        return f"{self.second(second).decode()}.{micros:06d}Z"
+__all__ = ["ChangeEncoder", "IsoClock", "RecordTemplate", "encode"]
 
 
 _STATUS_RECORDS: dict[int, dict[str, Any]] = {}

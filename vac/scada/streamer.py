@@ -11,30 +11,27 @@ acknowledgement never came is counted as unknown (perhaps stored), see `vac.kafk
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import resource
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from hdrh.histogram import HdrHistogram
 
-from vac import __version__
 from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.delivery import Outcome, outcome_of
+from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic, quiet_send
 from vac.kafka.producing import VacProducer
 from vac.records import status as status_bits
 from vac.records.badinput import BadInput
 from vac.records.change import Change, ChangeSource, now_us
 from vac.records.dpe import Dpe
+from vac.records.job import Latency, StreamStatus, StreamSummary
 from vac.scada.deadband import ChangeFilter, DeadbandRules, DpeFilter
 from vac.scada.encoding import ChangeEncoder, RecordTemplate
 from vac.settings import VacSettings
@@ -88,16 +85,11 @@ class StreamCounters:
     def in_flight(self) -> int:
         return self.sent - self.acked - self.failed - self.unknown
 
-    def latency_ms(self) -> dict[str, float]:
+    def latency_ms(self) -> Latency:
         if self.ack_us.get_total_count() == 0:
-            return {"p50": 0.0, "p99": 0.0, "p999": 0.0, "max": 0.0}
+            return Latency()
         at = self.ack_us.get_value_at_percentile
-        return {
-            "p50": at(50) / 1000,
-            "p99": at(99) / 1000,
-            "p999": at(99.9) / 1000,
-            "max": self.ack_us.get_max_value() / 1000,
-        }
+        return Latency(at(50) / 1000, at(99) / 1000, at(99.9) / 1000, self.ack_us.get_max_value() / 1000)
 
 
 def peak_rss_mb() -> float:
@@ -120,17 +112,23 @@ class Outlet:
 
 
 class ScadaStreamer:
+    """A job (`vac.records.job.Job`): `prepare()`, then `run(cancelled, progress)`."""
+
+    component = "stream-scada"
     _out: VacProducer
     """The producer of the current `run`."""
+    _heartbeat: HeartbeatPublisher
 
-    def __init__(self, settings: VacSettings, dpes: list[Dpe], options: StreamOptions) -> None:
+    def __init__(
+        self, settings: VacSettings, dpes: list[Dpe], options: StreamOptions, source: ChangeSource | None = None
+    ) -> None:
         self.settings = settings
         self.options = options
+        self.source = source
         self.counters = StreamCounters()
         self._filter = ChangeFilter(options.rules)
         self._encoder = ChangeEncoder(options.legacy)
         self._outlets = {dpe.name: self._outlet(dpe) for dpe in dpes}
-        self._host = socket.gethostname()
 
     def _outlet(self, dpe: Dpe) -> Outlet:
         topic = self.options.topic or dpe.topic
@@ -140,25 +138,27 @@ class ScadaStreamer:
     def topics(self) -> list[str]:
         return sorted({outlet.topic for outlet in self._outlets.values()})
 
-    def run(
-        self,
-        source: ChangeSource,
-        cancelled: threading.Event,
-        progress: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
-        """Stream until the source ends, `duration_s` passes or `cancelled` is set; flush
-        what is in flight and return the summary."""
+    def prepare(self, cancelled: threading.Event | None = None) -> None:
+        """Create the topics the changes go to, and the health topic."""
         scada = self.settings.scada
         ensure_topics(self.settings.kafka, self.topics(), scada.partitions, scada.replication_factor)
-        ensure_topics(self.settings.kafka, [self.settings.health_topic], 1, scada.replication_factor)
+        ensure_health_topic(self.settings)
+
+    def run(self, cancelled: threading.Event, progress: Callable[[StreamStatus], None] | None = None) -> StreamSummary:
+        """Stream until the source ends, `duration_s` passes or `cancelled` is set; flush
+        what is in flight and return the summary."""
+        source = self.source
+        if source is None:
+            raise ValueError("a ScadaStreamer runs with a source")
         self._out = VacProducer(self.settings.kafka, on_delivery=self._delivered, **PRODUCER_TUNING)
         producer = self._out.producer
+        self._heartbeat = HeartbeatPublisher(self.settings, self.component, quiet_send(producer))
         self._wait_for_leaders(producer)
         try:
             with rare_collections():
                 self._stream(producer, source, cancelled, progress)
         finally:
-            self._publish_health(producer, source.bad_input)
+            self._heartbeat.publish(self.status(source.bad_input))
             self._out.flush(self.options.flush_timeout_s)
         return self.summary(source.bad_input, unflushed=len(producer))
 
@@ -167,7 +167,7 @@ class ScadaStreamer:
         producer: Producer,
         source: ChangeSource,
         cancelled: threading.Event,
-        progress: Callable[[dict[str, Any]], None] | None,
+        progress: Callable[[StreamStatus], None] | None,
     ) -> None:
         counters = self.counters
         counters.started = time.monotonic()
@@ -187,7 +187,7 @@ class ScadaStreamer:
                     progress(self.status(source.bad_input))
             if now >= next_health:
                 next_health = now + self.options.health_interval_s
-                self._publish_health(producer, source.bad_input)
+                self._heartbeat.publish(self.status(source.bad_input))
             if now >= deadline or cancelled.is_set():
                 break
 
@@ -274,64 +274,41 @@ class ScadaStreamer:
             if latency is not None:
                 counters.ack_us.record_value(max(1, int(latency * 1_000_000)))
 
-    def _publish_health(self, producer: Producer, bad: BadInput) -> None:
-        record = {
-            "host": self._host,
-            "component": "stream-scada",
-            "version": __version__,
-            "pid": os.getpid(),
-            "time": self._encoder.clock.format(now_us()),
-        } | self.status(bad)
-        # A full queue already says Kafka is behind; the next heartbeat will go. A stopped
-        # producer is reported by the stream itself.
-        with contextlib.suppress(BufferError, KafkaException):
-            producer.produce(
-                self.settings.health_topic,
-                key=f"{self._host}/stream-scada".encode(),
-                value=orjson.dumps(record),
-                on_delivery=_ignore,  # health records are not changes: not counted
-            )
-
-    def status(self, bad: BadInput) -> dict[str, Any]:
+    def status(self, bad: BadInput) -> StreamStatus:
         counters = self.counters
         elapsed = time.monotonic() - counters.started
         age = None if counters.last_change is None else round(time.monotonic() - counters.last_change, 3)
-        return {
-            "changes": counters.changes,
-            "sent": counters.sent,
-            "acked": counters.acked,
-            "failed": counters.failed,
-            "unknown": counters.unknown,
-            "in_flight": counters.in_flight,
-            "suppressed": counters.suppressed,
-            "heartbeats": counters.heartbeats,
-            "invalid_input": bad.total,
-            "rate": round(counters.changes / elapsed, 1) if elapsed > 0 else 0.0,
-            "ack_latency_ms": counters.latency_ms(),
-            "last_change_age_s": age,
-        }
+        return StreamStatus(
+            changes=counters.changes,
+            sent=counters.sent,
+            acked=counters.acked,
+            failed=counters.failed,
+            unknown=counters.unknown,
+            in_flight=counters.in_flight,
+            suppressed=counters.suppressed,
+            heartbeats=counters.heartbeats,
+            invalid_input=bad.total,
+            rate=round(counters.changes / elapsed, 1) if elapsed > 0 else 0.0,
+            ack_latency_ms=counters.latency_ms(),
+            last_change_age_s=age,
+        )
 
-    def summary(self, bad: BadInput, unflushed: int) -> dict[str, Any]:
+    def summary(self, bad: BadInput, unflushed: int) -> StreamSummary:
         counters = self.counters
-        summary = self.status(bad)
-        summary.pop("last_change_age_s")
-        summary["duration_s"] = round(time.monotonic() - counters.started, 3)
-        summary["unflushed"] = unflushed
-        summary["invalid_input_kinds"] = dict(bad.counts)
-        summary["topics"] = self.topics()
-        summary["rss_mb"] = round(peak_rss_mb(), 1)
-        if self.options.requested_rate:
-            summary["requested_rate"] = self.options.requested_rate
-            summary["rate_sustained"] = summary["rate"] >= 0.98 * self.options.requested_rate
-        if counters.first_failure:
-            summary["first_failure"] = counters.first_failure
-        if counters.first_unknown:
-            summary["first_unknown"] = counters.first_unknown
-        return summary
-
-
-def _ignore(_error: KafkaError | None, _message: Message) -> None:
-    pass
+        status = self.status(bad)
+        requested = self.options.requested_rate
+        return StreamSummary(
+            **{name: getattr(status, name) for name in StreamStatus.__dataclass_fields__},
+            duration_s=round(time.monotonic() - counters.started, 3),
+            unflushed=unflushed,
+            invalid_input_kinds=dict(bad.counts),
+            topics=self.topics(),
+            rss_mb=round(peak_rss_mb(), 1),
+            requested_rate=requested or None,
+            rate_sustained=status.rate >= 0.98 * requested if requested else None,
+            first_failure=counters.first_failure,
+            first_unknown=counters.first_unknown,
+        )
 
 
 def _bad_value(dpe: Dpe, value: Any, status64: int) -> str | None:

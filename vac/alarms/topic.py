@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from vac.alarms.book import KINDS, Alarm, AlarmBook
 from vac.errors import KafkaUnavailable
 from vac.kafka.admin import ensure_topics
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.consuming import new_consumer
 from vac.kafka.producing import VacProducer
 from vac.settings import VacSettings
 
@@ -169,10 +169,7 @@ def read_topic(settings: VacSettings, timeout_s: float | None = None) -> list[di
     """Every alarm message now in the topic, in order (one partition); [] if it does not exist."""
     kafka = settings.kafka
     timeout = kafka.timeout_s if timeout_s is None else timeout_s
-    consumer = new_client(
-        Consumer,
-        client_config(kafka, logger=quiet_logger(), **{"group.id": "vac-alarms-read", "enable.auto.commit": False}),
-    )
+    consumer = new_consumer(kafka, "vac-alarms-read", {"enable.auto.commit": False})
     try:
         try:
             metadata = consumer.list_topics(settings.alarm_topic, timeout=timeout)

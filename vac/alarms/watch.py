@@ -22,7 +22,8 @@ from confluent_kafka import OFFSET_END, Consumer, KafkaException, TopicPartition
 
 from vac.alarms.book import Alarm, AlarmBook
 from vac.alarms.topic import AlarmTopic, current_book, parse_doc, state_doc
-from vac.kafka.client import client_config, new_client, quiet_logger, take_available
+from vac.kafka.client import take_available
+from vac.kafka.consuming import new_consumer
 from vac.settings import VacSettings
 from vac.timegrammar import epoch_seconds
 
@@ -105,12 +106,7 @@ class AlarmWatcher:
 
     def run(self, cancelled: threading.Event, duration_s: float | None = None) -> WatchSummary:
         settings = self.settings
-        consumer = new_client(
-            Consumer,
-            client_config(
-                settings.kafka, logger=quiet_logger(), **{"group.id": "vac-alarms-watch", "enable.auto.commit": False}
-            ),  # fmt: skip
-        )
+        consumer = new_consumer(settings.kafka, "vac-alarms-watch", {"enable.auto.commit": False})
         deadline = None if duration_s is None else time.monotonic() + duration_s
         wanted = [*settings.dash.scada_topics, settings.alarm_topic]
         assigned: set[str] = set()

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from vac.alarms.timeline import Entry, alarm_entries, in_sector, log_entries, merge, value_entries
 from vac.alarms.topic import current_book
 from vac.errors import KafkaUnavailable, VacError
 from vac.es.client import make_client
 from vac.es.indices import index_pattern
-from vac.kafka.client import client_config, new_client, quiet_logger
+from vac.kafka.consuming import new_consumer
 from vac.search.logsearch import LogSearch, SearchScope
 from vac.settings import VacSettings
 
@@ -38,10 +38,7 @@ def wanted_dpes(sector: tuple[int, int] | None, pattern: str | None) -> Callable
 
 def read_values(settings: VacSettings, since_s: float, until_s: float) -> list[tuple[float, dict[str, Any]]]:
     kafka = settings.kafka
-    consumer = new_client(
-        Consumer,
-        client_config(kafka, logger=quiet_logger(), **{"group.id": "vac-timeline", "enable.auto.commit": False}),
-    )
+    consumer = new_consumer(kafka, "vac-timeline", {"enable.auto.commit": False})
     try:
         try:
             metadata = consumer.list_topics(timeout=kafka.timeout_s)

@@ -21,6 +21,7 @@ from commands import index as index_commands
 from commands import local as local_commands
 from commands import probe as probe_commands
 from commands import query as query_commands
+from commands import scada as scada_commands
 from commands import service as service_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
@@ -55,6 +56,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
+app.add_typer(scada_commands.app, name="scada")
 app.add_typer(service_commands.app, name="service")
 app.command("doctor")(doctor_commands.doctor)
 app.command("query")(query_commands.query)

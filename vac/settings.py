@@ -364,6 +364,9 @@ class ScadaSettings(Section):
     topic: TopicName | None = None
     """Output topic; default: the last part of each DPE's `topic` (`vac.lhc.pressures` ->
     `pressures`)."""
+    last_topic: TopicName | None = "vac.scada.last"
+    """Log-compacted topic keyed by DPE that the streamer also writes every change to: every
+    DPE's last value, read at open by `vac scada now` and `vac dash`; null: not written."""
     partitions: int = Field(6, ge=1)
     """Partitions of topics vac creates."""
     replication_factor: int = Field(1, ge=1)

@@ -11,8 +11,15 @@ from vac.settings import KafkaSettings
 from vac.topicnames import check_topic_name
 
 
-def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, replication_factor: int) -> list[str]:
-    """Create the missing ones among `topics`; return those created."""
+def ensure_topics(
+    kafka: KafkaSettings,
+    topics: list[str],
+    partitions: int,
+    replication_factor: int,
+    config: dict[str, str] | None = None,
+) -> list[str]:
+    """Create the missing ones among `topics` (with the topic `config`, if given); return those
+    created. An existing topic is left as it is."""
     for topic in topics:
         check_topic_name(topic)
     connection = connect(AdminClient, kafka)
@@ -21,7 +28,7 @@ def ensure_topics(kafka: KafkaSettings, topics: list[str], partitions: int, repl
     missing = [topic for topic in dict.fromkeys(topics) if topic not in existing]
     if not missing:
         return []
-    futures = admin.create_topics([NewTopic(t, partitions, replication_factor) for t in missing])
+    futures = admin.create_topics([NewTopic(t, partitions, replication_factor, config=config or {}) for t in missing])
     created = []
     for topic, future in futures.items():
         try:

@@ -11,6 +11,7 @@ import typer
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, info, run_until_stopped
 from vac.kafka.admin import ensure_topics
+from vac.topicnames import check_topic_name
 
 app = typer.Typer(
     help="Index the log records of Kafka into Elasticsearch, in a consumer group.\n\n"
@@ -30,6 +31,10 @@ def _status_line(status: dict[str, Any]) -> str:
 def index(
     ctx: typer.Context,
     topic: Annotated[list[str] | None, typer.Option(help="Log topic to read (repeatable; default logs.topic).")] = None,
+    scada_topic: Annotated[
+        list[str] | None,
+        typer.Option(help="SCADA change topic to index (repeatable; default index.scada_topics when no --topic)."),
+    ] = None,
     group: Annotated[str | None, typer.Option(help="Consumer group (default index.group_id).")] = None,
     until_caught_up: Annotated[
         bool, typer.Option("--until-caught-up", help="Stop once the group has no lag left (batch use, tests).")
@@ -40,6 +45,8 @@ def index(
     ] = TextOrJson.text,
 ) -> None:
     """Consume the log topics and bulk-index into Elasticsearch; commit only what it accepted.
+    SCADA change topics are indexed too, one compact document per change, into
+    vacelastic-scada-v1-{yyyy.MM.dd} (index.scada_topics, --scada-topic).
 
     Run several instances with the same group to share the partitions.
 
@@ -51,8 +58,20 @@ def index(
 
     settings = cli_context(ctx).settings()
     topics = topic or [settings.logs.topic]
+    # Given log topics alone (a test, a second pipeline) index just those.
+    scada_topics = list(scada_topic or ([] if topic else settings.index.scada_topics))
+    for name in scada_topics:
+        check_topic_name(name)
     ensure_topics(settings.kafka, topics, settings.logs.partitions, settings.scada.replication_factor)
-    indexer = LogIndexer(settings, IndexOptions(topics, group or settings.index.group_id, until_caught_up))
+    if scada_topics:
+        ensure_topics(settings.kafka, scada_topics, settings.scada.partitions, settings.scada.replication_factor)
+    options = IndexOptions(
+        [*topics, *(t for t in scada_topics if t not in topics)],
+        group or settings.index.group_id,
+        until_caught_up,
+        scada_topics,
+    )
+    indexer = LogIndexer(settings, options)
     cancelled = threading.Event()
     summary = run_until_stopped(lambda draw: indexer.run(cancelled, draw), cancelled, _status_line, quiet)
     if output is TextOrJson.json:

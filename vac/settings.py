@@ -457,6 +457,10 @@ class IndexSettings(Section):
     """A bulk request goes when it holds batch_docs documents, batch_mb, or is batch_s old."""
     dead_letter_topic: TopicName = "vac.logs.dlq"
     """Documents Elasticsearch rejects, with the reason (`vac index replay-dlq` resends them)."""
+    scada_topics: list[TopicName] = ["pressures", "statuses"]
+    """SCADA change topics `vac index` also indexes (one compact document per change); []: none."""
+    scada_name_template: str = "vacelastic-scada-v1-{yyyy.MM.dd}"
+    """Index of SCADA changes per day of their source time."""
 
 
 class QuerySettings(Section):

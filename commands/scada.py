@@ -6,6 +6,7 @@ import csv
 import fnmatch
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -255,7 +256,7 @@ def _terminal_chart(title: str, points: list[tuple[str, float | None]], log_y: b
         _log_axis(plt, [v for _, v in shown])
     plt.title(title)
     plt.plotsize(min(shutil.get_terminal_size().columns, 160), 20)
-    plt.show()
+    _show(plt)
 
 
 def _terminal_profile(title: str, points: Any) -> None:
@@ -270,7 +271,14 @@ def _terminal_profile(title: str, points: Any) -> None:
     plt.xlabel("DCUM (m)")
     plt.title(title)
     plt.plotsize(min(shutil.get_terminal_size().columns, 160), 20)
-    plt.show()
+    _show(plt)
+
+
+def _show(plt: Any) -> None:
+    text = str(plt.build())
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # plotext colours whatever the theme
+    sys.stdout.write(text + "\n")
 
 
 def _log_axis(plt: Any, values: list[float]) -> None:
@@ -281,8 +289,6 @@ def _log_axis(plt: Any, values: list[float]) -> None:
         high += 1
     decades = [10.0**k for k in range(low, high + 1)]
     plt.yticks(decades, [f"1e{k}" for k in range(low, high + 1)])
-    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
-        plt.clear_color()
 
 
 def _plotext_time(at: str) -> str:

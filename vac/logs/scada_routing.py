@@ -18,6 +18,7 @@ import contextlib
 import math
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -27,6 +28,8 @@ from vac.logs.routing import MAX_ID_BYTES, DeadLetter, Route, Skip
 from vac.records.positions import resolve_place
 
 MAX_NAME_BYTES = 256
+# A DPE's place is the same in each of its records: resolved once (10,000 DPEs, a few MB at most).
+_place = lru_cache(maxsize=65_536)(resolve_place)
 _DAY = re.compile(r"\{yyyy\.MM\.dd\}")
 _FLAGS = ("invalid", "out_of_range", "default", "inactive")
 
@@ -45,7 +48,8 @@ def route_change(value: bytes | None, name_template: str) -> Route:
         doc, moment = change_document(record)
     except ValueError as refused:
         return DeadLetter(str(refused))
-    index = _DAY.sub(moment.strftime("%Y.%m.%d"), name_template)
+    stamp = doc["@timestamp"]
+    index = _DAY.sub(f"{stamp[0:4]}.{stamp[5:7]}.{stamp[8:10]}", name_template)
     doc_id = f"{doc['dpe']}@{doc['@timestamp']}"
     if len(doc_id.encode(errors="surrogatepass")) > MAX_ID_BYTES:
         return DeadLetter("id (DPE + source time) longer than Elasticsearch takes")
@@ -67,7 +71,7 @@ def change_document(record: dict[str, Any]) -> tuple[dict[str, Any], datetime]:
         raise ValueError("value is not a finite number")
     else:
         number = float(raw_value)
-    moment = _time(record.get("timestamp"), "timestamp")
+    stamp, moment = _time(record.get("timestamp"), "timestamp")
     status = record.get("status")
     flags: list[str] = []
     word = None
@@ -78,12 +82,12 @@ def change_document(record: dict[str, Any]) -> tuple[dict[str, Any], datetime]:
             word = raw_word if raw_word < 1 << 63 else raw_word - (1 << 64)  # ES long is signed
     elif record.get("validityBit") == 0:
         flags = ["invalid"]
-    sector, mainpart, dcum_text = resolve_place(
+    sector, mainpart, dcum_text = _place(
         name, _text(record.get("sector")), _text(record.get("mainpart")), _text(record.get("DCUM"))
     )
     doc: dict[str, Any] = {
         "dpe": name,
-        "@timestamp": _iso(moment),
+        "@timestamp": stamp,
         "value": number,
         "status": word,
         "flags": flags,
@@ -101,21 +105,25 @@ def change_document(record: dict[str, Any]) -> tuple[dict[str, Any], datetime]:
         doc["heartbeat"] = True
     if isinstance(record.get("ingest_ts"), str):
         with contextlib.suppress(ValueError):  # a bad ingest time costs the field, not the change
-            doc["ingested"] = _iso(_time(record["ingest_ts"], "ingest_ts"))
+            doc["ingested"] = _time(record["ingest_ts"], "ingest_ts")[0]
     return doc, moment
 
 
-def _time(raw: object, field: str) -> datetime:
+def _time(raw: object, field: str) -> tuple[str, datetime]:
+    """(ISO UTC text with microseconds, the moment) of a record's time. The streamer's own form
+    (`2026-12-03T06:37:19.251040Z`) is kept as it is: formatting it again cost a third of a
+    change's routing."""
     if not isinstance(raw, str) or len(raw) > 64:
         raise ValueError(f"{field} is not an ISO 8601 time")
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"{field} {raw[:64]!r} is not an ISO 8601 time") from None
+    canonical = len(raw) == 27 and raw[-1] == "Z" and raw[19] == "."
     moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     if not 1970 <= moment.year <= 2261:  # date_nanos' range
         raise ValueError(f"{field} {raw!r} is out of range")
-    return moment
+    return (raw if canonical else _iso(moment)), moment
 
 
 def _iso(moment: datetime) -> str:

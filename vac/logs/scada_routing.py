@@ -30,7 +30,8 @@ from vac.records.positions import resolve_place
 MAX_NAME_BYTES = 256
 # A DPE's place is the same in each of its records: resolved once (10,000 DPEs, a few MB at most).
 _place = lru_cache(maxsize=65_536)(resolve_place)
-_DAY = re.compile(r"\{yyyy\.MM\.dd\}")
+_CANONICAL = re.compile(r"(?:19[7-9]\d|2[01]\d\d|22[0-5]\d)-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+"""The streamer's own time form, in date_nanos' range: taken as it is (see `_time`)."""
 _FLAGS = ("invalid", "out_of_range", "default", "inactive")
 
 
@@ -49,7 +50,7 @@ def route_change(value: bytes | None, name_template: str) -> Route:
     except ValueError as refused:
         return DeadLetter(str(refused))
     stamp = doc["@timestamp"]
-    index = _DAY.sub(f"{stamp[0:4]}.{stamp[5:7]}.{stamp[8:10]}", name_template)
+    index = name_template.replace("{yyyy.MM.dd}", f"{stamp[0:4]}.{stamp[5:7]}.{stamp[8:10]}")
     doc_id = f"{doc['dpe']}@{doc['@timestamp']}"
     if len(doc_id.encode(errors="surrogatepass")) > MAX_ID_BYTES:
         return DeadLetter("id (DPE + source time) longer than Elasticsearch takes")
@@ -115,15 +116,17 @@ def _time(raw: object, field: str) -> tuple[str, datetime]:
     change's routing."""
     if not isinstance(raw, str) or len(raw) > 64:
         raise ValueError(f"{field} is not an ISO 8601 time")
+    canonical = _CANONICAL.fullmatch(raw) is not None
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"{field} {raw[:64]!r} is not an ISO 8601 time") from None
-    canonical = len(raw) == 27 and raw[-1] == "Z" and raw[19] == "."
+    if canonical:
+        return raw, moment
     moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     if not 1970 <= moment.year <= 2261:  # date_nanos' range
         raise ValueError(f"{field} {raw!r} is out of range")
-    return (raw if canonical else _iso(moment)), moment
+    return _iso(moment), moment
 
 
 def _iso(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, info, run_job
 from vac.records.job import IndexStatus
 from vac.timegrammar import parse_instant, zone
+from vac.topicnames import check_topic_name
 
 app = typer.Typer(
     help="Index the log records of Kafka into Elasticsearch, in a consumer group.\n\n"
@@ -41,6 +42,10 @@ def _summary_text(summary: IndexStatus) -> str:
 def index(
     ctx: typer.Context,
     topic: Annotated[list[str] | None, typer.Option(help="Log topic to read (repeatable; default logs.topic).")] = None,
+    scada_topic: Annotated[
+        list[str] | None,
+        typer.Option(help="SCADA change topic to index (repeatable; default index.scada_topics when no --topic)."),
+    ] = None,
     group: Annotated[str | None, typer.Option(help="Consumer group (default index.group_id).")] = None,
     until_caught_up: Annotated[
         bool, typer.Option("--until-caught-up", help="Stop once the group has no lag left (batch use, tests).")
@@ -51,6 +56,8 @@ def index(
     ] = TextOrJson.text,
 ) -> None:
     """Consume the log topics and bulk-index into Elasticsearch; commit only what it accepted.
+    SCADA change topics are indexed too, one compact document per change, into
+    vacelastic-scada-v1-{yyyy.MM.dd} (index.scada_topics, --scada-topic).
 
     Run several instances with the same group to share the partitions.
 
@@ -61,7 +68,17 @@ def index(
     from vac.logs.indexer import IndexOptions, LogIndexer  # lazily: see commands/main.py
 
     settings = cli_context(ctx).settings()
-    options = IndexOptions(topic or [settings.logs.topic], group or settings.index.group_id, until_caught_up)
+    topics = topic or [settings.logs.topic]
+    # Given log topics alone (a test, a second pipeline) index just those.
+    scada_topics = list(scada_topic or ([] if topic else settings.index.scada_topics))
+    for name in scada_topics:
+        check_topic_name(name)
+    options = IndexOptions(
+        [*topics, *(t for t in scada_topics if t not in topics)],
+        group or settings.index.group_id,
+        until_caught_up,
+        scada_topics,
+    )
     run_job(LogIndexer(settings, options), _status_line, quiet, output, _summary_text)
 
 

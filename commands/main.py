@@ -24,6 +24,7 @@ from commands import local as local_commands
 from commands import probe as probe_commands
 from commands import produce as produce_commands
 from commands import query as query_commands
+from commands import scada as scada_commands
 from commands import service as service_commands
 from commands import ship as ship_commands
 from commands import stream as stream_commands
@@ -60,6 +61,7 @@ app.add_typer(tail_commands.app, name="tail")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(topics_commands.app, name="topics")
 app.add_typer(groups_commands.app, name="groups")
+app.add_typer(scada_commands.app, name="scada")
 app.add_typer(service_commands.app, name="service")
 app.add_typer(alarm_commands.app, name="alarms")
 app.command("doctor")(doctor_commands.doctor)

@@ -61,6 +61,12 @@ class KafkaUnavailable(VacError):
     exit_status = ExitStatus.UNAVAILABLE
 
 
+class KafkaTimeout(KafkaUnavailable):
+    """Kafka answered, but a read did not finish in time (e.g. a last-value topic that is not compacted)."""
+
+    exit_status = ExitStatus.TIMEOUT
+
+
 class SearchUnavailable(VacError):
     """Elasticsearch could not be reached or did not answer in time."""
 

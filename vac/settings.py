@@ -366,6 +366,9 @@ class ScadaSettings(Section):
     topic: TopicName | None = None
     """Output topic; default: the last part of each DPE's `topic` (`vac.lhc.pressures` ->
     `pressures`)."""
+    last_topic: TopicName | None = "vac.scada.last"
+    """Log-compacted topic keyed by DPE that the streamer also writes every change to: every
+    DPE's last value, read at open by `vac scada now` and `vac dash`; null: not written."""
     partitions: int = Field(6, ge=1)
     """Partitions of topics vac creates."""
     replication_factor: int = Field(1, ge=1)
@@ -456,6 +459,10 @@ class IndexSettings(Section):
     """A bulk request goes when it holds batch_docs documents, batch_mb, or is batch_s old."""
     dead_letter_topic: TopicName = "vac.logs.dlq"
     """Documents Elasticsearch rejects, with the reason (`vac index replay-dlq` resends them)."""
+    scada_topics: list[TopicName] = ["pressures", "statuses"]
+    """SCADA change topics `vac index` also indexes (one compact document per change); []: none."""
+    scada_name_template: str = "vacelastic-scada-v1-{yyyy.MM.dd}"
+    """Index of SCADA changes per day of their source time."""
 
 
 class QuerySettings(Section):

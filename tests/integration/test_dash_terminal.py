@@ -26,6 +26,7 @@ def test_dash_shows_live_values_and_shipped_records(local_stack: StackEndpoints,
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": logs_topic, "idle_flush_s": 0.5}
     config["dash"] = {"scada_topics": [scada_topic], "refresh_hz": 4}
+    config["scada"] = {"last_topic": f"it-dash-last-{run}"}  # the dash opens with this topic's last values
     config_file = tmp_path / "dash.yaml"
     config_file.write_text(yaml.safe_dump(config))
     streamer = subprocess.Popen(
@@ -70,9 +71,11 @@ def test_dash_shows_live_values_and_shipped_records(local_stack: StackEndpoints,
 def test_dash_without_a_terminal_watches_and_prints_a_summary(local_stack: StackEndpoints, tmp_path: Path) -> None:
     """The summary loop owns the state as the screen's thread does: what the readers posted
     during --summary-after is in it."""
-    topic = f"it-dash-summary-{uuid.uuid4().hex[:6]}"
+    run = uuid.uuid4().hex[:6]
+    topic = f"it-dash-summary-{run}"
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["dash"] = {"scada_topics": [topic]}
+    config["scada"] = {"last_topic": f"it-dash-last-{run}"}  # the dash opens with this topic's last values
     config_file = tmp_path / "dash.yaml"
     config_file.write_text(yaml.safe_dump(config))
     streamed = run_vac(

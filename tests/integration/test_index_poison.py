@@ -98,7 +98,7 @@ def indexer_run(local_stack: StackEndpoints, tmp_path: Path, name: str, batch_s:
     family, topic, dlq = f"vactest-{run}", f"it-{name}-{run}", f"it-dlq-{run}"
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": topic, "partitions": 1}
-    config["index"] = {"group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
+    config["index"] = {"scada_topics": [], "group_id": f"it-index-{run}", "name_template": family + "-{app}-{yyyy.MM}",
                        "dead_letter_topic": dlq, "batch_s": batch_s}  # fmt: skip
     config_file = tmp_path / f"{name}.yaml"
     config_file.write_text(yaml.safe_dump(config))
@@ -212,7 +212,12 @@ def test_elasticsearch_refusing_the_user_is_one_error_line(local_stack: StackEnd
     config["elasticsearch"] = {"hosts": [f"http://127.0.0.1:{server.server_port}"], "username": "vac",
                                "password": "wrong"}  # fmt: skip
     config["logs"] = {"topic": topic, "partitions": 1}
-    config["index"] = {"group_id": f"it-index-{run}", "dead_letter_topic": f"it-dlq-{run}", "batch_s": 0.2}
+    config["index"] = {
+        "scada_topics": [],
+        "group_id": f"it-index-{run}",
+        "dead_letter_topic": f"it-dlq-{run}",
+        "batch_s": 0.2,
+    }
     config_file = tmp_path / "denied.yaml"
     config_file.write_text(yaml.safe_dump(config))
     admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its future
@@ -279,7 +284,7 @@ def test_replay_keeps_a_dead_letter_the_target_topic_refuses(local_stack: StackE
     target, dlq = f"it-replay-{run}", f"it-dlq-{run}"
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": target, "partitions": 1}
-    config["index"] = {"group_id": f"it-index-{run}", "dead_letter_topic": dlq}
+    config["index"] = {"scada_topics": [], "group_id": f"it-index-{run}", "dead_letter_topic": dlq}
     config_file = tmp_path / "replay.yaml"
     config_file.write_text(yaml.safe_dump(config))
     admin = AdminClient({"bootstrap.servers": local_stack.bootstrap_servers})  # must outlive its futures

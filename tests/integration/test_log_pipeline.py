@@ -90,6 +90,7 @@ def pipeline(local_stack: StackEndpoints, tmp_path: Path) -> Iterator[Pipeline]:
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": f"it-logs-{run}", "idle_flush_s": 0.5, "scan_interval_s": 0.2, "close_inactive_s": 2}
     config["index"] = {
+        "scada_topics": [],  # the logs alone: not the shared stack's SCADA topics
         "group_id": f"it-index-{run}",
         "name_template": family + "-{app}-{yyyy.MM}",
         "dead_letter_topic": f"it-dlq-{run}",

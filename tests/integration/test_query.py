@@ -88,7 +88,7 @@ def indexed(local_stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactor
     workdir = tmp_path_factory.mktemp("query")
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": f"it-qlogs-{run}", "idle_flush_s": 0.5}
-    config["index"] = {"group_id": f"it-q-{run}", "name_template": family + "-{app}-{yyyy.MM}",
+    config["index"] = {"scada_topics": [], "group_id": f"it-q-{run}", "name_template": family + "-{app}-{yyyy.MM}",
                        "dead_letter_topic": f"it-qdlq-{run}", "batch_s": 0.5}  # fmt: skip
     config["query"] = {"timezone": "Europe/Zurich"}
     config_file = workdir / "query.yaml"

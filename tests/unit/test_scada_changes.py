@@ -38,8 +38,8 @@ def test_the_real_dpe_config_loads() -> None:
         "VGAPX_AP411_IP8_VE.PR",
         "pressures",
         "float",
-        "VACSECPR123",
-        "125",
+        "S78",  # the config's placeholder VACSECPR123 / 125 gives way to the name's IP8
+        "23315",
     )
 
 

@@ -7,8 +7,10 @@ import fnmatch
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from vac.records.positions import resolve_place
 from vac.timegrammar import epoch_seconds
 
 HISTORY_POINTS = 600
@@ -75,9 +77,12 @@ class ScadaBoard:
         if row is None:
             row = self.rows[name] = DpeRow(name, float(value), source_s)
         row.value, row.source_s = float(value), source_s
-        row.sector = str(record.get("sector", row.sector))
-        row.mainpart = str(record.get("mainpart", row.mainpart))
-        row.dcum = str(record.get("DCUM", row.dcum))
+        row.sector, row.mainpart, row.dcum = _place(
+            name,
+            str(record.get("sector", row.sector)),
+            str(record.get("mainpart", row.mainpart)),
+            str(record.get("DCUM", row.dcum)),
+        )
         row.type = str(record.get("type", row.type))
         status = record.get("status")
         if isinstance(status, dict):
@@ -94,6 +99,11 @@ class ScadaBoard:
         checks = [_check(word) for word in filter_text.split()]
         rows = [row for row in self.rows.values() if all(check(row) for check in checks)]
         return sorted(rows, key=_sort_key(sort, now_s))
+
+
+# Records of older streamers (or other producers) carry the config's placeholders: the name's
+# position replaces them, so `sector:S78` finds something. Cached: a DPE's place rarely changes.
+_place = lru_cache(maxsize=32_768)(resolve_place)
 
 
 def _check(word: str) -> Any:

@@ -36,6 +36,7 @@ from vac.dash.updates import (
 from vac.errors import VacError
 from vac.es.client import make_client
 from vac.es.indices import index_pattern
+from vac.kafka.lastvalues import read_last_values
 from vac.search.logsearch import LogSearch, SearchScope
 from vac.settings import VacSettings
 from vac.timegrammar import zone
@@ -153,6 +154,8 @@ class DashState:
 
 
 HISTORY_RECORDS = 500
+SEED_CHUNK = 2_000
+"""Last values posted per update at open: the screen stays responsive while ten thousand arrive."""
 
 
 class DashFeeds:
@@ -182,11 +185,12 @@ class DashFeeds:
         self.feeds = [self.scada_feed, self.alarm_feed, self.log_feed, self.health_feed]
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._check, name="dash-pipeline", daemon=True)
+        self._seeder = threading.Thread(target=self._seed_then_follow, name="dash-seed", daemon=True)
 
     def start(self, post: Post) -> None:
         """Start reading; `post` is called on the readers' threads (an `Inbox.post`)."""
         self._post = post
-        self.scada_feed.start()
+        self._seeder.start()  # it starts the SCADA feed after every DPE's last value
         self.alarm_feed.start()
         self.health_feed.start()
         self._monitor.start()  # it starts the log feed after the history from Elasticsearch
@@ -204,6 +208,36 @@ class DashFeeds:
         finally:
             client.close()
         return LogRecords(tuple(hit["_source"] for hit in reversed(hits)))
+
+    def last_values(self) -> list[ScadaChanges]:
+        """Every DPE's last value from the last-value topic (`scada.last_topic`), in chunks: the
+        SCADA screen opens with every DPE, silent ones included, not only those that change.
+        Nothing (and the live feed alone) when there is no such topic or Kafka is away."""
+        settings = self.settings
+        topic = settings.scada.last_topic
+        if not topic:
+            return []
+        try:
+            found = read_last_values(
+                settings.kafka, topic, timeout_s=3 * settings.kafka.timeout_s, cancelled=self._stop
+            )
+        except VacError:
+            return []
+        rows = found.rows()
+        return [
+            ScadaChanges(tuple((record, None) for record in rows[start : start + SEED_CHUNK]))
+            for start in range(0, len(rows), SEED_CHUNK)
+        ]
+
+    def _seed_then_follow(self) -> None:
+        # The seed first, then the live feed (from `history_s` ago): a newer change then always
+        # lands after the older last value, never under it.
+        for update in self.last_values():
+            if self._stop.is_set():
+                return
+            self._post(update)
+        if not self._stop.is_set():
+            self.scada_feed.start()
 
     def _check(self) -> None:
         monitor = PipelineMonitor(self.settings)
@@ -235,6 +269,8 @@ class DashFeeds:
         """Stop and wait for the readers; close the inbox they post to first, or a reader
         waiting for room in it would keep this waiting."""
         self._stop.set()
+        if self._seeder.ident is not None:
+            self._seeder.join(10)
         for feed in self.feeds:
             feed.stop()
         if self.alarm_topic is not None:

@@ -1,11 +1,12 @@
-"""The log indices: their template (field mapping) and their retention (`vac index prune`)."""
+"""The log and SCADA indices: their templates (field mappings) and their retention
+(`vac index prune`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -26,17 +27,18 @@ def template_name(name_template: str) -> str:
     return "vac-" + (re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "logs")
 
 
-def logs_template(name_template: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(resources.files("vac.es").joinpath("logs-template.json").read_text())
+def logs_template(name_template: str, file: str = "logs-template.json") -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(resources.files("vac.es").joinpath(file).read_text())
     body["index_patterns"] = [index_pattern(name_template)]
     body["priority"] = 200
     return body
 
 
-def install_template(client: Elasticsearch, name_template: str) -> None:
-    """Create or update the index template; indices created from now on get its mapping."""
+def install_template(client: Elasticsearch, name_template: str, file: str = "logs-template.json") -> None:
+    """Create or update the index template (the logs' or, with `file` scada-template.json, the
+    SCADA changes'); indices created from now on get its mapping."""
     try:
-        client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template))
+        client.indices.put_index_template(name=template_name(name_template), **logs_template(name_template, file))
     except elasticsearch.ApiError as exc:  # already a vac error (vac.es.client); a 400 says more
         if exc.meta.status != 400:
             raise
@@ -52,7 +54,7 @@ def install_template(client: Elasticsearch, name_template: str) -> None:
 class PruneCandidate:
     index: str
     month: str
-    """yyyy.MM from its name."""
+    """yyyy.MM (a daily index: yyyy.MM.dd) from its name."""
     docs: int
 
 
@@ -68,14 +70,23 @@ def expired_indices(client: Elasticsearch, name_template: str, cutoff: datetime)
     candidates = []
     listing: list[dict[str, Any]] = rows.body  # type: ignore[assignment]  # format=json gives rows
     for row in listing:
-        match = re.search(r"(\d{4})\.(\d{2})$", row["index"])
+        daily = re.search(r"(\d{4})\.(\d{2})\.(\d{2})$", row["index"])
+        match = daily or re.search(r"(\d{4})\.(\d{2})$", row["index"])
         if match is None:
             continue
         year, month = int(match[1]), int(match[2])
-        after = _month_index(year, month) + 1  # the index's month ends where the next begins
-        end = datetime(after // 12, after % 12 + 1, 1, tzinfo=UTC)
+        if daily is not None:  # a daily index (SCADA changes) ends where its next day begins
+            try:
+                end = datetime(year, month, int(daily[3]), tzinfo=UTC) + timedelta(days=1)
+            except ValueError:
+                continue
+            period = f"{year}.{month:02d}.{int(daily[3]):02d}"
+        else:
+            after = _month_index(year, month) + 1  # the index's month ends where the next begins
+            end = datetime(after // 12, after % 12 + 1, 1, tzinfo=UTC)
+            period = f"{year}.{month:02d}"
         if end <= cutoff:
-            candidates.append(PruneCandidate(row["index"], f"{year}.{month:02d}", int(row.get("docs.count") or 0)))
+            candidates.append(PruneCandidate(row["index"], period, int(row.get("docs.count") or 0)))
     return sorted(candidates, key=lambda c: c.index)
 
 

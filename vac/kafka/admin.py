@@ -29,8 +29,8 @@ def ensure_topics(
     replication_factor: int,
     config: dict[str, str] | None = None,
 ) -> list[str]:
-    """Create the missing ones among `topics` (with the topic `config`, e.g. compaction);
-    return those created."""
+    """Create the missing ones among `topics` (with the topic `config`, if given); return those
+    created. An existing topic is left as it is."""
     for topic in topics:
         check_topic_name(topic)
     connection = connect(AdminClient, kafka)

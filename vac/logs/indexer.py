@@ -1,4 +1,5 @@
-"""`vac index`: log records from Kafka into Elasticsearch, in a consumer group.
+"""`vac index`: log records (and SCADA changes, see `vac.logs.scada_routing`) from Kafka into
+Elasticsearch, in a consumer group.
 
 Offsets are committed only after Elasticsearch took the batch, and every document has the id
 the shipper gave it (`event.id`: file key + byte offset), so whatever Kafka delivers twice (a
@@ -32,6 +33,7 @@ from vac.kafka.consuming import VacConsumer
 from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic, quiet_send
 from vac.kafka.producing import Stopped, VacProducer
 from vac.logs.routing import DeadLetter, route_message
+from vac.logs.scada_routing import route_change
 from vac.records.clock import now_iso
 from vac.records.job import IndexStatus
 from vac.settings import VacSettings
@@ -59,6 +61,8 @@ class IndexOptions:
     group_id: str
     until_caught_up: bool = False
     """Stop once every assigned partition has been read to its end and indexed."""
+    scada_topics: list[str] = field(default_factory=list)
+    """Topics of SCADA changes (also in `topics`): one compact document per change."""
 
 
 @dataclass
@@ -94,6 +98,7 @@ class LogIndexer:
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
+        self._scada_topics = frozenset(options.scada_topics)
         self._consumer: VacConsumer | None = None
         self._dlq: VacProducer | None = None
         self._dlq_failures: list[str] = []
@@ -104,8 +109,13 @@ class LogIndexer:
         dead-letter topic and the health topic."""
         settings = self.settings
         replication = settings.scada.replication_factor
-        ensure_topics(settings.kafka, self.options.topics, settings.logs.partitions, replication)
+        scada_topics = self.options.scada_topics
+        log_topics = [topic for topic in self.options.topics if topic not in scada_topics]
+        ensure_topics(settings.kafka, log_topics, settings.logs.partitions, replication)
         install_template(self.client, settings.index.name_template)
+        if scada_topics:
+            ensure_topics(settings.kafka, list(scada_topics), settings.scada.partitions, replication)
+            install_template(self.client, settings.index.scada_name_template, "scada-template.json")
         ensure_topics(settings.kafka, [settings.index.dead_letter_topic], 1, replication)
         ensure_health_topic(settings)
 
@@ -169,8 +179,11 @@ class LogIndexer:
             return
         self._at_end.discard(partition)
         self.counters.consumed += 1
-        where = f"{message.topic()}-{message.partition()}-{message.offset()}"
-        route = route_message(message.value(), where, self.settings.index.name_template)
+        if partition[0] in self._scada_topics:
+            route = route_change(message.value(), self.settings.index.scada_name_template)
+        else:
+            where = f"{message.topic()}-{message.partition()}-{message.offset()}"
+            route = route_message(message.value(), where, self.settings.index.name_template)
         if isinstance(route, BulkItem):
             self._batch.add(message, route)
             return

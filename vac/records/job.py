@@ -168,6 +168,8 @@ class StreamStatus:
     """Changes per second since the start."""
     ack_latency_ms: Latency
     last_change_age_s: float | None
+    last_topic_failed: int = 0
+    """Copies for the compacted last-value topic that Kafka did not take."""
 
     def figures(self) -> Figures:
         return Figures(self.rate, "changes", self.in_flight, self.failed, self.unknown, self.invalid_input)
@@ -184,6 +186,7 @@ class StreamSummary(StreamStatus):
     unflushed: int = 0
     invalid_input_kinds: dict[str, int] = field(default_factory=dict)
     topics: list[str] = field(default_factory=list)
+    last_topic: str | None = None
     rss_mb: float = 0.0
     requested_rate: float | None = None
     rate_sustained: bool | None = None

@@ -1,6 +1,7 @@
 """The datapoint elements to stream, from the JSON config the WinCC OA streaming script reads
 (`LHC_KafkaStream.config`: kafkaId, topic, type, sourceDPE, validityDPE, validityBit, sector,
-mainpart, DCUM), or generated as a realistic installation for the simulator."""
+mainpart, DCUM), or generated as a realistic installation for the simulator. Placeholder places
+are replaced by the position an LHC name carries (`vac.records.positions`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import orjson
 from vac.errors import ConfigError
 from vac.records.badinput import BadInput
 from vac.records.dpe import Dpe
+from vac.records.positions import resolve_place
 from vac.topicnames import topic_name_problem
 
 log = logging.getLogger("vac.scada")
@@ -77,14 +79,19 @@ def _dpe_of(entry: object) -> Dpe:
     kind = entry.get("type", "float")
     if not isinstance(kind, str) or not TYPE_NAME.fullmatch(kind):
         raise BadEntry("type is not a type name such as float or unsigned")
+    # Placeholders (the shared LHC config has VACSECPR123 / LSS1 / 125 everywhere) give way to
+    # the position the name carries; real config values win.
+    sector, mainpart, dcum = resolve_place(
+        name, _place(entry, "sector"), _place(entry, "mainpart"), _place(entry, "DCUM")
+    )
     return Dpe(
         name=name,
         kafka_id=_name(entry, "kafkaId") if "kafkaId" in entry else name,
         topic=topic.rsplit(".", 1)[-1],
         type=kind,
-        sector=_place(entry, "sector"),
-        mainpart=_place(entry, "mainpart"),
-        dcum=_place(entry, "DCUM"),
+        sector=sector,
+        mainpart=mainpart,
+        dcum=dcum,
         validity_bit=_bit(entry["validityBit"]) if "validityBit" in entry else None,
     )
 

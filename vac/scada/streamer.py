@@ -26,6 +26,7 @@ from vac.hotloop import rare_collections
 from vac.kafka.admin import ensure_topics
 from vac.kafka.delivery import Outcome, outcome_of
 from vac.kafka.heartbeat import HeartbeatPublisher, ensure_health_topic, quiet_send
+from vac.kafka.lastvalues import LAST_TOPIC_CONFIG
 from vac.kafka.producing import VacProducer
 from vac.records import status as status_bits
 from vac.records.badinput import BadInput
@@ -79,6 +80,8 @@ class StreamCounters:
     last_change: float | None = None
     first_failure: str | None = None
     first_unknown: str | None = None
+    last_failed: int = 0
+    """Copies for the last-value topic that Kafka did not take (the change itself is counted above)."""
     ack_us: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 600_000_000, 3))
 
     @property
@@ -129,6 +132,8 @@ class ScadaStreamer:
         self._filter = ChangeFilter(options.rules)
         self._encoder = ChangeEncoder(options.legacy)
         self._outlets = {dpe.name: self._outlet(dpe) for dpe in dpes}
+        self._last_topic = settings.scada.last_topic
+        """Every change also goes here, keyed by DPE: Kafka compacts it to each DPE's last value."""
 
     def _outlet(self, dpe: Dpe) -> Outlet:
         topic = self.options.topic or dpe.topic
@@ -138,10 +143,17 @@ class ScadaStreamer:
     def topics(self) -> list[str]:
         return sorted({outlet.topic for outlet in self._outlets.values()})
 
+    def _all_topics(self) -> list[str]:
+        return self.topics() + ([self._last_topic] if self._last_topic else [])
+
     def prepare(self, cancelled: threading.Event | None = None) -> None:
-        """Create the topics the changes go to, and the health topic."""
+        """Create the topics the changes go to, the compacted last-value topic and the health topic."""
         scada = self.settings.scada
         ensure_topics(self.settings.kafka, self.topics(), scada.partitions, scada.replication_factor)
+        if self._last_topic:
+            ensure_topics(
+                self.settings.kafka, [self._last_topic], scada.partitions, scada.replication_factor, LAST_TOPIC_CONFIG
+            )
         ensure_health_topic(self.settings)
 
     def run(self, cancelled: threading.Event, progress: Callable[[StreamStatus], None] | None = None) -> StreamSummary:
@@ -195,7 +207,7 @@ class ScadaStreamer:
         """Fetch the topics' metadata before the first change: a freshly created topic has
         no leader for a moment, and the first second of changes would wait for it."""
         deadline = time.monotonic() + self.settings.kafka.timeout_s
-        for topic in self.topics():
+        for topic in self._all_topics():
             while time.monotonic() < deadline:
                 partitions = producer.list_topics(topic, timeout=self.settings.kafka.timeout_s).topics[topic].partitions
                 if partitions and all(p.leader >= 0 for p in partitions.values()):
@@ -204,6 +216,7 @@ class ScadaStreamer:
 
     def _stream_batch(self, producer: Producer, batch: list[Change], now: float, bad: BadInput) -> None:
         counters, outlets, fill, produce = self.counters, self._outlets, self._encoder.fill, producer.produce
+        last_topic, last_delivered = self._last_topic, self._last_delivered
         ingest = self._encoder.ingest_field(now_us())  # one batch, one moment of ingestion
         for change in batch:
             outlet = outlets.get(change.dpe)
@@ -229,6 +242,11 @@ class ScadaStreamer:
                 self._produce_when_room(outlet, record, change)
             except KafkaException as exc:  # e.g. larger than message.max.bytes: never left
                 self._refused(exc)
+            if last_topic:
+                try:
+                    produce(last_topic, record, outlet.key, UNASSIGNED, last_delivered, None, change.source_us // 1000)
+                except (BufferError, KafkaException):
+                    self._last_when_room(outlet, record, change)
             counters.sent += 1
         if batch:
             counters.last_change = now
@@ -237,6 +255,8 @@ class ScadaStreamer:
         outlet.seq += 1
         record = self._encoder.fill(outlet.template, change, outlet.seq, ingest, heartbeat=True)
         self._produce_when_room(outlet, record, change)
+        if self._last_topic:
+            self._last_when_room(outlet, record, change)
         self.counters.heartbeats += 1
         self.counters.sent += 1
 
@@ -245,6 +265,23 @@ class ScadaStreamer:
             self._out.produce_when_room(outlet.topic, record, outlet.key, timestamp_ms=change.source_us // 1000)
         except KafkaException as exc:
             self._refused(exc)
+
+    def _last_when_room(self, outlet: Outlet, record: bytes, change: Change) -> None:
+        assert self._last_topic is not None
+        try:
+            self._out.produce_when_room(
+                self._last_topic,
+                record,
+                outlet.key,
+                timestamp_ms=change.source_us // 1000,
+                on_delivery=self._last_delivered,
+            )
+        except KafkaException:
+            self.counters.last_failed += 1
+
+    def _last_delivered(self, error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            self.counters.last_failed += 1
 
     def _refused(self, exc: KafkaException) -> None:
         """`produce` refused a change (too large, say): counted as sent and failed, as if
@@ -291,6 +328,7 @@ class ScadaStreamer:
             rate=round(counters.changes / elapsed, 1) if elapsed > 0 else 0.0,
             ack_latency_ms=counters.latency_ms(),
             last_change_age_s=age,
+            last_topic_failed=counters.last_failed,
         )
 
     def summary(self, bad: BadInput, unflushed: int) -> StreamSummary:
@@ -303,6 +341,7 @@ class ScadaStreamer:
             unflushed=unflushed,
             invalid_input_kinds=dict(bad.counts),
             topics=self.topics(),
+            last_topic=self._last_topic,
             rss_mb=round(peak_rss_mb(), 1),
             requested_rate=requested or None,
             rate_sustained=status.rate >= 0.98 * requested if requested else None,

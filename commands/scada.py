@@ -22,6 +22,7 @@ from commands.output import TextOrJson, emit_json, quiet_on_closed_pipe, stderr,
 from vac.errors import UsageError
 from vac.kafka.lastvalues import read_last_values
 from vac.printable import printable
+from vac.timegrammar import epoch_seconds, parse_iso_utc
 from vac.units import engineering
 
 app = typer.Typer(
@@ -101,8 +102,8 @@ def _age(timestamp: Any, now_s: float) -> str:
     if not isinstance(timestamp, str):
         return "?"
     try:
-        seconds = max(0.0, now_s - datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
-    except ValueError:
+        seconds = max(0.0, now_s - epoch_seconds(timestamp))
+    except (ValueError, OverflowError):
         return "?"
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
         if seconds >= size:
@@ -294,4 +295,4 @@ def _log_axis(plt: Any, values: list[float]) -> None:
 
 
 def _plotext_time(at: str) -> str:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S")
+    return parse_iso_utc(at).strftime("%Y-%m-%d %H:%M:%S")

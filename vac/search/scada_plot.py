@@ -3,12 +3,12 @@ axis (decades), clock time or DCUM on x."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from vac.errors import UsageError
 from vac.search.scada_history import HistoryPoint, ProfilePoint
+from vac.timegrammar import parse_iso_utc
 
 
 def _pyplot() -> Any:
@@ -25,7 +25,7 @@ def _pyplot() -> Any:
 def plot_history(dpe: str, points: list[HistoryPoint], target: Path, log_y: bool) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    shown = [(datetime.fromisoformat(p.at.replace("Z", "+00:00")), p.value) for p in points if p.value is not None]
+    shown = [(parse_iso_utc(p.at), p.value) for p in points if p.value is not None]
     axes.step([t for t, _ in shown], [v for _, v in shown], where="post", marker=".", markersize=3)
     if log_y and all(v > 0 for _, v in shown):
         axes.set_yscale("log")

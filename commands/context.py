@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from commands.output import known_secrets
-from vac.settings import LoadedSettings, VacSettings, load_settings, secret_values
+
+if TYPE_CHECKING:  # the settings (pydantic) load when a command reads them, not at start-up
+    from vac.settings import LoadedSettings, VacSettings
 
 
 @dataclass
@@ -19,6 +21,8 @@ class CliContext:
     debug: bool
 
     def load(self, overrides: Mapping[str, Any] | None = None) -> LoadedSettings:
+        from vac.settings import load_settings, secret_values
+
         loaded = load_settings(self.config_path, overrides=overrides)
         known_secrets.update(secret_values(loaded.settings))
         return loaded

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from commands.completion import complete_topic
 from commands.context import cli_context
 from commands.output import TextOrJson, emit_json, stdout
 from vac.kafka.topics import describe_topic, list_topics
@@ -42,7 +43,7 @@ def list_(
 @app.command()
 def describe(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The topic.")],
+    name: Annotated[str, typer.Argument(help="The topic.", autocompletion=complete_topic)],
     output: OutputOpt = TextOrJson.text,
 ) -> None:
     """Partitions (leader, replicas, in-sync replicas, watermarks, messages), configs, and

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Benchmark: how long vac takes to start, next to the floor (`python -c pass`) and a minimal
+confluent-kafka script reading one message (and kcat, where installed), in the same run.
+
+Run on the local stack (the one `vac config show` points at, or --brokers B):
+    .venv/bin/python scripts/bench/startup.py --runs 21
+It makes a one-partition topic with one message (once), then, alternating the commands round
+by round to share out the machine's noise, times RUNS runs of each:
+
+  python -c pass                                   the interpreter alone (the floor)
+  vac --version                                    target: <= 4x python -c pass
+  vac --debug --version                            the same answer through typer (no short cut)
+  vac --help                                       every command with its one-line help
+  minimal.py (10 lines of confluent-kafka)         assign partition 0 from the beginning, poll one
+  vac tail topic T --from beginning --count 1 -o raw   target: <= 1.5x minimal.py
+  kcat -C -e -o beginning -c 1                     a C peer, where installed
+
+Wall time of the whole process, as a user sees it; the medians and their ratios are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+VAC = str(Path(sys.executable).parent / "vac")
+TOPIC = "bench.startup.one"
+MINIMAL = """\
+import sys
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+consumer = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "bench-startup", "enable.auto.commit": False})
+consumer.assign([TopicPartition(sys.argv[2], 0, OFFSET_BEGINNING)])
+message = consumer.poll(10)
+while message is None or message.error():
+    message = consumer.poll(10)
+sys.stdout.buffer.write(message.value() + b"\\n")
+consumer.close()
+"""
+
+
+def bootstrap_servers() -> str:
+    out = subprocess.run([VAC, "config", "show", "-o", "json"], capture_output=True, text=True, check=True).stdout
+    return str(orjson.loads(out)["kafka"]["bootstrap_servers"])
+
+
+def one_message_topic(servers: str) -> None:
+    admin = AdminClient({"bootstrap.servers": servers})
+    if TOPIC in admin.list_topics(timeout=10).topics:
+        return
+    admin.create_topics([NewTopic(TOPIC, 1, 1)])[TOPIC].result(30)
+    producer = Producer({"bootstrap.servers": servers})
+    producer.produce(TOPIC, b'{"id": "VGPB_1_5L4_B.PR", "value": 3.2e-9}')
+    if producer.flush(30):
+        raise SystemExit(f"could not write the message to {TOPIC}")
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0 or (command[-1] == "raw" and not result.stdout):
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=21, help="runs of each command (the median is reported)")
+    parser.add_argument("--brokers", help="bootstrap servers (default: the configured ones)")
+    args = parser.parse_args()
+    servers = args.brokers or bootstrap_servers()
+    one_message_topic(servers)
+    env_brokers = {"VAC_KAFKA__BOOTSTRAP_SERVERS": servers}
+    os.environ.update(env_brokers)
+    with tempfile.TemporaryDirectory() as scratch:
+        minimal = Path(scratch) / "minimal.py"
+        minimal.write_text(MINIMAL)
+        commands: dict[str, list[str]] = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "vac --version": [VAC, "--version"],
+            "vac --debug --version": [VAC, "--debug", "--version"],
+            "vac --help": [VAC, "--help"],
+            "minimal.py (confluent-kafka)": [sys.executable, str(minimal), servers, TOPIC],
+            "vac tail ... --count 1 -o raw": [
+                VAC,
+                "tail",
+                "topic",
+                TOPIC,
+                "--from",
+                "beginning",
+                "--count",
+                "1",
+                "-o",
+                "raw",
+            ],
+        }
+        kcat = shutil.which("kcat") or shutil.which("kafkacat")
+        if kcat:
+            commands["kcat -C -e -c 1"] = [
+                kcat,
+                "-C",
+                "-b",
+                servers,
+                "-t",
+                TOPIC,
+                "-o",
+                "beginning",
+                "-c",
+                "1",
+                "-e",
+                "-q",
+            ]
+        for command in commands.values():  # warm the page cache and the .pyc files
+            timed(command)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                times[name].append(timed(command))
+    median = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    floor, peer = median["python -c pass"], median["minimal.py (confluent-kafka)"]
+    load = os.getloadavg()[0]
+    print(f"{args.runs} runs each, alternating; load average {load:.1f} on {os.cpu_count()} cores; medians in ms")
+    print(f"{'command':<34} {'median':>8} {'p10':>8} {'p90':>8} {'x python':>9} {'x minimal':>10}")
+    for name, values in times.items():
+        ms = sorted(v * 1000 for v in values)
+        p10, p90 = ms[len(ms) // 10], ms[(len(ms) * 9) // 10]
+        print(
+            f"{name:<34} {median[name]:>8.1f} {p10:>8.1f} {p90:>8.1f} "
+            f"{median[name] / floor:>8.2f}x {median[name] / peer:>9.2f}x"
+        )
+    version, tail = median["vac --version"] / floor, median["vac tail ... --count 1 -o raw"] / peer
+    print(f"vac --version: {version:.2f}x python -c pass (target <= 4x): {'met' if version <= 4 else 'MISSED'}")
+    print(f"one-message tail: {tail:.2f}x the minimal script (target <= 1.5x): {'met' if tail <= 1.5 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,9 +67,7 @@ def one_message_topic(servers: str) -> None:
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
-    result = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
-    )
+    result = subprocess.run(command, capture_output=True, env={**os.environ, "NO_COLOR": "1"})
     elapsed = time.perf_counter() - started
     if result.returncode != 0 or (command[-1] == "raw" and not result.stdout):
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.decode()[-500:]}")

@@ -104,7 +104,10 @@ class Section(BaseModel):
     """A config section: typos are errors, not silently ignored keys; inf and NaN are no
     numbers a setting can use."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
+    # The docstring under each field documents it here; pydantic's `use_attribute_docstrings`
+    # would copy them into `Field.description` by re-parsing this module at every start (a
+    # third of building these models), and nothing reads the descriptions.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -502,7 +505,7 @@ class VacSettings(BaseModel):
     """The whole configuration; each section has its own defaults. `load_settings` merges the
     file, the `VAC_*` environment and the flags into it."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     health_topic: TopicName = "vac.health"
     """Topic of the heartbeat records that streamers and shippers publish."""

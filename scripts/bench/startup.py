@@ -2,8 +2,10 @@
 """Benchmark: how long vac takes to start, next to the floor (`python -c pass`) and a minimal
 confluent-kafka script reading one message (and kcat, where installed), in the same run.
 
-Run on the local stack (the one `vac config show` points at, or --brokers B):
-    .venv/bin/python scripts/bench/startup.py --runs 21
+Run on the local stack (the one `vac config show` points at, or --brokers B), or on a Kafka of
+its own (--own-stack: `vac local up kafka` in a state dir of its own on free ports, stopped at
+the end; the shared test stack is sometimes restarted under a run):
+    .venv/bin/python scripts/bench/startup.py --runs 21 [--own-stack]
 It makes a one-partition topic with one message (once), then, alternating the commands round
 by round to share out the machine's noise, times RUNS runs of each:
 
@@ -24,6 +26,7 @@ import argparse
 import os
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -32,11 +35,14 @@ import time
 from pathlib import Path
 
 import orjson
+import yaml
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 VAC = str(Path(sys.executable).parent / "vac")
 TOPIC = "bench.startup.one"
+MINIMAL_NAME = "minimal.py (confluent-kafka)"
+TAIL_NAME = "vac tail ... --count 1 -o raw"
 MINIMAL = """\
 import sys
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -53,6 +59,30 @@ consumer.close()
 def bootstrap_servers() -> str:
     out = subprocess.run([VAC, "config", "show", "-o", "json"], capture_output=True, text=True, check=True).stdout
     return str(orjson.loads(out)["kafka"]["bootstrap_servers"])
+
+
+def free_port(start: int) -> int:
+    """The first even port from `start` that is free along with the next (the controller's)."""
+    for port in range(start, start + 2000, 2):
+        with socket.socket() as one, socket.socket() as two:
+            try:
+                one.bind(("127.0.0.1", port))
+                two.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free ports from {start}")
+
+
+def own_stack(directory: Path) -> tuple[str, Path]:
+    """`vac local up kafka` in a state dir of its own; its bootstrap servers and config."""
+    port = free_port(27092)
+    config = directory / "bench-startup.yaml"
+    local = {"state_dir": str(directory / "state"), "kafka_port": port, "elasticsearch_port": free_port(27300)}
+    config.write_text(yaml.safe_dump({"local": local, "kafka": {"bootstrap_servers": f"127.0.0.1:{port}"}}))
+    print(f"starting a Kafka of its own on 127.0.0.1:{port}", file=sys.stderr)
+    subprocess.run([VAC, "--config", str(config), "local", "up", "kafka"], check=True, stdout=subprocess.DEVNULL)
+    return f"127.0.0.1:{port}", config
 
 
 def one_message_topic(servers: str) -> None:
@@ -83,64 +113,57 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="runs of each command (the median is reported)")
     parser.add_argument("--brokers", help="bootstrap servers (default: the configured ones)")
+    parser.add_argument("--own-stack", action="store_true", help="start a Kafka of its own (and stop it)")
     args = parser.parse_args()
-    servers = args.brokers or bootstrap_servers()
-    one_message_topic(servers)
-    env_brokers = {"VAC_KAFKA__BOOTSTRAP_SERVERS": servers}
-    os.environ.update(env_brokers)
     with tempfile.TemporaryDirectory() as scratch:
-        minimal = Path(scratch) / "minimal.py"
-        minimal.write_text(MINIMAL)
-        commands: dict[str, list[str]] = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "vac --version": [VAC, "--version"],
-            "vac --debug --version": [VAC, "--debug", "--version"],
-            "vac --help": [VAC, "--help"],
-            "minimal.py (confluent-kafka)": [sys.executable, str(minimal), servers, TOPIC],
-            "vac tail ... --count 1 -o raw": [
-                VAC,
-                "tail",
-                "topic",
-                TOPIC,
-                "--from",
-                "beginning",
-                "--count",
-                "1",
-                "-o",
-                "raw",
-            ],
-        }
-        kcat = shutil.which("kcat") or shutil.which("kafkacat")
-        if kcat:
-            commands["kcat -C -e -c 1"] = [
-                kcat,
-                "-C",
-                "-b",
-                servers,
-                "-t",
-                TOPIC,
-                "-o",
-                "beginning",
-                "-c",
-                "1",
-                "-e",
-                "-q",
-            ]
-        for command in commands.values():  # warm the page cache and the .pyc files
-            timed(command)
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        cpu: dict[str, list[float]] = {name: [] for name in commands}
-        load_before = os.getloadavg()[0]
-        for _ in range(args.runs):
-            for name, command in commands.items():
-                wall, used = timed(command)
-                times[name].append(wall)
-                cpu[name].append(used)
+        config = None
+        if args.own_stack:
+            servers, config = own_stack(Path(scratch))
+        else:
+            servers = args.brokers or bootstrap_servers()
+        try:
+            times, cpu = measure(servers, Path(scratch), args.runs)
+        finally:
+            if config is not None:
+                subprocess.run([VAC, "--config", str(config), "local", "down"], stdout=subprocess.DEVNULL)
+    report(times, cpu, args.runs)
+
+
+def measure(servers: str, scratch: Path, runs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU times of each command, `runs` rounds, the commands alternating."""
+    one_message_topic(servers)
+    os.environ["VAC_KAFKA__BOOTSTRAP_SERVERS"] = servers
+    minimal = scratch / "minimal.py"
+    minimal.write_text(MINIMAL)
+    tail = ["tail", "topic", TOPIC, "--from", "beginning", "--count", "1", "-o", "raw"]
+    commands: dict[str, list[str]] = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "vac --version": [VAC, "--version"],
+        "vac --debug --version": [VAC, "--debug", "--version"],
+        "vac --help": [VAC, "--help"],
+        MINIMAL_NAME: [sys.executable, str(minimal), servers, TOPIC],
+        TAIL_NAME: [VAC, *tail],
+    }
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    if kcat:
+        commands["kcat -C -e -c 1"] = [kcat, "-C", "-b", servers, "-t", TOPIC, "-o", "beginning", "-c", "1", "-e"]
+    for command in commands.values():  # warm the page cache and the .pyc files
+        timed(command)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            wall, used = timed(command)
+            times[name].append(wall)
+            cpu[name].append(used)
+    return times, cpu
+
+
+def report(times: dict[str, list[float]], cpu: dict[str, list[float]], runs: int) -> None:
     median = {name: statistics.median(values) * 1000 for name, values in times.items()}
     median_cpu = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
-    floor, peer = "python -c pass", "minimal.py (confluent-kafka)"
-    load = (load_before + os.getloadavg()[0]) / 2
-    print(f"{args.runs} runs each, alternating; load average {load:.1f} on {os.cpu_count()} cores; medians in ms")
+    floor, peer = "python -c pass", MINIMAL_NAME
+    print(f"{runs} runs each, alternating; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; ms")
     print(
         f"{'command':<34} {'wall':>8} {'p10':>8} {'p90':>8} {'x python':>9} {'x minimal':>10} "
         f"{'cpu':>7} {'x python':>9} {'x minimal':>10}"
@@ -156,7 +179,7 @@ def main() -> None:
         )
     for label, name, against, target in (
         ("vac --version", "vac --version", floor, 4.0),
-        ("one-message tail", "vac tail ... --count 1 -o raw", peer, 1.5),
+        ("one-message tail", TAIL_NAME, peer, 1.5),
     ):
         wall, used = median[name] / median[against], median_cpu[name] / median_cpu[against]
         verdict = "met" if wall <= target else "MISSED"

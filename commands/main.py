@@ -98,21 +98,25 @@ class VacGroup(TyperGroup):
 
     _listing = False  # True while the root's help is drawn: its rows need no import
 
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._with_globals: set[str] = set()
+
     def list_commands(self, ctx: Any) -> list[str]:
         return [*self.commands, *(name for name in SUB_COMMANDS if name not in self.commands)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = self.commands.get(cmd_name)
-        if command is not None:
-            return command
-        lazy = SUB_COMMANDS.get(cmd_name)
-        if lazy is None:
-            return None
-        if self._listing:  # a row of `vac --help` or of a completion's list
-            return typer.core.TyperCommand(name=cmd_name, help=lazy.help, callback=None)
-        command = build_command(cmd_name, lazy)
-        self._add_global_options(command)
-        self.commands[cmd_name] = command
+        if command is None:
+            lazy = SUB_COMMANDS.get(cmd_name)
+            if lazy is None:
+                return None
+            if self._listing:  # a row of `vac --help` or of a completion's list
+                return typer.core.TyperCommand(name=cmd_name, help=lazy.help, callback=None)
+            command = self.commands[cmd_name] = build_command(cmd_name, lazy)
+        if not self._listing and cmd_name not in self._with_globals:  # also one added by app.add_typer
+            self._with_globals.add(cmd_name)
+            self._add_global_options(command)
         return command
 
     def format_help(self, ctx: Any, formatter: Any) -> None:

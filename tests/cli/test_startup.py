@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 import typer
@@ -172,3 +173,26 @@ def test_local_down_and_reset_json_on_a_stack_never_started(tmp_path: Path) -> N
     reset = run_vac("local", "reset", "--dry-run", "-o", "json", env=env)
     assert reset.returncode == 0, reset.stderr
     assert json.loads(reset.stdout)["dry_run"] is True
+
+
+def test_a_sub_command_added_the_eager_way_takes_the_global_options_too() -> None:
+    from commands.main import VacGroup
+
+    extra = typer.Typer()
+
+    @extra.command()
+    def hello(ctx: typer.Context) -> None:
+        print(ctx.find_root().obj)
+
+    root = typer.Typer(cls=VacGroup)
+
+    @root.callback()
+    def main(ctx: typer.Context, config: Annotated[Path | None, typer.Option("--config", "-c")] = None) -> None:
+        ctx.obj = type("Obj", (), {"config_path": config, "debug": False})()
+
+    root.add_typer(extra, name="extra")
+    group = typer.main.get_command(root)
+    assert isinstance(group, VacGroup)
+    command = group.get_command(typer.Context(group), "extra")
+    names = {opt for param in command.commands["hello"].params for opt in param.opts}
+    assert "--config" in names

@@ -11,7 +11,8 @@ import typer
 import yaml
 
 from commands.context import cli_context, kafka_options
-from commands.output import emit_json, info, stdout
+from commands.output import TextOrJson, emit_json, info, stdout
+from vac.config_file import ConfigProblem
 from vac.errors import ConfigError, UsageError
 from vac.settings import check_file, find_config_file, redacted
 
@@ -48,10 +49,13 @@ def show(
 def check(
     ctx: typer.Context,
     file: Annotated[Path | None, typer.Argument(help="The file to check (default: the one vac would read).")] = None,
+    output: Annotated[
+        TextOrJson, typer.Option("--output", "-o", help="text, or one JSON object: file, ok, problems.")
+    ] = TextOrJson.text,
 ) -> None:
     """Report every problem of a config file with its line and key; exit 2 if there is one.
 
-    Example: vac config check config/vac.yaml
+    Example: vac config check config/vac.yaml -o json
     """
     path = file or find_config_file(cli_context(ctx).config_path, os.environ)
     if path is None:
@@ -61,8 +65,21 @@ def check(
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     problems = check_file(path)
-    for problem in problems:
+    if output is TextOrJson.json:
+        emit_json({"file": str(path), "ok": not problems, "problems": [_problem_json(p) for p in problems]})
+    for problem in problems if output is TextOrJson.text else []:
         stdout.print(str(problem), markup=False)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in {path}", hint="fix the lines above")
-    info(f"{path}: ok")
+    if output is TextOrJson.text:
+        info(f"{path}: ok")
+
+
+def _problem_json(problem: ConfigProblem) -> dict[str, object]:
+    return {
+        "file": None if problem.file is None else str(problem.file),
+        "line": problem.line,
+        "key": problem.key,
+        "message": problem.message,
+        "suggestion": problem.suggestion,
+    }

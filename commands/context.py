@@ -8,13 +8,15 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 
 from commands.output import known_secrets
 from vac.errors import UsageError
-from vac.settings import LoadedSettings, VacSettings, deep_merge, load_settings, secret_values
+
+if TYPE_CHECKING:  # the settings (pydantic) load when a command reads them, not at start-up
+    from vac.settings import LoadedSettings, VacSettings
 
 
 @dataclass
@@ -41,6 +43,8 @@ class CliContext:
         return {"kafka": kafka} if kafka else {}
 
     def load(self, overrides: Mapping[str, Any] | None = None) -> LoadedSettings:
+        from vac.settings import deep_merge, load_settings, secret_values
+
         loaded = load_settings(self.config_path, overrides=deep_merge(self.kafka_overrides(), overrides or {}))
         known_secrets.update(secret_values(loaded.settings))
         return loaded

@@ -119,13 +119,18 @@ def prune(
 def replay_dlq(
     ctx: typer.Context,
     to_topic: Annotated[str | None, typer.Option("--to", help="Topic to resend to (default logs.topic).")] = None,
+    output: Annotated[TextOrJson, typer.Option("--output", "-o", help="text or one JSON object.")] = TextOrJson.text,
 ) -> None:
     """Send the dead-lettered documents again (after the mapping was fixed).
 
-    Example: vac index replay-dlq
+    Example: vac index replay-dlq -o json
     """
     from vac.logs.indexer import replay_dead_letters  # lazily: see commands/main.py
 
     settings = cli_context(ctx).settings()
-    sent = replay_dead_letters(settings, to_topic or settings.logs.topic, threading.Event())
-    info(f"resent {sent:,} documents from {settings.index.dead_letter_topic} to {to_topic or settings.logs.topic}")
+    target = to_topic or settings.logs.topic
+    sent = replay_dead_letters(settings, target, threading.Event())
+    if output is TextOrJson.json:
+        emit_json({"resent": sent, "from": settings.index.dead_letter_topic, "to": target})
+    else:
+        info(f"resent {sent:,} documents from {settings.index.dead_letter_topic} to {target}")

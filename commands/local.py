@@ -102,13 +102,16 @@ def up(
 
 
 @app.command()
-def down(ctx: typer.Context, services: ServicesArg = None) -> None:
+def down(ctx: typer.Context, services: ServicesArg = None, output: OutputOpt = TextOrJson.text) -> None:
     """Stop the stack gracefully; its data stays for the next `up`.
 
-    Example: vac local down
+    Example: vac local down -o json
     """
     with progress("stopping the local stack") as step:
         stopped = _stack(ctx, step).down(_names(services))
+    if output is TextOrJson.json:
+        emit_json({"stopped": list(stopped)})
+        return
     info(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
 
 
@@ -161,36 +164,50 @@ def reset(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    output: OutputOpt = TextOrJson.text,
 ) -> None:
     """Stop the stack and delete all its data, logs and state (the downloads stay cached).
 
-    Example: vac local reset --dry-run
+    Example: vac local reset --dry-run -o json
     """
     stack = _stack(ctx)
     plan = stack.reset_plan()
+    as_json = output is TextOrJson.json
     if not plan:
-        info(f"nothing to delete in {stack.state_dir}")
+        if as_json:
+            emit_json({"deleted": [], "dry_run": dry_run})
+        else:
+            info(f"nothing to delete in {stack.state_dir}")
         return
-    for path in plan:
-        print(f"would delete {path}" if dry_run else f"delete {path}")
+    if not as_json:
+        for path in plan:
+            print(f"would delete {path}" if dry_run else f"delete {path}")
     if dry_run:
+        if as_json:
+            emit_json({"deleted": [], "would_delete": [str(path) for path in plan], "dry_run": True})
         return
     if not yes and not typer.confirm("Delete these?", err=True):
         raise typer.Exit(ExitStatus.ERROR)
     with progress("resetting the local stack") as step:
         _stack(ctx, step).reset(plan)
-    info("the local stack is reset")
+    if as_json:
+        emit_json({"deleted": [str(path) for path in plan], "dry_run": False})
+    else:
+        info("the local stack is reset")
 
 
 @app.command()
-def fetch(ctx: typer.Context, services: ServicesArg = None) -> None:
+def fetch(ctx: typer.Context, services: ServicesArg = None, output: OutputOpt = TextOrJson.text) -> None:
     """Download Kafka and Elasticsearch from Maven Central into the cache, without starting them.
 
-    Example: vac local fetch
+    Example: vac local fetch -o json
     """
     with progress("fetching") as step:
         stack = _stack(ctx, step)
         stack.java()
         found = stack.fetch(_names(services))
+    if output is TextOrJson.json:
+        emit_json({name: str(path) for name, path in found.items()})
+        return
     for name, path in found.items():
         print(f"{name}: {path}")

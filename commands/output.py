@@ -13,19 +13,36 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from rich.console import Console
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich loads when something is printed through it, not at start-up
+    from rich.console import Console
 
 from vac.errors import VacError
 from vac.printable import printable
 from vac.records.job import Job, JobStatus
 from vac.redact import redact_text
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+_consoles: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Console:
+    """`stdout` and `stderr`, the Rich consoles, made on first use."""
+    if name not in ("stdout", "stderr"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    if name not in _consoles:
+        from rich.console import Console
+
+        _consoles[name] = Console(stderr=name == "stderr", highlight=False, soft_wrap=True)
+    return _consoles[name]
+
+
 known_secrets: set[str] = set()
 """The secrets of the settings this run loaded: an error that quotes one shows stars."""
 
@@ -79,7 +96,10 @@ def print_error(error: VacError) -> None:
     # Messages quote what the user typed and what servers answered: shown, never interpreted
     # (a `[/]` in a --where is not Rich markup, an ESC in a topic name is not a terminal command),
     # and, as the last guard, without a password a library's message may quote.
+    from rich.text import Text
+
     priority = "<3>" if journal_stderr() else ""
+    stderr = _console("stderr")
     stderr.print(
         Text(f"{priority}vac: error:", style="bold red"), Text(printable(redact_text(error.message, known_secrets)))
     )
@@ -89,7 +109,7 @@ def print_error(error: VacError) -> None:
 
 
 def info(message: str) -> None:
-    stderr.print(message, markup=False)
+    _console("stderr").print(message, markup=False)
 
 
 @contextmanager
@@ -107,6 +127,7 @@ def quiet_on_closed_pipe() -> Iterator[None]:
 @contextmanager
 def progress(initial: str) -> Iterator[Callable[[str], None]]:
     """A spinner with the current step on a terminal; one line per step otherwise."""
+    stderr = _console("stderr")
     if stderr.is_terminal:
         with stderr.status(initial) as status:
             yield lambda message: status.update(message)
@@ -137,6 +158,7 @@ def run_until_stopped(
     and returns), Ctrl-C sets it too. On a terminal, unless quiet, the job's status is kept
     on one live line of stderr."""
     signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    stderr = _console("stderr")
     show = not quiet and stderr.is_terminal
 
     def draw(status: Status) -> None:
@@ -168,7 +190,7 @@ def run_job(
     job.prepare(cancelled)
     summary = run_until_stopped(lambda draw: job.run(cancelled, draw), cancelled, status_line, quiet)
     if summary_to_stderr:
-        stderr.print(summary_text(summary), markup=False)
+        _console("stderr").print(summary_text(summary), markup=False)
     elif output is TextOrJson.json:
         emit_json(summary.as_json())
     else:

@@ -141,4 +141,4 @@ def _table(results: list[RunResult]) -> None:
         if result.invalid_reason:
             stdout.print(f"[bold red]invalid at {result.requested_rate:,.0f}/s:[/] {result.invalid_reason}")
         for note in result.notes:
-            stdout.print(f"note: {note}", markup=False)
+            info(f"note: {note}")

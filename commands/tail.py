@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
+from commands.completion import complete_topic
 from commands.context import cli_context, kafka_options
-from commands.output import info, quiet_on_closed_pipe, stderr
+from commands.output import info, quiet_on_closed_pipe
 from commands.render import Decode, JsonArray, Output, kcat_renderer, make_renderer, table_header
 from vac.errors import ExitStatus, UsageError
 from vac.kafka.positions import parse_position, parse_until
@@ -31,10 +32,9 @@ def colour_wanted() -> bool:
 def print_stats(stats: TailStats) -> None:
     invalid = f", {stats.invalid_json:,} not JSON" if stats.invalid_json else ""
     failed = f", {stats.filter_failed:,} where --where failed" if stats.filter_failed else ""
-    stderr.print(
+    info(
         f"read {stats.read:,} messages ({stats.bytes:,} bytes), matched {stats.matched:,}{invalid}{failed}, "
-        f"{stats.rate:,.0f} msg/s over {stats.elapsed_s:.2f} s",
-        markup=False,
+        f"{stats.rate:,.0f} msg/s over {stats.elapsed_s:.2f} s"
     )
 
 
@@ -51,7 +51,9 @@ def report_filter_failures(stats: TailStats) -> None:
 @kafka_options
 def topic(
     ctx: typer.Context,
-    topics: Annotated[list[str], typer.Argument(help="Topics to read; several are merged.")],
+    topics: Annotated[
+        list[str], typer.Argument(help="Topics to read; several are merged.", autocompletion=complete_topic)
+    ],
     from_: Annotated[
         str | None,
         typer.Option(

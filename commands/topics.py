@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from commands.completion import complete_topic
 from commands.context import cli_context, kafka_options
 from commands.output import TextOrJson, emit_json, info, stdout
 from vac.errors import UsageError
@@ -48,7 +49,7 @@ def list_(
 @kafka_options
 def describe(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The topic.")],
+    name: Annotated[str, typer.Argument(help="The topic.", autocompletion=complete_topic)],
     output: OutputOpt = TextOrJson.text,
 ) -> None:
     """Partitions (leader, replicas, in-sync replicas, watermarks, messages), configs, and

@@ -9,6 +9,7 @@ configuration through `load_settings`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import types
@@ -30,7 +31,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
 
 from vac import paths
 from vac.config_file import ConfigProblem, parse_yaml, problems_from_validation, read_yaml
@@ -106,7 +106,10 @@ class Section(BaseModel):
     """A config section: typos are errors, not silently ignored keys; inf and NaN are no
     numbers a setting can use."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
+    # The docstring under each field documents it here; pydantic's `use_attribute_docstrings`
+    # would copy them into `Field.description` by re-parsing this module at every start (a
+    # third of building these models), and nothing reads the descriptions.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -529,15 +532,11 @@ class DashSettings(Section):
     baseline (clear within half a decade), any invalid value; each held 10 s."""
 
 
-class VacSettings(BaseSettings):
-    """The whole configuration; each section has its own defaults."""
+class VacSettings(BaseModel):
+    """The whole configuration; each section has its own defaults. `load_settings` merges the
+    file, the `VAC_*` environment and the flags into it."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        use_attribute_docstrings=True,
-    )
+    model_config = ConfigDict(extra="forbid")
 
     health_topic: TopicName = "vac.health"
     """Topic of the heartbeat records that streamers and shippers publish."""
@@ -584,31 +583,78 @@ def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | No
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    """The `VAC_*` variables as a nested dict, parsed by pydantic-settings. A section or list
-    given whole must be JSON; when one is not, the error names that variable."""
-    ours = {k.lower(): v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
-    try:
-        return _parse_env(ours)
-    except SettingsError:
-        pass
-    # pydantic-settings names only the section: find the variable by parsing each alone.
-    for name, value in sorted(ours.items()):
-        try:
-            _parse_env({name: value})
-        except SettingsError as exc:
-            reason = f" ({exc.__cause__})" if exc.__cause__ else ""
-            raise ConfigError(
-                f"invalid configuration: ${name.upper()}: not valid JSON{reason}",
-                hint="sections and lists given in the environment are JSON, e.g. "
-                "VAC_ELASTICSEARCH__HOSTS='[\"https://es-1:9200\"]'",
-            ) from None
-    raise ConfigError("invalid configuration: the VAC_* environment variables do not parse together")
+    """The `VAC_*` variables as a nested dict: `VAC_KAFKA__CLIENT_ID=x` is {"kafka": {"client_id":
+    "x"}}, names in any case. A variable whose field is a list, a mapping or a section (given
+    whole) must be JSON; when one is not, the error names that variable. Variables that name no
+    setting at the top (`VAC_CONFIG`, `VAC_DEBUG`) are not settings; unknown keys inside a
+    section are kept, for the model to reject. (pydantic-settings' rules, without its import
+    cost: it loads asyncio, argparse and dotenv, a fifth of a Kafka command's start-up.)"""
+    whole: dict[str, Any] = {}
+    nested: dict[str, Any] = {}
+    for name, value in sorted(env.items()):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in VacSettings.model_fields or not all(path):
+            continue
+        annotation = _annotation_at(path)
+        if annotation is not None and _is_complex(annotation):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"invalid configuration: ${name.upper()}: not valid JSON ({exc})",
+                    hint="sections and lists given in the environment are JSON, e.g. "
+                    "VAC_ELASTICSEARCH__HOSTS='[\"https://es-1:9200\"]'",
+                ) from None
+        target = whole if len(path) == 1 else nested
+        for key in path[:-1]:
+            child = target.get(key)
+            target = target.setdefault(key, {}) if not isinstance(child, dict) else child
+        target[path[-1]] = value
+    return deep_merge(whole, nested)
 
 
-def _parse_env(env_vars: dict[str, str]) -> dict[str, Any]:
-    source = EnvSettingsSource(VacSettings, case_sensitive=False)
-    source.env_vars = env_vars
-    return source()
+def _annotation_at(path: list[str]) -> Any:
+    """The type of the setting at `path` (`["kafka", "security", "protocol"]`), or None when
+    the path leaves the model (a key of a mapping, an unknown key)."""
+    model: Any = VacSettings
+    annotation: Any = None
+    for key in path:
+        if model is None:
+            return None
+        field = model.model_fields.get(key)
+        if field is None:
+            return None
+        annotation = field.annotation
+        model = next((arg for arg in _union_args(annotation) if _is_model(arg)), None)
+    return annotation
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return tuple(arg for arg in get_args(annotation) if arg is not type(None))
+    return (annotation,)
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_complex(annotation: Any) -> bool:
+    """Given as JSON in the environment: a section, a list, a set, a tuple or a mapping."""
+    # `str | list[str]` is not: a plain string is a value of it too.
+    return all(_complex_one(arg) for arg in _union_args(annotation))
+
+
+def _complex_one(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _complex_one(get_args(annotation)[0])
+    if _is_model(annotation):
+        return True
+    candidate = origin or annotation
+    return isinstance(candidate, type) and issubclass(candidate, list | set | tuple | dict | Mapping)
 
 
 def deep_merge(*layers: Mapping[str, Any]) -> dict[str, Any]:

@@ -66,8 +66,15 @@ def parser_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     return str(request.param)
 
 
+def logs_settings(**logs: Any) -> VacSettings:
+    """Settings with these `logs` keys and the parser the fixture chose (VacSettings() alone
+    reads no environment)."""
+    native = os.environ.get("VAC_LOGS__NATIVE_PARSER", "true") == "true"
+    return VacSettings(logs={"native_parser": native, **logs})
+
+
 def settings() -> VacSettings:
-    return VacSettings(logs={"scan_interval_s": 0.01, "close_inactive_s": 0.01, "idle_flush_s": 0.01})
+    return logs_settings(scan_interval_s=0.01, close_inactive_s=0.01, idle_flush_s=0.01)
 
 
 def ship_once(directory: Path, pattern: str = "PVSS_II.log*", **options: Any) -> list[dict[str, Any]]:
@@ -306,7 +313,7 @@ def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_gro
     for number in range(10):
         (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(5)))
     spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
-    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 3})
+    tight = logs_settings(scan_interval_s=0.01, idle_flush_s=0.01, max_open_files=3)
 
     def ship() -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
         shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(once=True, from_beginning=True))
@@ -335,7 +342,7 @@ def test_the_service_reopens_a_file_it_closed_for_want_of_slots_when_it_grows(tm
     for number in range(6):
         (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(3)))
     spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
-    tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 2})
+    tight = logs_settings(scan_interval_s=0.01, idle_flush_s=0.01, max_open_files=2)
     shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     sink = RecordingSink(shipper)
     stop = threading.Event()
@@ -436,7 +443,7 @@ class ScansBetweenChanges:
 
     def __init__(self, tmp_path: Path) -> None:
         spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
-        tight = VacSettings(logs={"scan_interval_s": 0.01, "idle_flush_s": 0.01, "max_open_files": 1})
+        tight = logs_settings(scan_interval_s=0.01, idle_flush_s=0.01, max_open_files=1)
         self.shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
         self.sink = RecordingSink(self.shipper)
         self.changes = threading.Lock()
@@ -512,7 +519,7 @@ def test_a_scan_with_many_files_waiting_for_a_slot_lists_the_open_ones_once(
     for number in range(12):
         (tmp_path / f"f{number}.log").write_bytes(header(number))
     spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
-    tight = VacSettings(logs={"max_open_files": 3})
+    tight = logs_settings(max_open_files=3)
     shipper = LogShipper(tight, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     shipper.scan()
     for harvester in shipper.harvesters.values():  # read to their end: each may be closed
@@ -552,7 +559,7 @@ def test_the_copy_grace_is_a_setting(tmp_path: Path) -> None:
     content = b"".join(header(n) for n in range(5))
     (tmp_path / "a.log").write_bytes(content)
     spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
-    short = VacSettings(logs={"copy_grace_s": 0.2})
+    short = logs_settings(copy_grace_s=0.2)
     shipper = LogShipper(short, [spec], tmp_path / "registry.json", ShipOptions(from_beginning=True))
     shipper.scan()
     (tmp_path / "b.log").write_bytes(content)

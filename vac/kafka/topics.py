@@ -23,14 +23,15 @@ SHOWN_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "min.insyn
 
 
 def check_topics(connection: Connection, topics: list[str]) -> ClusterMetadata:
-    """The cluster's metadata, once every topic in `topics` is known to be readable; else
-    TopicNotFound (with the closest names) or PermissionDenied."""
-    metadata = cluster_metadata(connection)
+    """The metadata of `topics`, once each is known to be readable; else TopicNotFound (with
+    the closest names) or PermissionDenied. Each topic is asked for alone: the listing of the
+    whole cluster (thousands of partitions on a shared one) is fetched only to suggest names."""
+    metadata: ClusterMetadata | None = None
     for topic in topics:
-        if topic in metadata.topics and metadata.topics[topic].error is None:
-            continue
-        # The full listing hides topics this principal may not describe: ask for the one.
-        entry = cluster_metadata(connection, topic).topics.get(topic)
+        answer = cluster_metadata(connection, topic)
+        entry = answer.topics.get(topic)
+        if metadata is None:
+            metadata = answer
         if entry is not None and entry.error is None:
             metadata.topics[topic] = entry
             continue
@@ -40,10 +41,13 @@ def check_topics(connection: Connection, topics: list[str]) -> ClusterMetadata:
                 f"not allowed to read topic {topic!r}", hint="ask for a READ and DESCRIBE ACL for your principal"
             )
         if error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
-            close = difflib.get_close_matches(topic, list(metadata.topics), n=3, cutoff=0.5)
+            known = list(cluster_metadata(connection).topics)
+            close = difflib.get_close_matches(topic, known, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "`vac topics list` shows the topics there are"
             raise TopicNotFound(f"topic {topic!r} does not exist", hint=hint)
         raise KafkaUnavailable(f"topic {topic!r} is not available: {error.str()}")
+    if metadata is None:
+        metadata = cluster_metadata(connection)
     return metadata
 
 

@@ -80,8 +80,7 @@ SUB_COMMANDS: dict[str, Lazy] = {
     ),
     "timeline": Lazy(
         "commands.timeline:timeline",
-        "One view of the DPEs' values, the alarms raised, acknowledged and cleared, and the log records "
-        "of the SCADA servers around a moment, merged by time.",
+        "The DPEs' values, their alarms and the SCADA servers' log records around a moment, by time.",
     ),
 }
 

@@ -24,8 +24,10 @@ def timeline(
     window: Annotated[str, typer.Option(help="How far before and after --around to look.")] = "5m",
     output: Annotated[TextOrJson, typer.Option("--output", "-o", help="text or json.")] = TextOrJson.text,
 ) -> None:
-    """One view of the DPEs' values, the alarms raised, acknowledged and cleared, and the log
-    records of the SCADA servers around a moment, merged by time.
+    """The DPEs' values, their alarms and the SCADA servers' log records around a moment, by time.
+
+    One view of the values, the alarms raised, acknowledged and cleared, and the log records,
+    merged by time.
 
     Example: vac timeline --around 10m --sector S78 --window 2m
     """

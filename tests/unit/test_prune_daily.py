@@ -3,7 +3,7 @@ goes once its whole day is older than the retention; names that are not dates ar
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +28,6 @@ def test_daily_indices_are_pruned_by_their_day() -> None:
     ]
     client: Any = SimpleNamespace(cat=FakeCat(names))
     now = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
-    expired = expired_indices(client, "vacelastic-scada-v1-{yyyy.MM.dd}", "10d", now=now)
+    expired = expired_indices(client, "vacelastic-scada-v1-{yyyy.MM.dd}", now - timedelta(days=10))
     # The cutoff is 2026-06-02 12:00: June 1st ended before it, June 2nd did not.
     assert [(c.index, c.month, c.docs) for c in expired] == [("vacelastic-scada-v1-2026.06.01", "2026.06.01", 7)]

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 
 from vac.records.dpe import Dpe
+from vac.records.positions import is_placeholder
 
 RING_M = 26_658.883
 HALF_CELL_M = 53.45
@@ -63,7 +64,7 @@ def place_of(dpe: Dpe, dcums_are_real: bool) -> Place:
         return Place(at % RING_M, system, cell, point)
     letter = _LETTER.search(dpe.name)
     system = letter[1] if letter else "?"
-    if dcums_are_real:
+    if dcums_are_real and not is_placeholder("dcum", str(dpe.dcum)):
         try:
             return Place(float(dpe.dcum) % RING_M, system, None, None)
         except ValueError:
@@ -72,7 +73,8 @@ def place_of(dpe: Dpe, dcums_are_real: bool) -> Place:
 
 
 def dcums_are_real(dpes: list[Dpe]) -> bool:
-    """The shared LHC config says DCUM 125 everywhere: a placeholder, not a position."""
+    """The shared LHC config says DCUM 125 everywhere: a placeholder, not a position (names
+    that carry a place get theirs when the list loads; the others keep the placeholder)."""
     return len({dpe.dcum for dpe in dpes[:200]}) > 1
 
 

@@ -218,11 +218,14 @@ def test_a_principal_that_may_not_write_stops_ship_and_stream_in_one_line(
     is stopped for good by the brokers. Each job ends with one line and exit 1, and the shipper's
     registry does not pass a line Kafka did not take."""
     admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{kerberos_kafka.internal_port}"})
-    for topic in ("stranger-logs", "stranger-pressures", "vac.health"):
+    for topic in ("stranger-logs", "stranger-pressures", "stranger-last", "vac.health"):
         admin.create_topics([NewTopic(topic, 1, 1)])[topic].exception(30)  # None, or it exists already
         allow(admin, "stranger", ResourceType.TOPIC, topic, AclOperation.DESCRIBE)
     config = str(gssapi_config(tmp_path, kerberos_kafka, "stranger", kerberos_kafka.stranger_keytab))
-    env = kerberos_kafka.kdc.client_env(tmp_path / "ccache") | {"VAC_LOGS__TOPIC": "stranger-logs"}
+    env = kerberos_kafka.kdc.client_env(tmp_path / "ccache") | {
+        "VAC_LOGS__TOPIC": "stranger-logs",
+        "VAC_SCADA__LAST_TOPIC": "stranger-last",  # the streamer's compacted copy: seen, not writable either
+    }
     log, registry = tmp_path / "PVSS_II.log", tmp_path / "registry.json"
     log.write_bytes(SAMPLE_LOG.read_bytes()[:20_000])
     shipped = run_vac(

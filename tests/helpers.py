@@ -68,7 +68,8 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def read_topic(config_file: Path, topic: str, output: str = "jsonl") -> list[Any]:
-    """Every message of `topic`, read back with `vac tail topic` and parsed (one per line)."""
+    """Every message of `topic`, read back with `vac tail topic` and parsed: one per line, or
+    with `-o json` the envelopes as one array."""
     read = run_vac(
         "--config",
         str(config_file),
@@ -83,6 +84,9 @@ def read_topic(config_file: Path, topic: str, output: str = "jsonl") -> list[Any
         timeout=300,
     )
     assert read.returncode == 0, read.stderr
+    if output == "json":
+        envelopes: list[Any] = orjson.loads(read.stdout)
+        return envelopes
     return [orjson.loads(line) for line in read.stdout.splitlines()]
 
 

@@ -6,6 +6,7 @@ bytes are read once and only once, not about Kafka (the integration tests cover 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -310,6 +311,16 @@ def test_two_shippers_never_share_a_registry(tmp_path: Path) -> None:
 
 
 def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_grow(tmp_path: Path) -> None:
+    def open_logs() -> int:
+        """This process's descriptors open on the test's log files (not every descriptor: other
+        tests' threads may still hold sockets, which made a count of all of them flaky)."""
+        count = 0
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # a descriptor closed since the listing
+                target = os.readlink(f"/proc/self/fd/{fd}")
+                count += target.startswith(str(tmp_path)) and target.endswith(".log")
+        return count
+
     for number in range(10):
         (tmp_path / f"f{number}.log").write_bytes(b"".join(header(100 * number + n) for n in range(5)))
     spec = LogInput(paths=[str(tmp_path / "*.log")], app_id="vac_test_scada_logs")
@@ -322,17 +333,16 @@ def test_more_files_than_open_slots_are_read_in_turns_and_reopened_when_they_gro
         class CountsOpenFiles(RecordingSink):
             def send(self, topic: str, key: bytes, doc_id: str, index: str, value: bytes) -> None:
                 nonlocal most_open
-                most_open = max(most_open, len(os.listdir("/proc/self/fd")) - open_before)
+                most_open = max(most_open, open_logs())
                 super().send(topic, key, doc_id, index, value)
 
-        open_before = len(os.listdir("/proc/self/fd")) - len(shipper.harvesters)
         sink = CountsOpenFiles(shipper)
         summary = shipper.run(threading.Event(), sink=sink)
         return sink.docs, most_open, summary
 
     docs, most_open, summary = ship()
     assert sorted(texts(docs)) == sorted(f"hello {100 * f + n}" for f in range(10) for n in range(5))
-    assert most_open <= 3 and summary.open_files <= 3 and len(summary.files) == 10
+    assert 1 <= most_open <= 3 and summary.open_files <= 3 and len(summary.files) == 10
     with (tmp_path / "f0.log").open("ab") as out:
         out.write(header(5))
     assert texts(ship()[0]) == ["hello 5"]

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vac.alarms.book import Alarm
+from vac.records.positions import position_of
 from vac.timegrammar import epoch_seconds
 
 MOVE_DECADES = 0.3
-_PLACE = re.compile(r"_[A-Z]?\d{1,2}([LR])([1-8])_")
 _SECTOR = re.compile(r"[Ss]?([1-8])([1-8])")
 
 
@@ -49,11 +49,9 @@ def parse_sector(text: str) -> tuple[int, int]:
 
 
 def in_sector(dpe: str, sector: tuple[int, int]) -> bool:
-    match = _PLACE.search(dpe)
-    if match is None:
-        return False
-    side, point = match[1], int(match[2])
-    return (side == "R" and point == sector[0]) or (side == "L" and point == sector[1])
+    """Whether the place in `dpe`'s name lies in `sector` (the rules of vac.records.positions)."""
+    position = position_of(dpe)
+    return position is not None and position.sector == f"S{sector[0]}{sector[1]}"
 
 
 def value_entries(records: Iterable[tuple[float, dict[str, Any]]], wanted: Any) -> list[Entry]:

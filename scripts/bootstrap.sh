@@ -16,6 +16,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ "$(id -u)" -eq 0 ]; then
   [ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kadmin.local ] || missing+=(krb5-kdc krb5-admin-server)
   command -v kinit >/dev/null 2>&1 || missing+=(krb5-user)
+  # kcat, the peer `vac tail -o kcat` is compared with byte for byte (tests/integration/test_kcat_habits.py).
+  command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then

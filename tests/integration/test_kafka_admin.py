@@ -103,6 +103,7 @@ def logs_config(local_stack: StackEndpoints, tmp_path: Path) -> Iterator[tuple[P
     config = yaml.safe_load(local_stack.config_file.read_text())
     config["logs"] = {"topic": names["topic"], "idle_flush_s": 0.5, "scan_interval_s": 0.2, "close_inactive_s": 2}
     config["index"] = {
+        "scada_topics": [],  # the logs alone: not the shared stack's SCADA topics
         "group_id": names["group"],
         "name_template": names["family"] + "-{app}-{yyyy.MM}",
         "dead_letter_topic": f"it-reindex-dlq-{run}",

@@ -9,7 +9,7 @@ import pytest
 from vac.alarms.book import AlarmBook
 from vac.dash.log_window import LogFilter, LogWindow
 from vac.dash.pipeline import Fleet
-from vac.dash.scada_board import ScadaBoard
+from vac.dash.scada_board import ScadaBoard, Trace
 from vac.errors import UsageError
 from vac.search.livequery import compile_query
 from vac.settings import AlarmRule
@@ -39,6 +39,18 @@ def test_the_board_keeps_the_latest_value_and_filters_like_an_operator_types() -
     assert names("status:invalid") == ["VGI_2.PR", "VVS_3.RR1"]
     assert names("status:bad VG*") == ["VGI_2.PR"]
     assert names("", "value") == ["VVS_3.RR1", "VGI_2.PR", "VGPB_1.PR"]
+
+
+def test_a_trace_keeps_the_newest_points_oldest_first_in_flat_arrays() -> None:
+    trace = Trace(capacity=4)
+    assert list(trace) == [] and trace.since(0.0) == []
+    for i in range(10):
+        trace.append(T0 + i, i / 1e9)
+    assert len(trace) == 4
+    assert list(trace) == [(T0 + i, i / 1e9) for i in range(6, 10)]
+    assert trace.since(T0 + 7.5) == [(T0 + 8, 8e-9), (T0 + 9, 9e-9)]
+    trace.append(T0 + 10, float("inf"))  # odd values are kept as they came; the chart decides
+    assert list(trace)[-1] == (T0 + 10, float("inf")) and len(trace) == 4
 
 
 def test_the_board_feeds_the_alarm_book_with_source_times_and_the_invalid_flag() -> None:

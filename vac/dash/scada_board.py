@@ -1,11 +1,16 @@
 """The latest value of every DPE seen on the SCADA topics, with a short history for charts,
-filtered and sorted as the operator asks."""
+filtered and sorted as the operator asks.
+
+Memory is what bounds this: ten thousand DPEs, each changing about once a second. The long
+history lives in Elasticsearch (the chart asks it); a row keeps only its newest `RECENT_POINTS`
+in two flat arrays, 16 bytes a point, not a deque of tuples of Python floats (about 100)."""
 
 from __future__ import annotations
 
 import fnmatch
 import math
-from collections import deque
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -13,11 +18,48 @@ from typing import Any
 from vac.records.positions import resolve_place
 from vac.timegrammar import epoch_seconds
 
-HISTORY_POINTS = 600
+RECENT_POINTS = 300
+"""Points a row keeps: about five minutes at the usual once a second, the live end of a chart
+whose older part comes from Elasticsearch (9,927 DPEs x 300 points x 16 bytes = 48 MB at most)."""
 SORT_KEYS = ("name", "value", "age", "sector", "dcum", "status")
 
 
-@dataclass
+class Trace:
+    """The newest `capacity` (time, value) points, oldest first when read. A ring over two
+    `array('d')`: they grow to `capacity` only for DPEs that change that often."""
+
+    __slots__ = ("_at", "_next", "_values", "capacity")
+
+    def __init__(self, capacity: int = RECENT_POINTS) -> None:
+        self.capacity = capacity
+        self._at = array("d")
+        self._values = array("d")
+        self._next = 0
+        """Where the next point goes once the ring is full (the oldest point's index)."""
+
+    def append(self, at_s: float, value: float) -> None:
+        if len(self._at) < self.capacity:
+            self._at.append(at_s)
+            self._values.append(value)
+            return
+        self._at[self._next], self._values[self._next] = at_s, value
+        self._next = (self._next + 1) % self.capacity
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __iter__(self) -> Iterator[tuple[float, float]]:
+        start, size = self._next, len(self._at)
+        for i in range(size):
+            j = (start + i) % size
+            yield self._at[j], self._values[j]
+
+    def since(self, at_s: float) -> list[tuple[float, float]]:
+        """The points newer than `at_s`: the live part after what Elasticsearch already holds."""
+        return [point for point in self if point[0] > at_s]
+
+
+@dataclass(slots=True)
 class DpeRow:
     name: str
     value: float
@@ -28,10 +70,10 @@ class DpeRow:
     dcum: str = ""
     type: str = "float"
     flags: dict[str, bool] = field(default_factory=dict)
-    history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    history: Trace = field(default_factory=Trace)
 
     def remember(self, at_s: float, value: float) -> None:
-        self.history.append((at_s, value))
+        self.history.append(at_s, value)
 
     @property
     def unit(self) -> str:

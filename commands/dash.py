@@ -22,6 +22,7 @@ class ScreenName(StrEnum):
     overview = "overview"
     scada = "scada"
     logs = "logs"
+    profile = "profile"
 
 
 @kafka_options
@@ -37,8 +38,9 @@ def dash(
 ) -> None:
     """Pipeline health, live SCADA values with alarms, and the live log stream, in a terminal.
 
-    Keys: 1 overview, 2 SCADA, 3 logs, / filter, ? help, q quit. Without a terminal (a pipe,
-    a cron job) it watches for --summary-after seconds and prints what it saw instead.
+    Keys: 1 overview, 2 SCADA, 3 logs, 4 pressure profile, / filter, ? help, q quit. Without a
+    terminal (a pipe, a cron job) it watches for --summary-after seconds and prints what it saw
+    instead.
 
     Example: vac dash --screen scada
     """

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 from tui.screens.help import HelpScreen
 from tui.screens.logs import LogsScreen
 from tui.screens.overview import OverviewScreen
+from tui.screens.profile import ProfileScreen
 from tui.screens.scada import ScadaScreen
 from vac.dash.state import DashFeeds, DashState
 from vac.dash.updates import Inbox, Update
@@ -33,11 +34,14 @@ HAND_OVER_MOST = 4
 class VacDash(App[None]):
     TITLE = "vac dash"
     CSS_PATH = "vac.tcss"
-    MODES: ClassVar[dict[str, Any]] = {"overview": OverviewScreen, "scada": ScadaScreen, "logs": LogsScreen}
+    MODES: ClassVar[dict[str, Any]] = {
+        "overview": OverviewScreen, "scada": ScadaScreen, "logs": LogsScreen, "profile": ProfileScreen,
+    }  # fmt: skip
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview"),
         Binding("2", "switch_mode('scada')", "SCADA", id="screen.scada"),
         Binding("3", "switch_mode('logs')", "Logs", id="screen.logs"),
+        Binding("4", "switch_mode('profile')", "Profile", id="screen.profile"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]

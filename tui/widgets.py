@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from vac.dash.profile import Profile, decades
 from vac.dash.scada_board import DpeRow
 from vac.dash.state import DashState
 from vac.printable import printable
@@ -123,4 +124,41 @@ class LevelHistogram(PlotextPlot):
                 [float(i) for i in every], [datetime.fromtimestamp(minutes[i][0]).strftime("%H:%M") for i in every]
             )
         plot.title(title)
+        self.refresh()
+
+
+class ProfileChart(PlotextPlot):
+    """Pressure against DCUM, one braille dot a gauge, on a log axis labelled in decades; gauges
+    with a status flag set in their own colour, a red line through the highest.
+
+    The axis is log by hand: log10 of each pressure on a linear axis, ticks at whole decades
+    labelled `1e-9`. plotext 5's own `yscale("log")` takes the logarithm of the data in place
+    each time it builds (plotext issue #209), and Textual builds again on every resize: the second
+    build takes the log of logs and ends the app with a math domain error."""
+
+    def show(self, profile: Profile, title: str) -> None:
+        plot = self.plt
+        plot.clear_data()
+        good = [point for point in profile.points if point.ok]
+        flagged = [point for point in profile.points if not point.ok]
+        if good:
+            plot.scatter([p.dcum for p in good], [math.log10(p.value) for p in good], marker="braille", color="cyan")
+        if flagged:
+            plot.scatter(
+                [p.dcum for p in flagged], [math.log10(p.value) for p in flagged], marker="braille", color="yellow",
+                label="status not ok",
+            )  # fmt: skip
+        if profile.points:
+            values = [point.value for point in profile.points]
+            ticks = decades(min(values), max(values))
+            plot.yticks([float(k) for k in ticks], [f"1e{k}" for k in ticks])
+        else:
+            plot.yticks(None)
+        highest = profile.highest
+        if highest is not None:  # a line down the chart at the spike, and the spike itself in red
+            plot.vline(highest.dcum, "red")
+            plot.scatter([highest.dcum], [math.log10(highest.value)], marker="x", color="red")
+        plot.xlabel("DCUM (m)")
+        plot.ylabel("mbar (log)")
+        plot.title(printable(title, CELL_CHARS))
         self.refresh()

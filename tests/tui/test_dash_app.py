@@ -168,7 +168,7 @@ def test_a_lost_kafka_shows_on_the_screen() -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-@pytest.mark.parametrize("screen", ["overview", "scada", "logs"])
+@pytest.mark.parametrize("screen", ["overview", "scada", "logs", "profile"])
 def test_snapshot(snap_compare: Any, screen: str, size: tuple[int, int]) -> None:
     assert snap_compare(dashboard(screen), terminal_size=size, run_before=_settle)
 

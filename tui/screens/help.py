@@ -18,12 +18,14 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(
             "vac dash\n\n"
-            "1 overview   2 SCADA   3 logs   ? this help   Ctrl+P commands   q quit\n\n"
+            "1 overview  2 SCADA  3 logs  4 profile  ? this help  Ctrl+P commands  q quit\n\n"
             "SCADA: / filter (VGPB*  sector:7R  mainpart:ARC  status:invalid)   s sort\n"
             "       Enter chart of the selected DPE   a acknowledge (the selected alarm,\n"
             "       or the selected DPE's)   A acknowledge all   Tab to the alarm list\n"
             'Logs:  / query (level:SEVERE manager:WCCOActrl "text")   e errors only\n'
-            "       Enter the whole record and its neighbours\n\n"
+            "       Enter the whole record and its neighbours\n"
+            "Profile: / filter (sector:S78  mainpart:ARC  VGPB*), Esc the whole ring:\n"
+            "         the latest pressure of each gauge against DCUM, log axis\n\n"
             "Esc closes this help.",
             id="help",
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -138,9 +138,16 @@ class ScadaBoard:
     def matching(self, filter_text: str, sort: str = "name", now_s: float = 0.0) -> list[DpeRow]:
         """Rows matching every word of `filter_text`: `sector:S`, `mainpart:M`, `status:invalid`
         (or `status:bad` for any problem), otherwise a name pattern (`VGPB*`) or part of a name."""
-        checks = [_check(word) for word in filter_text.split()]
-        rows = [row for row in self.rows.values() if all(check(row) for check in checks)]
+        keep = row_filter(filter_text)
+        rows = [row for row in self.rows.values() if keep(row)]
         return sorted(rows, key=_sort_key(sort, now_s))
+
+
+def row_filter(filter_text: str) -> Callable[[DpeRow], bool]:
+    """The test of `ScadaBoard.matching` for one row: every word of `filter_text` must match.
+    The profile (`vac.dash.profile`) takes the same words as the SCADA table."""
+    checks = [_check(word) for word in filter_text.split()]
+    return lambda row: all(check(row) for check in checks)
 
 
 # Records of older streamers (or other producers) carry the config's placeholders: the name's

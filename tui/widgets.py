@@ -15,6 +15,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from vac.dash.profile import Profile, decades
 from vac.dash.scada_board import DpeRow
@@ -65,6 +66,17 @@ def severity(level: str) -> int:
     return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
 
 
+def log_axis(plot: Plot, values: Sequence[float]) -> list[float]:
+    """A log y axis by hand: `values` (all > 0) as their log10, to draw on plotext's linear
+    axis, with ticks at whole decades labelled `1e-9`. plotext 5's own `yscale("log")` takes
+    the logarithm of its data in place each time it builds (plotext issue #209), and Textual
+    builds again on every resize or refresh: the second build takes the log of logs and ends
+    the app with a math domain error."""
+    ticks = decades(min(values), max(values))
+    plot.yticks([float(k) for k in ticks], [f"1e{k}" for k in ticks])
+    return [math.log10(value) for value in values]
+
+
 class Banner(Static):
     """The line on every screen: connection problems and unacknowledged alarms."""
 
@@ -95,9 +107,10 @@ class HistoryChart(PlotextPlot):
         charted = [(at, value) for at, value in points if abs(value) <= CHART_LIMIT]
         if charted:
             start = charted[0][0]
-            plot.plot([at - start for at, _ in charted], [value for _, value in charted], marker="braille")
-            if log_scale and all(value >= 1 / CHART_LIMIT for _, value in charted):
-                plot.yscale("log")
+            values = [value for _, value in charted]
+            if log_scale and all(value >= 1 / CHART_LIMIT for value in values):
+                values = log_axis(plot, values)
+            plot.plot([at - start for at, _ in charted], values, marker="braille")
             plot.xlabel(f"seconds since {clock(start)}")
         dropped = len(points) - len(charted)
         left_out = f", {dropped} beyond ±{CHART_LIMIT:g} not drawn" if dropped else ""
@@ -129,16 +142,11 @@ class LevelHistogram(PlotextPlot):
 
 class ProfileChart(PlotextPlot):
     """Pressure against DCUM, one braille dot a gauge, on a log axis labelled in decades; gauges
-    with a status flag set in their own colour, a red line through the highest.
-
-    The axis is log by hand: log10 of each pressure on a linear axis, ticks at whole decades
-    labelled `1e-9`. plotext 5's own `yscale("log")` takes the logarithm of the data in place
-    each time it builds (plotext issue #209), and Textual builds again on every resize: the second
-    build takes the log of logs and ends the app with a math domain error."""
+    with a status flag set in their own colour, a red line through the highest (`log_axis`)."""
 
     def show(self, profile: Profile, title: str) -> None:
         plot = self.plt
-        plot.clear_data()
+        plot.clear_figure()  # the ticks too: the last profile's decades are not this one's
         good = [point for point in profile.points if point.ok]
         flagged = [point for point in profile.points if not point.ok]
         if good:
@@ -149,11 +157,7 @@ class ProfileChart(PlotextPlot):
                 label="status not ok",
             )  # fmt: skip
         if profile.points:
-            values = [point.value for point in profile.points]
-            ticks = decades(min(values), max(values))
-            plot.yticks([float(k) for k in ticks], [f"1e{k}" for k in ticks])
-        else:
-            plot.yticks(None)
+            log_axis(plot, [point.value for point in profile.points])
         highest = profile.highest
         if highest is not None:  # a line down the chart at the spike, and the spike itself in red
             plot.vline(highest.dcum, "red")

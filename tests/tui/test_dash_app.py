@@ -23,6 +23,7 @@ from tui.screens.logs import LogsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.scada import ScadaScreen
 from tui.screens.timeline import TimelineScreen
+from tui.widgets import HistoryChart
 from vac.dash.state import DashFeeds, DashState
 from vac.settings import VacSettings
 
@@ -129,6 +130,24 @@ def test_enter_opens_the_chart_of_a_dpe_and_the_whole_log_record() -> None:
         assert isinstance(app.screen, LogDetail)
         shown = str(app.screen.query_one("#record", Static).render())
         assert "Connection lost\nLine: 17" in shown and "Connection lost to VGPB_2_200" in shown  # its neighbour
+
+    drive(dashboard("scada"), steps)
+
+
+def test_the_chart_of_a_pressure_survives_a_resize() -> None:
+    """plotext 5 took the log of a log axis's data again on each build: the second build of a
+    pressure's chart (a resize) ended the app with a math domain error."""
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        await pilot.press("down", "enter")  # VGPB_1_100.PR, 250e-12 mbar: a log axis
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DpeDetail)
+        chart = app.screen.query_one(HistoryChart)
+        assert "1e-10" in chart.plt.monitor.ylabels[0]  # labelled in decades
+        for size in ((100, 30), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.2)
+        assert app.is_running and isinstance(app.screen, DpeDetail)
 
     drive(dashboard("scada"), steps)
 

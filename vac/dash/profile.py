@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from vac.dash.scada_board import DpeRow, row_filter
+from vac.records.positions import is_placeholder
 
 MAX_DCUM_M = 100_000.0
 """A DCUM beyond this (or below 0) is garbage, not a place: no ring is that long (the LHC is
@@ -44,9 +45,9 @@ class Profile:
     """The highest pressure charted (the first by DCUM on a tie): where the spike is."""
     left_out: int
     """Gauges matched and placed whose value cannot be charted on a log axis: not finite,
-    zero or below, or beyond the limit given."""
+    zero or below, or beyond the limit given (or below its inverse)."""
     unplaced: int
-    """Gauges matched whose DCUM is missing or garbage."""
+    """Gauges matched whose DCUM is missing, a placeholder (`125`) or garbage."""
 
 
 def pressure_profile(rows: Iterable[DpeRow], filter_text: str = "", limit: float = math.inf) -> Profile:
@@ -64,8 +65,8 @@ def pressure_profile(rows: Iterable[DpeRow], filter_text: str = "", limit: float
             unplaced += 1
             continue
         value = row.value
-        # NaN fails every comparison, so it is left out with the infinities.
-        if not (value > 0 and lowest <= value <= limit):
+        # NaN fails every comparison; infinity passes a limit of infinity but not the last test.
+        if not (value > 0 and lowest <= value <= limit and value < math.inf):
             left_out += 1
             continue
         flags = row.flags  # usually all off: the generator only when one is on
@@ -77,6 +78,8 @@ def pressure_profile(rows: Iterable[DpeRow], filter_text: str = "", limit: float
 
 
 def _dcum(text: str) -> float | None:
+    if is_placeholder("dcum", text):  # the shared config's `125` for every entry is no place
+        return None
     try:
         dcum = float(text)
     except ValueError:

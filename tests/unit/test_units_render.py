@@ -23,6 +23,9 @@ from vac.units import engineering
         (1234.5, "1.23e3"),
         (-4.2e-7, "-420e-9"),
         (0.0, "0"),
+        (5e-324, "4.94e-324"),  # the smallest subnormal: 10**-324 is 0.0, so no dividing by it
+        (-2.2250738585072014e-308, "-22.3e-309"),
+        (1e308, "100e306"),
     ],
 )
 def test_engineering_notation(value: float, text: str) -> None:

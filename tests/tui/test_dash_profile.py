@@ -160,6 +160,26 @@ def test_the_profile_follows_new_values() -> None:
     drive(state, steps, screen="profile")
 
 
+def test_a_hidden_profile_costs_nothing_and_is_current_when_shown_again() -> None:
+    moved = "VGR_509_31R8_R.PR"
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        profile_screen = app.screen
+        assert isinstance(profile_screen, ProfileScreen)
+        await pilot.press("1")
+        app.state.take_scada([scada({"id": moved, "value": 4.5e-5, "timestamp": iso(NOW), "sector": "VACSECPR123",
+                                     "mainpart": "LSS1", "DCUM": "125"})])  # fmt: skip
+        await pilot.pause(1.3)
+        assert (
+            profile_screen.profile.highest is not None and profile_screen.profile.highest.name == SPIKE
+        )  # not redrawn
+        await pilot.press("4")
+        await pilot.pause(0.1)  # less than the second between two redraws: shown again, drawn at once
+        assert app.screen is profile_screen and f"highest: {moved} 4.5e-05 mbar" in summary(app)
+
+    drive(lhc(DashState(VacSettings(), clock=NOW.timestamp)), steps, screen="profile")
+
+
 def test_hostile_gauges_and_filters_leave_the_profile_up_and_plain() -> None:
     state = lhc(hostile_state())
     odd: list[tuple[str, float, Any]] = [

@@ -1,4 +1,4 @@
-"""What the three mode screens share: the banner, and redrawing from the state at most
+"""What the mode screens share: the banner, and redrawing from the state at most
 `dash.refresh_hz` times a second, only when it moved (or when time moves what it shows)."""
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class DashScreen(Screen[None]):
         self.set_interval(1 / self.state.settings.dash.refresh_hz, self._tick)
         self._tick(force=True)
 
+    def on_screen_resume(self) -> None:
+        # Back in view (a number key, or a modal closed over it): drawn at once, not within a second.
+        self._tick(force=True)
+
     @property
     def dash(self) -> VacDash:
         return cast("VacDash", self.app)
@@ -47,6 +51,8 @@ class DashScreen(Screen[None]):
     def _tick(self, force: bool = False) -> None:
         """Redraw; the big tables at most once a second unless the operator just asked for
         something (`force`): rebuilding them is what costs, and a second is what ages show."""
+        if not force and self not in self.app.screen_stack:
+            return  # another mode's screen is showing: this one catches up when it is back
         state = self.state
         drawn = state.version == self._drawn_version == self._tables_version
         if drawn and not self.always_redraw and not force:

@@ -18,6 +18,7 @@ from confluent_kafka import Producer
 
 from tests.conftest import StackEndpoints
 from tests.helpers import LHC_DPES, error_line, read_topic, run_vac
+from vac.records.positions import position_of
 
 pytestmark = pytest.mark.integration
 
@@ -95,6 +96,13 @@ def test_history_is_exactly_what_streamed_and_profile_is_in_dcum_order(
     assert {g["dpe"] for g in gauges} == in_s78 and len(in_s78) > 1_000
     dcums = [g["dcum"] for g in gauges]
     assert dcums == sorted(dcums) and dcums[0] > 19_994 and dcums[-1] <= 23_315.4
+
+    # The whole ring: the gauges placed by their names, none at the config's placeholder DCUM (125)
+    ring = run_vac(*vac, "scada", "profile", "--topic", last, "-o", "json")
+    assert ring.returncode == 0, ring.stderr
+    placed = {r["id"] for r in good if r["id"].endswith(".PR") and position_of(r["id"]) is not None}
+    unplaced = {r["id"] for r in good if r["id"].endswith(".PR")} - placed
+    assert {g["dpe"] for g in json.loads(ring.stdout)} == placed and unplaced  # the TI2/TI8 gauges, the mobiles
 
 
 def test_history_and_profile_refuse_bad_input_in_one_line(local_stack: StackEndpoints) -> None:

@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from vac.errors import IndexNotFound
 from vac.es.indices import index_pattern
 from vac.kafka.lastvalues import read_last_values
+from vac.records.positions import is_placeholder
 from vac.settings import VacSettings
 
 PAGE = 10_000
@@ -123,6 +124,8 @@ def sector_profile(settings: VacSettings, sector: str | None, topic: str) -> lis
     wanted = sector.upper() if sector else None
     for row in found.rows():
         if wanted is not None and str(row["sector"]).upper() != wanted:
+            continue
+        if is_placeholder("dcum", str(row["DCUM"])):  # the config's `125` for a gauge placed nowhere
             continue
         try:
             dcum = float(row["DCUM"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 
 from vac.dash.scada_board import DpeRow, row_filter
@@ -77,6 +78,7 @@ def pressure_profile(rows: Iterable[DpeRow], filter_text: str = "", limit: float
     return Profile(points, highest, left_out, unplaced)
 
 
+@lru_cache(maxsize=32_768)  # a DPE's DCUM text rarely changes; parsing it each redraw was a third of the time
 def _dcum(text: str) -> float | None:
     if is_placeholder("dcum", text):  # the shared config's `125` for every entry is no place
         return None

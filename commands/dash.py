@@ -52,8 +52,9 @@ def dash(
     feeds = DashFeeds(settings, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)
     if sys.stdout.isatty() and sys.stdin.isatty():
         from tui.app import VacDash  # Textual loads only for the screen
+        from vac.dash.history import HistoryReader
 
-        app = VacDash(state, feeds, screen.value)
+        app = VacDash(state, feeds, screen.value, history=HistoryReader(settings))
         app.run()
         if app.return_code:  # Textual printed the traceback when it left the screen
             raise VacError(

@@ -21,6 +21,7 @@ from tui.screens.logs import LogsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.profile import ProfileScreen
 from tui.screens.scada import ScadaScreen
+from vac.dash.history import HistoryReader
 from vac.dash.state import DashFeeds, DashState
 from vac.dash.updates import Inbox, Update
 
@@ -52,10 +53,13 @@ class VacDash(App[None]):
         feeds: DashFeeds | None,
         screen: str = "overview",
         clock: Callable[[], float] = time.time,
+        history: HistoryReader | None = None,
     ) -> None:
         super().__init__()
         self.state = state
         self.feeds = feeds
+        self.history = history
+        """Where a DPE's chart reads its past (None: the live values alone)."""
         self.inbox = Inbox()
         self.start_screen = screen
         self.now = clock

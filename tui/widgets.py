@@ -17,6 +17,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
+from vac.dash.history import CHART_LIMIT, ChartData
 from vac.dash.profile import Profile, decades
 from vac.dash.scada_board import DpeRow
 from vac.dash.state import DashState
@@ -28,8 +29,6 @@ CELL_CHARS = 200
 """A table cell shows at most this much of a value: a 1 MB log line costs what a screen shows."""
 DETAIL_CHARS = 20_000
 """The most of one record the detail view shows."""
-CHART_LIMIT = 1e200
-"""The largest magnitude charted (pressures span 1e-13 to 1e3 mbar)."""
 LEVEL_ORDER = ["FATAL", "SEVERE", "ERROR", "WARNING", "WARN", "INFO"]
 
 
@@ -97,25 +96,48 @@ class Banner(Static):
 
 
 class HistoryChart(PlotextPlot):
-    """(time, value) points as a line; log scale for pressures that allow it."""
+    """A DPE over a time range: the indexed slices as a band (low and high line), the live
+    values after them; clock time on x, decades on a log y axis for pressures."""
 
-    def show(self, name: str, points: Sequence[tuple[float, float]], log_scale: bool = False) -> None:
+    def show(self, data: ChartData, range_name: str) -> None:
         plot = self.plt
         plot.clear_data()
-        # plotext overflows on its axis ticks near float's limits (10 ** 308.5), which would end
-        # the app: such values stay in the table but not on the chart.
-        charted = [(at, value) for at, value in points if abs(value) <= CHART_LIMIT]
-        if charted:
-            start = charted[0][0]
-            values = [value for _, value in charted]
-            if log_scale and all(value >= 1 / CHART_LIMIT for value in values):
-                values = log_axis(plot, values)
-            plot.plot([at - start for at, _ in charted], values, marker="braille")
-            plot.xlabel(f"seconds since {clock(start)}")
-        dropped = len(points) - len(charted)
-        left_out = f", {dropped} beyond ±{CHART_LIMIT:g} not drawn" if dropped else ""
-        plot.title(f"{printable(name, CELL_CHARS)}: {len(points)} values{left_out}")
+        # Decades by hand (log10 of the values on a linear axis, ticks labelled 1e-9...): plotext's
+        # own log scale transforms its data in place at every build, so a second draw of the same
+        # data (a resize) would take the log of a log.
+        y = math.log10 if data.log_y else float
+        if data.buckets:
+            times = [b.at_s for b in data.buckets]
+            plot.plot(times, [y(b.high) for b in data.buckets], marker="braille", label="high")
+            if any(b.low != b.high for b in data.buckets):
+                plot.plot(times, [y(b.low) for b in data.buckets], marker="braille", label="low")
+        if data.live:
+            plot.plot([at for at, _ in data.live], [y(v) for _, v in data.live], marker="braille", label="live")
+        if data.log_y and not data.empty:
+            decades = data.decades()
+            plot.ylim(decades[0], decades[-1])
+            plot.yticks([float(k) for k in decades], [f"1e{k}" for k in decades])
+        plot.xlim(data.since_s, data.until_s)
+        ticks = clock_ticks(data.since_s, data.until_s)
+        plot.xticks([at for at, _ in ticks], [label for _, label in ticks])
+        parts = [f"{printable(data.dpe, CELL_CHARS)}: last {range_name}"]
+        if data.buckets:
+            parts.append(f"{sum(b.count for b in data.buckets):,} indexed changes")
+        parts.append(f"{len(data.live):,} live")
+        if data.dropped:
+            parts.append(f"{data.dropped} beyond ±{CHART_LIMIT:g} or not above 0 on the log axis not drawn")
+        if data.note:
+            parts.append(printable(data.note, CELL_CHARS))
+        plot.title(", ".join(parts))
         self.refresh()
+
+
+def clock_ticks(since_s: float, until_s: float, count: int = 6) -> list[tuple[float, str]]:
+    """Evenly spaced x ticks in local clock time: hours and minutes within a day, the weekday
+    and hour beyond."""
+    form = "%H:%M" if until_s - since_s <= 86_400 else "%a %H:%M"
+    step = (until_s - since_s) / (count - 1)
+    return [(since_s + i * step, datetime.fromtimestamp(since_s + i * step).strftime(form)) for i in range(count)]
 
 
 class LevelHistogram(PlotextPlot):

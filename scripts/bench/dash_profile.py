@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from textual_plotext.plot import Plot  # noqa: E402
 
 from tests.helpers import LHC_DPES  # noqa: E402
-from tui.widgets import CHART_LIMIT, ProfileChart  # noqa: E402
+from tui.widgets import ProfileChart  # noqa: E402
+from vac.dash.history import CHART_LIMIT  # noqa: E402
 from vac.dash.profile import pressure_profile  # noqa: E402
 from vac.dash.scada_board import ScadaBoard  # noqa: E402
 

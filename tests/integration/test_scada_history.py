@@ -10,15 +10,19 @@ import io
 import json
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 from confluent_kafka import Producer
+from elasticsearch import Elasticsearch
 
 from tests.conftest import StackEndpoints
 from tests.helpers import LHC_DPES, error_line, read_topic, run_vac
 from vac.records.positions import position_of
+from vac.search.scada_history import dpe_history_buckets
+from vac.timegrammar import epoch_seconds, parse_iso_utc
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +84,17 @@ def test_history_is_exactly_what_streamed_and_profile_is_in_dcum_order(
         time.sleep(1)
     assert [(p["time"], p["value"]) for p in points] == expected
     assert [p["seq"] for p in points] == [r["seq"] for r in mine if since <= r["timestamp"] < until]
+
+    # The dashboard's chart reads the same changes in slices: every change counted once, the
+    # window's extremes kept, the newest indexed time known (live values join after it).
+    es = Elasticsearch(local_stack.elasticsearch_url, request_timeout=60)
+    whole = dpe_history_buckets(es, f"it-scada-{run}-{{yyyy.MM.dd}}", dpe, parse_iso_utc(mine[0]["timestamp"]),
+                                parse_iso_utc(mine[-1]["timestamp"]) + timedelta(seconds=1), buckets=3)  # fmt: skip
+    es.close()
+    values = [r["value"] for r in mine]
+    assert sum(b.count for b in whole.buckets) == len(mine) and 1 <= len(whole.buckets) <= 4
+    assert (min(b.low for b in whole.buckets), max(b.high for b in whole.buckets)) == (min(values), max(values))
+    assert whole.latest_s == pytest.approx(epoch_seconds(mine[-1]["timestamp"]), abs=0.001)
 
     as_csv = run_vac(*vac, "scada", "history", dpe, "--since", since, "--until", until, "-o", "csv", env=env)
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))

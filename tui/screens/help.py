@@ -20,7 +20,8 @@ class HelpScreen(ModalScreen[None]):
             "vac dash\n\n"
             "1 overview  2 SCADA  3 logs  4 profile  ? this help  Ctrl+P commands  q quit\n\n"
             "SCADA: / filter (VGPB*  sector:7R  mainpart:ARC  status:invalid)   s sort\n"
-            "       Enter chart of the selected DPE   a acknowledge (the selected alarm,\n"
+            "       Enter chart of the selected DPE (r range, h 1 h, d 24 h, w 7 d)\n"
+            "       a acknowledge (the selected alarm,\n"
             "       or the selected DPE's)   A acknowledge all   Tab to the alarm list\n"
             'Logs:  / query (level:SEVERE manager:WCCOActrl "text")   e errors only\n'
             "       Enter the whole record and its neighbours\n"

@@ -11,7 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Input, Static
 
 from tui.screens.base import DashScreen
-from tui.widgets import CHART_LIMIT, Banner, ProfileChart, plain
+from tui.widgets import Banner, ProfileChart, plain
+from vac.dash.history import CHART_LIMIT
 from vac.dash.profile import Profile, pressure_profile
 from vac.dash.state import DashState
 

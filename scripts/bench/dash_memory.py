@@ -423,8 +423,10 @@ def profile(run: Run, dpes: Path, minutes: float, rate: float) -> None:
             for mark in (minutes * 60 / 3, minutes * 60):
                 while time.monotonic() - began < mark:
                     await pilot.pause(5)
-                    print(f"{(time.monotonic() - began) / 60:5.1f} min: RSS {rss_mb(psutil.Process()):.0f} MB, "
-                          f"{len(state.board.rows):,} DPEs, {state.changes:,} changes", flush=True)  # fmt: skip
+                    traced = tracemalloc.get_traced_memory()[0] / 1e6
+                    print(f"{(time.monotonic() - began) / 60:5.1f} min: RSS {rss_mb(psutil.Process()):.0f} MB "
+                          f"(Python objects {traced:.0f} MB), {len(state.board.rows):,} DPEs, "
+                          f"{state.changes:,} changes", flush=True)  # fmt: skip
                 snapshots.append(tracemalloc.take_snapshot())
 
     began = time.monotonic()
@@ -433,7 +435,13 @@ def profile(run: Run, dpes: Path, minutes: float, rate: float) -> None:
     finally:
         streamer.terminate()
         streamer.communicate(timeout=60)
-    for stat in snapshots[1].compare_to(snapshots[0], "traceback")[:10]:
+    print("\nwhere the Python objects are at the end:")
+    for stat in snapshots[1].statistics("traceback")[:8]:
+        print(f"{stat.size / 1e6:8.2f} MB {stat.count:9,} blocks")
+        for line in stat.traceback.format()[-6:]:
+            print(f"      {line}")
+    print(f"\nwhat grew from {minutes / 3:g} to {minutes:g} min:")
+    for stat in snapshots[1].compare_to(snapshots[0], "traceback")[:8]:
         print(f"{stat.size_diff / 1e6:+8.2f} MB {stat.count_diff:+9,} blocks  now {stat.size / 1e6:7.2f} MB")
         for line in stat.traceback.format()[-6:]:
             print(f"      {line}")

@@ -302,8 +302,8 @@ def memory(run: Run, dpes: Path, minutes: float, rate: float) -> dict[str, Any]:
                 samples.append((now - started, rss_mb(dash_process), rss_mb(streamer_process)))
                 next_sample += SAMPLE_S
             if now >= next_minute:
+                in_topic = run.end_offset()  # then the dash's count, which includes the seed
                 changes = terminal.changes_seen()
-                in_topic = run.end_offset()
                 cpu_now = dash_cpu(dash_process)
                 row = {
                     "minute": round((now - started) / 60), "dash_mb": samples[-1][1], "streamer_mb": samples[-1][2],
@@ -341,7 +341,8 @@ def dash_cpu(process: psutil.Process) -> float:
 
 def print_minute(row: dict[str, Any]) -> None:
     changes = "-" if row["changes"] is None else f"{row['changes']:,}"
-    behind = "-" if row["changes"] is None else f"{row['in_topic'] - row['changes']:,}"
+    # "changes seen" counts the last values read at open too (one per DPE seen then, the seed)
+    behind = "-" if row["changes"] is None else f"{row['in_topic'] - row['changes'] + row['seen']:,}"
     print(f"{row['minute']:>4} {row['dash_mb']:>8.0f} {row['streamer_mb']:>12.0f} {row['seen']:>10,} {changes:>13} "
           f"{row['in_topic']:>11,} {behind:>8} {row['cores']:>9.2f} {row['load']:>9}", flush=True)  # fmt: skip
 
@@ -375,9 +376,10 @@ def report_memory(figures: dict[str, Any], plot_path: Path) -> None:
         minutes = last["minute"] - first["minute"]
         taken = (last["changes"] - first["changes"]) / (minutes * 60) if minutes else 0.0
         written = (last["in_topic"] - first["in_topic"]) / (minutes * 60) if minutes else 0.0
+        behind = last["in_topic"] - last["changes"] + last["seen"]
         print(
             f"dashboard took in {taken:,.0f} changes/s while the streamer wrote {written:,.0f}/s "
-            f"(minutes {first['minute']}-{last['minute']}); behind at the end: {last['in_topic'] - last['changes']:,}"
+            f"(minutes {first['minute']}-{last['minute']}); behind at the end: {behind:,}"
         )
     streamer = figures["streamer"]
     if streamer:

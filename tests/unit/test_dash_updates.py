@@ -16,6 +16,7 @@ from vac.alarms.book import AlarmBook
 from vac.dash.pipeline import PipelineSnapshot
 from vac.dash.state import DashState
 from vac.dash.updates import (
+    INBOX_MOST,
     FeedProblem,
     Inbox,
     LogRecords,
@@ -100,6 +101,7 @@ def test_acknowledging_a_dpe_takes_all_its_alarms_and_with_none_selected_the_top
 def test_the_inbox_is_bounded_makes_the_reader_wait_and_lets_it_go_when_closed() -> None:
     inbox = Inbox(most=2)
     posted: list[int] = []
+    assert INBOX_MOST <= 8  # a bound in SCADA records too: each update carries up to 2,000 of them
 
     def reader() -> None:
         for n in range(4):

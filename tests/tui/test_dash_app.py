@@ -227,3 +227,36 @@ def test_enter_on_an_alarm_opens_its_timeline_with_the_matching_log_record() -> 
         assert isinstance(app.screen, ScadaScreen)
 
     drive(dashboard("scada"), steps)
+
+
+def test_new_dpes_are_drawn_at_the_next_tick_and_mere_changes_wait_for_the_second() -> None:
+    """Issue 18: the last values read at open show at once (the count line says when every DPE
+    is there), while changes of DPEs already shown still rebuild the tables once a second."""
+    import time
+
+    from vac.dash.updates import ScadaChanges
+
+    state = DashState(VacSettings())
+    app = VacDash(state, None, screen="scada")
+
+    def change(name: str, value: float) -> tuple[Any, None]:
+        return ({"id": name, "value": value, "timestamp": "2026-12-03T10:00:00.000Z"}, None)
+
+    async def steps(pilot: Pilot[None], app: VacDash) -> None:
+        screen = app.screen
+        assert isinstance(screen, ScadaScreen)
+        count = screen.query_one("#dpe-count", Static)
+        screen._tables_at = time.monotonic()  # the tables were just drawn: the second has not passed
+        state.apply(ScadaChanges(tuple(change(f"VGPB_{n}_7L8_B.PR", 1e-9) for n in range(3))))
+        screen._tick()
+        assert "(3 seen)" in str(count.render())
+        assert rows(app, "dpes")[0][1] == "1.00e-9"
+        screen._tables_at = time.monotonic()
+        state.apply(ScadaChanges((change("VGPB_0_7L8_B.PR", 5e-9),)))
+        screen._tick()
+        assert rows(app, "dpes")[0][1] == "1.00e-9"  # the same DPEs: the table waits for its second
+        screen._tables_at = time.monotonic() - 1.0
+        screen._tick()
+        assert rows(app, "dpes")[0][1] == "5.00e-9"
+
+    drive(app, steps)

@@ -16,6 +16,7 @@ from vac.alarms.book import AlarmBook
 from vac.dash.pipeline import PipelineSnapshot
 from vac.dash.state import DashState
 from vac.dash.updates import (
+    INBOX_MOST,
     FeedProblem,
     Inbox,
     LogRecords,
@@ -100,6 +101,7 @@ def test_acknowledging_a_dpe_takes_all_its_alarms_and_with_none_selected_the_top
 def test_the_inbox_is_bounded_makes_the_reader_wait_and_lets_it_go_when_closed() -> None:
     inbox = Inbox(most=2)
     posted: list[int] = []
+    assert INBOX_MOST <= 8  # a bound in SCADA records too: each update carries up to 2,000 of them
 
     def reader() -> None:
         for n in range(4):
@@ -131,3 +133,25 @@ def test_take_waits_only_as_long_as_asked_when_nothing_came() -> None:
     started = time.monotonic()
     assert Inbox().take(0.1) == []
     assert time.monotonic() - started < 1.0
+
+
+def test_a_feed_bounds_what_librdkafka_fetches_ahead_of_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """librdkafka's default prefetch (64 MB a consumer) sat in the dashboard's RSS while it caught
+    up on its history: each feed's consumer is made with the bound (an operator may still set
+    another in kafka.properties, which wins over vac's tuning), and librdkafka accepts the
+    setting (a real consumer is made, with no broker to reach)."""
+    import vac.dash.feeds as feeds_module
+
+    made: list[dict[str, object]] = []
+    real = feeds_module.new_consumer
+
+    def recording(kafka, group, tuning=None, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(dict(tuning or {}))
+        return real(kafka, group, tuning, **kwargs)
+
+    monkeypatch.setattr(feeds_module, "new_consumer", recording)
+    feed = feeds_module.TopicFeed(VacSettings(), ["t"], 60.0, on_batch=lambda batch: None)
+    feed._stop.set()  # the reader makes its consumer, sees it is stopped and closes it
+    feed._run()
+    assert len(made) == 1
+    assert made[0]["queued.max.messages.kbytes"] == feeds_module.PREFETCH_KB <= 16 * 1024

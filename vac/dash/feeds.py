@@ -17,6 +17,10 @@ from vac.kafka.consuming import new_consumer
 from vac.settings import VacSettings
 
 RETRY_S = 2.0
+PREFETCH_KB = 8192
+"""What librdkafka may fetch ahead of the dashboard, per consumer: its default (64 MB) was held
+while the dashboard caught up on `history_s` of a 10,000 changes/s topic, and kept in its RSS
+(scripts/bench/dash_memory.py: 294 -> 221 MB after a minute). 8 MB is still seconds of input."""
 
 
 class TopicFeed:
@@ -56,7 +60,7 @@ class TopicFeed:
         consumer = new_consumer(
             self.settings.kafka,
             "vac-dash",
-            {"enable.auto.commit": False, "enable.partition.eof": False},
+            {"enable.auto.commit": False, "enable.partition.eof": False, "queued.max.messages.kbytes": PREFETCH_KB},
             error_cb=self._error,
         )
         try:

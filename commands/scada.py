@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import math
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ from vac.errors import UsageError
 from vac.kafka.lastvalues import read_last_values
 from vac.printable import printable
 from vac.timegrammar import epoch_seconds, parse_iso_utc
-from vac.units import engineering
+from vac.units import decade_ticks, engineering
 
 app = typer.Typer(
     help="SCADA values: every DPE's current value, a DPE's history, the pressure along a sector.\n\n"
@@ -287,11 +286,8 @@ def _show(plt: Any) -> None:
 def _log_axis(plt: Any, values: list[float]) -> None:
     """A log y axis labelled in decades (1e-9, 1e-8...), as vacuum people read pressures."""
     plt.yscale("log")
-    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
-    if high == low:
-        high += 1
-    decades = [10.0**k for k in range(low, high + 1)]
-    plt.yticks(decades, [f"1e{k}" for k in range(low, high + 1)])
+    decades = decade_ticks(min(values), max(values))
+    plt.yticks([10.0**k for k in decades], [f"1e{k}" for k in decades])
 
 
 def _plotext_time(at: str) -> str:

@@ -18,11 +18,11 @@ from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
 from vac.dash.history import CHART_LIMIT, ChartData
-from vac.dash.profile import Profile, decades
+from vac.dash.profile import Profile
 from vac.dash.scada_board import DpeRow
 from vac.dash.state import DashState
 from vac.printable import printable
-from vac.units import engineering
+from vac.units import decade_ticks, engineering
 
 LEVEL_STYLES = {"FATAL": "bold red", "SEVERE": "red", "ERROR": "red", "WARNING": "yellow", "WARN": "yellow"}
 CELL_CHARS = 200
@@ -71,7 +71,7 @@ def log_axis(plot: Plot, values: Sequence[float]) -> list[float]:
     the logarithm of its data in place each time it builds (plotext issue #209), and Textual
     builds again on every resize or refresh: the second build takes the log of logs and ends
     the app with a math domain error."""
-    ticks = decades(min(values), max(values))
+    ticks = decade_ticks(min(values), max(values))
     plot.yticks([float(k) for k in ticks], [f"1e{k}" for k in ticks])
     return [math.log10(value) for value in values]
 

@@ -14,6 +14,7 @@ from vac.errors import IndexNotFound, VacError
 from vac.es.client import make_client
 from vac.search.scada_history import Bucket, BucketedHistory, dpe_history_buckets
 from vac.settings import VacSettings
+from vac.units import decade_ticks
 
 RANGES: dict[str, float] = {"1h": 3_600.0, "24h": 86_400.0, "7d": 604_800.0}
 """The chart's time ranges, in the order its key cycles through them."""
@@ -46,8 +47,7 @@ class ChartData:
         values = [b.low for b in self.buckets] + [b.high for b in self.buckets] + [v for _, v in self.live]
         if not values:
             return []
-        low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
-        return list(range(low, max(high, low + 1) + 1))
+        return decade_ticks(min(values), max(values))
 
 
 def next_range(current: str) -> str:

@@ -21,8 +21,6 @@ from vac.records.positions import is_placeholder
 MAX_DCUM_M = 100_000.0
 """A DCUM beyond this (or below 0) is garbage, not a place: no ring is that long (the LHC is
 26,659 m), and one such point would stretch the chart's axis until the ring is a dot."""
-MOST_DECADE_TICKS = 12
-"""Labels on a log axis: every decade up to this many, every other (or fewer) beyond."""
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built through object.__setattr__, 3x slower
@@ -87,13 +85,3 @@ def _dcum(text: str) -> float | None:
     except ValueError:
         return None
     return dcum if 0 <= dcum <= MAX_DCUM_M else None  # NaN fails too
-
-
-def decades(low: float, high: float, most: int = MOST_DECADE_TICKS) -> list[int]:
-    """The powers of ten to label a log axis from `low` to `high` (both > 0) with: every decade
-    that covers them, thinned to at most `most` labels (vacuum people read pressures in decades)."""
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    if last == first:
-        last += 1
-    step = max(1, math.ceil((last - first + 1) / most))
-    return list(range(first, last + 1, step))

@@ -51,34 +51,19 @@ def dpe_history(
 ) -> list[HistoryPoint]:
     """The changes of `dpe` with since <= source time < until, oldest first, at most `limit`.
     IndexNotFound if there is no SCADA index at all."""
-    pattern = index_pattern(name_template)
-    query = {
-        "bool": {
-            "filter": [
-                {"term": {"dpe": dpe}},
-                {"range": {"@timestamp": {"gte": since.isoformat(), "lt": until.isoformat()}}},
-            ]
-        }
-    }
+    query = _dpe_window(dpe, since, until)
     points: list[HistoryPoint] = []
     after: list[Any] | None = None
     while len(points) < limit and not (cancelled is not None and cancelled.is_set()):
-        try:
-            response = client.search(
-                index=pattern,
-                query=query,
-                sort=[{"@timestamp": "asc"}, {"seq": {"order": "asc", "unmapped_type": "long"}}],
-                size=min(PAGE, limit - len(points)),
-                source_includes=FIELDS,
-                search_after=after,
-                track_total_hits=False,
-                allow_no_indices=False,
-            )
-        except elasticsearch.NotFoundError:
-            raise IndexNotFound(
-                f"no SCADA change index matches {pattern}",
-                hint="`vac index` writes them from the SCADA topics (index.scada_topics)",
-            ) from None
+        response = _search(
+            client,
+            name_template,
+            query=query,
+            sort=[{"@timestamp": "asc"}, {"seq": {"order": "asc", "unmapped_type": "long"}}],
+            size=min(PAGE, limit - len(points)),
+            source_includes=FIELDS,
+            search_after=after,
+        )
         hits = response["hits"]["hits"]
         for hit in hits:
             source = hit["_source"]
@@ -180,34 +165,19 @@ def dpe_history_buckets(
     of a few hundred buckets, not 600,000 documents). IndexNotFound if there is no SCADA index."""
     span_s = max(1.0, (until - since).total_seconds())
     interval_s = max(1, math.ceil(span_s / max(1, buckets)))
-    pattern = index_pattern(name_template)
-    try:
-        response = client.search(
-            index=pattern,
-            size=0,
-            query={
-                "bool": {
-                    "filter": [
-                        {"term": {"dpe": dpe}},
-                        {"range": {"@timestamp": {"gte": since.isoformat(), "lt": until.isoformat()}}},
-                    ]
-                }
+    response = _search(
+        client,
+        name_template,
+        size=0,
+        query=_dpe_window(dpe, since, until),
+        aggs={
+            "slices": {
+                "date_histogram": {"field": "@timestamp", "fixed_interval": f"{interval_s}s", "min_doc_count": 1},
+                "aggs": {"low": {"min": {"field": "value"}}, "high": {"max": {"field": "value"}}},
             },
-            aggs={
-                "slices": {
-                    "date_histogram": {"field": "@timestamp", "fixed_interval": f"{interval_s}s", "min_doc_count": 1},
-                    "aggs": {"low": {"min": {"field": "value"}}, "high": {"max": {"field": "value"}}},
-                },
-                "latest": {"max": {"field": "@timestamp"}},
-            },
-            track_total_hits=False,
-            allow_no_indices=False,
-        )
-    except elasticsearch.NotFoundError:
-        raise IndexNotFound(
-            f"no SCADA change index matches {pattern}",
-            hint="`vac index` writes them from the SCADA topics (index.scada_topics)",
-        ) from None
+            "latest": {"max": {"field": "@timestamp"}},
+        },
+    )
     aggregations = response.get("aggregations") or {}
     found = []
     for slice_ in aggregations.get("slices", {}).get("buckets", []):
@@ -217,3 +187,27 @@ def dpe_history_buckets(
         found.append(Bucket(slice_["key"] / 1000.0, float(low), float(high), int(slice_["doc_count"])))
     latest = aggregations.get("latest", {}).get("value")
     return BucketedHistory(found, None if latest is None else latest / 1000.0)
+
+
+def _dpe_window(dpe: str, since: datetime, until: datetime) -> dict[str, Any]:
+    """`dpe`'s changes with since <= source time < until."""
+    return {
+        "bool": {
+            "filter": [
+                {"term": {"dpe": dpe}},
+                {"range": {"@timestamp": {"gte": since.isoformat(), "lt": until.isoformat()}}},
+            ]
+        }
+    }
+
+
+def _search(client: Elasticsearch, name_template: str, **request: Any) -> Any:
+    """One search of the SCADA change indices; IndexNotFound when there is none at all."""
+    pattern = index_pattern(name_template)
+    try:
+        return client.search(index=pattern, track_total_hits=False, allow_no_indices=False, **request)
+    except elasticsearch.NotFoundError:
+        raise IndexNotFound(
+            f"no SCADA change index matches {pattern}",
+            hint="`vac index` writes them from the SCADA topics (index.scada_topics)",
+        ) from None

@@ -46,8 +46,10 @@ def dash(
     """
     from vac.dash.state import DashFeeds, DashState  # lazily: see commands/main.py
     from vac.dash.updates import Inbox
+    from vac.heap import limit_arenas
 
     settings = cli_context(ctx).settings()
+    limit_arenas()  # before the readers' threads start: each would get an arena of its own
     state = DashState(settings)
     feeds = DashFeeds(settings, check_every_s=1.0 if not sys.stdout.isatty() else 3.0)
     if sys.stdout.isatty() and sys.stdin.isatty():

@@ -24,12 +24,15 @@ from tui.screens.scada import ScadaScreen
 from vac.dash.history import HistoryReader
 from vac.dash.state import DashFeeds, DashState
 from vac.dash.updates import Inbox, Update
+from vac.heap import trim
 
 HAND_OVER_WAIT_S = 0.2
 """How long the hand-over worker waits for an update before it looks whether to stop."""
 HAND_OVER_MOST = 4
 """Updates applied in one go on the UI thread: a reader's batch is at most 2,000 records
 (about 20 ms to apply), so catching up on history never holds a key press for long."""
+TRIM_S = 3.0
+"""How often the freed heap is handed back (`vac.heap.trim`: a few ms each time)."""
 
 
 class VacDash(App[None]):
@@ -70,6 +73,7 @@ class VacDash(App[None]):
             self.state.on_ack = self.feeds.publish_ack  # acknowledgements go to every dashboard
             self.feeds.start(self.inbox.post)
             self.run_worker(self._hand_over, name="dash-hand-over", thread=True, exit_on_error=True)
+            self.set_interval(TRIM_S, trim)  # what the parsed batches freed goes back to the OS
         self.switch_mode(self.start_screen)
 
     def on_unmount(self) -> None:

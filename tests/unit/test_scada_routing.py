@@ -1,4 +1,4 @@
-"""SCADA change -> compact Elasticsearch document: index per day of the source time, id DPE@time,
+"""SCADA change -> compact Elasticsearch document: index per day of the source time, id time@DPE,
 placeholders replaced by the name's position, and every hostile message a dead letter, never a
 traceback."""
 
@@ -32,7 +32,7 @@ def test_a_change_becomes_a_compact_document_in_its_days_index() -> None:
     item = route_change(orjson.dumps(CHANGE), TEMPLATE)
     assert isinstance(item, BulkItem)
     assert item.index == "vacelastic-scada-v1-2026.12.03"
-    assert item.id == "VGPB_2_7L8_B.PR@2026-12-03T06:37:19.251040Z"
+    assert item.id == "2026-12-03T06:37:19.251040Z@VGPB_2_7L8_B.PR"  # time first: Lucene skips older segments
     doc = orjson.loads(item.source)
     assert doc == {
         "dpe": "VGPB_2_7L8_B.PR",

@@ -16,6 +16,7 @@ from vac.errors import UsageError
 from vac.parse.winccoa import WinccoaParser
 from vac.records.change import Change
 from vac.records.dpe import Dpe
+from vac.records.positions import position_of
 from vac.scada.dpes import generate_installation, load_dpes
 from vac.sources.simlayout import place_of
 from vac.sources.simlog import SimulatedLog, attach_log
@@ -38,7 +39,7 @@ def test_places_come_from_the_names() -> None:
     dpe = Dpe("VGPB_2_7L8_B.PR", "k", "pressures", "float", "VACSECPR123", "LSS1", "125")
     place = place_of(dpe, dcums_are_real=False)
     assert place.system == "B" and place.cell == 7 and place.point == 8
-    assert place.position_m == pytest.approx(7 * 26_658.883 / 8 - 20 - 7 * 53.45)
+    assert place.position_m == position_of("VGPB_2_7L8_B.PR").dcum  # as everywhere else in vac
     assert place_of(Dpe("VGM_01UJ33_D.PR", "k", "p", "float", "", "", "125"), False).position_m is None
 
 

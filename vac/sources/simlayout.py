@@ -1,6 +1,5 @@
-"""Where the simulator puts each DPE, and at what pressure it sits: a stand-in for the DPE
-positions of issue #18 until they land, read from the LHC name alone. Used only by
-`vac.sources.simulator`.
+"""Where the simulator puts each DPE, and at what pressure it sits, read from the LHC name
+alone. Used only by `vac.sources.simulator`.
 
 A name such as `VGPB_2_7L8_B.PR` carries its place (`7L8`: quadrupole 7, left of point 8)
 and, after it, a letter that tells apart elements at the same place. Assumed meanings of that
@@ -8,10 +7,10 @@ letter (the LHC naming convention's beam colours and vacuum systems; the share o
 LHC_KafkaStream.config fits them): `B` beam 1 ("blue") and `R` beam 2 ("red") beam vacuum,
 `X` the common beam pipe near the experiments, `C` other beam vacuum; `M` the magnets'
 insulation vacuum, `Q` the cryogenic line's (QRL) insulation vacuum. The position along the
-ring is approximate: point p at (p-1)/8 of the ring, quadrupole n about 20 m + n half-cells
-(53.45 m) from it. A bump spreads only within one vacuum system (one letter), to the gauges
-nearest along the ring. Names without a place fall back to a numeric DCUM field (generated
-installations carry one); otherwise the DPE has no neighbours.
+ring is the one every other part of vac uses (`vac.records.positions`). A bump spreads only
+within one vacuum system (one letter), to the gauges nearest along the ring. Names without a
+place fall back to a numeric DCUM field (generated installations carry one); otherwise the DPE
+has no neighbours.
 
 Levels (log10 mbar) by family, from the DPE name's prefix (assumptions, stated in the README):
 - beam vacuum, Penning (VGPB, VGP, VGPA..), Bayard-Alpert (VGI) and ion pumps (VPI*, VRP*):
@@ -30,11 +29,8 @@ import re
 from dataclasses import dataclass
 
 from vac.records.dpe import Dpe
-from vac.records.positions import is_placeholder
+from vac.records.positions import RING_M, is_placeholder, position_of
 
-RING_M = 26_658.883
-HALF_CELL_M = 53.45
-_PLACE = re.compile(r"_[A-Z]?(\d{1,2})([LR])([1-8])_([A-Z])\.")
 _LETTER = re.compile(r"_([A-Z])\.[A-Z0-9]+$")
 BEAM_SYSTEMS = frozenset("BRXC")
 INSULATION_SYSTEMS = frozenset("MQ")
@@ -56,14 +52,11 @@ class Place:
 
 
 def place_of(dpe: Dpe, dcums_are_real: bool) -> Place:
-    match = _PLACE.search(dpe.name)
-    if match:
-        cell, side, point, system = int(match[1]), match[2], int(match[3]), match[4]
-        offset = 20.0 + cell * HALF_CELL_M
-        at = (point - 1) * RING_M / 8 + (offset if side == "R" else -offset)
-        return Place(at % RING_M, system, cell, point)
     letter = _LETTER.search(dpe.name)
     system = letter[1] if letter else "?"
+    position = position_of(dpe.name)
+    if position is not None:
+        return Place(position.dcum, system, position.cell, position.point)
     if dcums_are_real and not is_placeholder("dcum", str(dpe.dcum)):
         try:
             return Place(float(dpe.dcum) % RING_M, system, None, None)

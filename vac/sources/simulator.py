@@ -43,7 +43,8 @@ from vac.records import status as status_bits
 from vac.records.badinput import BadInput
 from vac.records.change import Change, now_us
 from vac.records.dpe import Dpe
-from vac.sources.simlayout import RING_M, dcums_are_real, level_of, place_of
+from vac.records.positions import RING_M
+from vac.sources.simlayout import dcums_are_real, level_of, place_of
 
 TICK_S = 0.002
 MAX_BATCH = 5000

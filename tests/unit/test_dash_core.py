@@ -41,6 +41,22 @@ def test_the_board_keeps_the_latest_value_and_filters_like_an_operator_types() -
     assert names("", "value") == ["VVS_3.RR1", "VGI_2.PR", "VGPB_1.PR"]
 
 
+def test_rows_share_their_flag_sets_but_not_hostile_ones_and_keep_value_and_time_in_place() -> None:
+    board = ScadaBoard()
+    first = board.apply(record("VGPB_1.PR", 1e-10, T0), T0)
+    second = board.apply(record("VGPB_2.PR", 3e-10, T0 + 1), T0)
+    assert first is not None and second is not None
+    assert first.flags is second.flags and first.flags == {"invalid": False, "out_of_range": False}
+    assert (first.value, first.source_s, second.value) == (1e-10, T0, 3e-10)
+    board.apply({**record("VGPB_1.PR", 7, T0 + 2), "type": "unsigned"}, T0)  # an int value, in place
+    assert (first.value, first.source_s, first.type) == (7.0, T0 + 2, "unsigned")
+    long_names = {"x" * 100_000: True, **{f"bit{n}": False for n in range(40)}}  # a hostile status
+    third = board.apply({"id": "VGPB_3.PR", "value": 1e-9, "status": long_names}, T0)
+    assert third is not None and third.flags == long_names and third.status == "x" * 100_000
+    assert board.apply({"id": "VGPB_3.PR", "value": 2e-9, "status": long_names}, T0) is third
+    assert third.flags is not first.flags
+
+
 def test_a_trace_keeps_the_newest_points_oldest_first_in_flat_arrays() -> None:
     trace = Trace(capacity=4)
     assert list(trace) == [] and trace.since(0.0) == []

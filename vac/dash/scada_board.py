@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import sys
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,15 +63,27 @@ class Trace:
 @dataclass(slots=True)
 class DpeRow:
     name: str
-    value: float
-    source_s: float
-    """Source time, epoch seconds."""
     sector: str = ""
     mainpart: str = ""
     dcum: str = ""
     type: str = "float"
     flags: dict[str, bool] = field(default_factory=dict)
     history: Trace = field(default_factory=Trace)
+    _now: array[float] = field(default_factory=lambda: array("d", (0.0, 0.0)), repr=False)
+    """The value and its source time, written in place: two Python floats made per change and
+    kept until the next would each pin the memory of the batch they came in."""
+
+    @property
+    def value(self) -> float:
+        return self._now[0]
+
+    @property
+    def source_s(self) -> float:
+        """Source time, epoch seconds."""
+        return self._now[1]
+
+    def set_now(self, value: float, source_s: float) -> None:
+        self._now[0], self._now[1] = value, source_s
 
     def remember(self, at_s: float, value: float) -> None:
         self.history.append(at_s, value)
@@ -86,6 +99,21 @@ class DpeRow:
 
     def age_s(self, now_s: float) -> float:
         return max(0.0, now_s - self.source_s)
+
+
+def _flags(items: tuple[tuple[str, bool], ...]) -> dict[str, bool]:
+    """One shared, never-changed dict per set of status flags: ten thousand DPEs have a handful.
+    A dict made per change and kept by its row until the next one is a long-lived object amid
+    the batch's short-lived records, and Python's allocator cannot give back an arena that
+    still holds one. Odd sets (many or long names: a hostile topic) are not kept."""
+    if len(items) > 16 or any(len(name) > 64 for name, _ in items):
+        return dict(items)
+    return _shared_flags(items)
+
+
+@lru_cache(maxsize=1024)
+def _shared_flags(items: tuple[tuple[str, bool], ...]) -> dict[str, bool]:
+    return dict(items)
 
 
 def _epoch_s(timestamp: Any) -> float | None:
@@ -117,20 +145,22 @@ class ScadaBoard:
         source_s = _epoch_s(record.get("timestamp")) or fallback_s
         row = self.rows.get(name)
         if row is None:
-            row = self.rows[name] = DpeRow(name, float(value), source_s)
-        row.value, row.source_s = float(value), source_s
+            row = self.rows[name] = DpeRow(name)
+        row.set_now(value, source_s)
         row.sector, row.mainpart, row.dcum = _place(
             name,
             str(record.get("sector", row.sector)),
             str(record.get("mainpart", row.mainpart)),
             str(record.get("DCUM", row.dcum)),
         )
-        row.type = str(record.get("type", row.type))
+        # The few distinct types and flag sets are shared, not a new object per change kept by
+        # the row: each would pin the memory of the batch it came in (see `_flags`).
+        row.type = sys.intern(str(record.get("type", row.type)))
         status = record.get("status")
         if isinstance(status, dict):
-            row.flags = {k: bool(v) for k, v in status.items() if k != "word"}
+            row.flags = _flags(tuple((k, bool(v)) for k, v in status.items() if k != "word"))
         elif "validityBit" in record:
-            row.flags = {"invalid": record["validityBit"] == 0}
+            row.flags = _flags((("invalid", record["validityBit"] == 0),))
         if not record.get("heartbeat"):
             row.remember(source_s, float(value))
         return row

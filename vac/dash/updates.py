@@ -84,9 +84,9 @@ def heartbeats(batch: Batch) -> Heartbeats:
 
 
 INBOX_MOST = 8
-"""Updates the inbox holds. A reader's update is up to 2,000 parsed records (about 1 KB each as
-Python dicts), so this is about 16 MB and 1.6 s of input at 10,000 changes/s; 64 held up to
-130 MB of dicts while the dashboard caught up on its history, and the heap kept that size."""
+"""Updates the inbox holds. A reader's update is up to `vac.dash.feeds.BATCH_MOST` (500) parsed
+records, about 1 KB each as Python dicts: about 4 MB; 64 updates of 2,000 held up to 130 MB of
+dicts while the dashboard caught up on its history, and the heap kept that size."""
 
 
 class Inbox:

@@ -23,6 +23,9 @@ log = logging.getLogger("vac.es")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SPLIT_STATUSES = frozenset({400, 413})
 MAX_BACKOFF_S = 5.0
+ANSWER_FIELDS = "errors,items.*.status,items.*.error"
+"""What vac reads of a bulk answer: Elasticsearch leaves out the rest of each item (index, id,
+version, shards, seq_no...), about 8x fewer bytes to receive and parse, in the same order."""
 
 
 class BulkCancelled(Exception):
@@ -105,7 +108,7 @@ def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: thre
     while pending:
         try:
             # The client sends a body of bytes as it is: one NDJSON body, no re-encoding.
-            response = client.bulk(operations=_body(pending))  # type: ignore[arg-type]
+            response = client.bulk(operations=_body(pending), filter_path=ANSWER_FIELDS)  # type: ignore[arg-type]
         except (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as exc:
             retry_reason = f"no answer ({type(exc).__name__})"
             retry = pending
@@ -128,6 +131,9 @@ def bulk_index(client: Elasticsearch, items: Sequence[BulkItem], cancelled: thre
                 raise  # not about the documents (401, 403...): vac.es.client made it a VacError
             retry_reason, retry = f"HTTP {status}", pending
         else:
+            if response.get("errors") is False:
+                outcome.indexed += len(pending)
+                return outcome
             retry = []
             for item, result in zip(pending, response["items"], strict=True):
                 status = result["index"]["status"]

@@ -8,6 +8,10 @@ A message that cannot be a document (not JSON, a bad id or time: see `vac.logs.r
 or that Elasticsearch rejects for good goes to a dead-letter topic with the reason, and is
 committed with its batch: one poison message never stops the topic. A record too large to
 be carried with its reason goes there without its value, with its topic/partition/offset.
+
+One bulk request is in flight while the next batch is read and routed (`_InFlight`): batches
+are settled (dead letters, commit) one after the other, in the order they were read, so a
+commit never passes a batch Elasticsearch has not taken.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from vac import __version__
 from vac.errors import KafkaUnavailable
-from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, bulk_index
+from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, BulkOutcome, bulk_index
 from vac.es.client import make_client
 from vac.es.indices import install_template
 from vac.kafka.admin import ensure_topics
@@ -79,6 +83,42 @@ class IndexCounters:
     started: float = field(default_factory=time.monotonic)
 
 
+class _InFlight:
+    """A batch sent to Elasticsearch on a thread of its own, with what settles it afterwards.
+    A daemon thread, not a pool's: one still retrying against an absent Elasticsearch when the
+    run fails for another reason must not hold the process at exit."""
+
+    def __init__(
+        self,
+        batch: BulkBatch[Message],
+        refused: list[tuple[Message, str]],
+        skipped: int,
+        send: Callable[[], BulkOutcome],
+    ) -> None:
+        self.batch, self.refused, self.skipped = batch, refused, skipped
+        self._outcome: BulkOutcome | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, args=(send,), name="vac-index-bulk", daemon=True)
+        self._thread.start()
+
+    def _send(self, send: Callable[[], BulkOutcome]) -> None:
+        try:
+            self._outcome = send()
+        except BaseException as failure:  # handed to the reading thread by `outcome`
+            self._failure = failure
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def outcome(self) -> BulkOutcome:
+        """Wait for the answer; raise what the request raised (BulkCancelled, a VacError)."""
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        assert self._outcome is not None
+        return self._outcome
+
+
 class LogIndexer:
     """A job (`vac.records.job.Job`): `prepare()`, then `run(cancelled, progress)`."""
 
@@ -95,6 +135,7 @@ class LogIndexer:
         self._refused: list[tuple[Message, str]] = []
         self._skipped = 0
         self._unsettled = 0
+        self._in_flight: _InFlight | None = None
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
@@ -147,7 +188,9 @@ class LogIndexer:
                     self._take(message)
                 caught_up = self._caught_up()
                 if self._batch.is_due() or (caught_up and self._batch):
-                    self._flush()
+                    self._flush(wait=caught_up)  # a full batch goes while the next is read
+                elif self._in_flight is not None and self._in_flight.done():
+                    self._settle()  # its commit need not wait for the next batch
                 if self.options.until_caught_up and caught_up and not self._batch:
                     break
                 now = time.monotonic()
@@ -157,6 +200,7 @@ class LogIndexer:
                 if now >= next_health:
                     next_health = now + settings.logs.health_interval_s
                     heartbeat.publish(self.status())
+            self._settle()  # the last batch sent, if the loop ended while it was in flight
         except BulkCancelled:
             pass  # not committed: the next run reads the batch again
         finally:
@@ -197,14 +241,26 @@ class LogIndexer:
     def _caught_up(self) -> bool:
         return bool(self._assigned) and self._assigned <= self._at_end
 
-    def _flush(self) -> None:
-        """Index the batch, dead-letter what Elasticsearch refuses, then commit."""
+    def _flush(self, wait: bool = True) -> None:
+        """Send the batch to Elasticsearch once the one before it is settled; with `wait`,
+        settle this one too (dead letters for what Elasticsearch refused, then the commit)."""
+        self._settle()
         batch, refused, skipped = self._batch.take(), self._refused, self._skipped
         self._refused, self._skipped = [], 0
-        if not batch:
+        if batch:
+            items, cancelled = batch.items, self._cancelled
+            self._in_flight = _InFlight(batch, refused, skipped, lambda: bulk_index(self.client, items, cancelled))
+        if wait:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight, dead-letter what Elasticsearch refused, then commit."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
             return
+        batch, refused, skipped = flight.batch, flight.refused, flight.skipped
         try:
-            outcome = bulk_index(self.client, batch.items, self._cancelled)
+            outcome = flight.outcome()
         except BulkCancelled:
             self._unsettled = len(batch)  # read again by the next run
             raise
@@ -306,7 +362,7 @@ class LogIndexer:
             indexed=counters.indexed,
             dead_lettered=counters.dead_lettered,
             skipped=counters.skipped,
-            pending=len(self._batch) + self._unsettled,
+            pending=len(self._batch) + self._unsettled + (len(self._in_flight.batch) if self._in_flight else 0),
             batches=counters.batches,
             retries=counters.retries,
             rate=round(counters.indexed / elapsed, 1) if elapsed > 0 else 0.0,

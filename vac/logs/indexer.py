@@ -16,7 +16,6 @@ commit never passes a batch Elasticsearch has not taken.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vac import __version__
-from vac.errors import KafkaUnavailable
+from vac.errors import KafkaUnavailable, VacError
 from vac.es.bulk import BulkBatch, BulkCancelled, BulkItem, BulkOutcome, bulk_index
 from vac.es.client import make_client
 from vac.es.indices import install_template
@@ -136,6 +135,8 @@ class LogIndexer:
         self._skipped = 0
         self._unsettled = 0
         self._in_flight: _InFlight | None = None
+        self._failure: BaseException | None = None
+        """What ended the run; once set, a revocation (at close) indexes and commits nothing more."""
         self._assigned: set[tuple[str, int]] = set()
         self._at_end: set[tuple[str, int]] = set()
         self._cancelled = threading.Event()
@@ -184,6 +185,8 @@ class LogIndexer:
         try:
             while not cancelled.is_set():
                 messages = consumer.consume(min(settings.index.batch_docs, 5000), 0.2)
+                if self._failure is not None:
+                    raise self._failure  # met by a rebalance's flush, inside librdkafka's callback
                 for message in messages:
                     self._take(message)
                 caught_up = self._caught_up()
@@ -203,11 +206,17 @@ class LogIndexer:
             self._settle()  # the last batch sent, if the loop ended while it was in flight
         except BulkCancelled:
             pass  # not committed: the next run reads the batch again
+        except BaseException as failure:
+            # What was read after the failing batch is not indexed either: the next run reads it.
+            self._failure = failure
+            raise
         finally:
             consumer.close()
             heartbeat.publish(self.status())
             self._dlq.flush(10)
             self.client.close()
+        if self._failure is not None:
+            raise self._failure  # met by the flush of the revocation at close
         return self.status()
 
     def _take(self, message: Message) -> None:
@@ -347,9 +356,16 @@ class LogIndexer:
         self._assigned |= {(p.topic, p.partition) for p in partitions}
 
     def _revoked_cb(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Before the partitions go to another instance: index and commit what was read."""
-        with contextlib.suppress(BulkCancelled):  # uncommitted: the new owner reads it again
-            self._flush()
+        """Before the partitions go to another instance: index and commit what was read (not
+        after a failure: the next run reads it again). An error is kept for the reading thread,
+        not raised here: raised inside librdkafka's callback it left `close()` hanging."""
+        if self._failure is None:
+            try:
+                self._flush()
+            except BulkCancelled:
+                pass  # uncommitted: the new owner reads it again
+            except VacError as failure:
+                self._failure = failure
         revoked = {(p.topic, p.partition) for p in partitions}
         self._assigned -= revoked
         self._at_end -= revoked
